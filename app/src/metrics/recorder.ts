@@ -84,15 +84,26 @@ export function createRecorder(config: AppConfig, log: Logger): Recorder {
     errorHandler: errors.handler,
   });
 
-  /** Name and tags for one event, in the configured style. */
-  const address = (metric: MetricDefinition, labels: Record<string, string>) =>
-    dogstatsd
-      ? { stat: metric.key, tags: dogstatsdTags(metric, labels) }
-      : { stat: graphiteKey(metric, labels), tags: undefined };
+  /**
+   * A sender per (metric, labels): in the DogStatsD style a child client whose tags are formatted and sanitised
+   * once, when the series is first seen, instead of merged again on every call. The set of series is bounded.
+   */
+  const senders = new Map<string, { client: StatsD; stat: string }>();
+  const sender = (metric: MetricDefinition, labels: Record<string, string>) => {
+    const cacheKey = `${metric.key} ${metric.labels.map((l) => labels[l]).join(" ")}`;
+    let found = senders.get(cacheKey);
+    if (!found) {
+      found = dogstatsd
+        ? { client: client.childClient({ globalTags: dogstatsdTags(metric, labels) }), stat: metric.key }
+        : { client, stat: graphiteKey(metric, labels) };
+      senders.set(cacheKey, found);
+    }
+    return found;
+  };
 
   const sendInfo = () => {
-    const { stat, tags } = address(catalog.info, { [APP_LABEL]: config.appName, version: config.appVersion });
-    client.gauge(stat, 1, 1, tags);
+    const info = sender(catalog.info, { [APP_LABEL]: config.appName, version: config.appVersion });
+    info.client.gauge(info.stat, 1);
   };
   sendInfo();
   // A StatsD server that starts after the app, or restarts, learns the app's identity within one interval.
@@ -102,10 +113,10 @@ export function createRecorder(config: AppConfig, log: Logger): Recorder {
   return {
     request({ route, method, status, durationMs }) {
       const labels = { route, method, status: String(status) };
-      const timer = address(catalog.requestDuration, labels);
-      client.timing(timer.stat, Math.round(durationMs * 1000) / 1000, 1, timer.tags);
-      const counter = address(catalog.requests, labels);
-      client.increment(counter.stat, 1, 1, counter.tags);
+      const timer = sender(catalog.requestDuration, labels);
+      timer.client.timing(timer.stat, Math.round(durationMs * 1000) / 1000);
+      const counter = sender(catalog.requests, labels);
+      counter.client.increment(counter.stat, 1);
     },
     sendInfo,
     close(timeoutMs = 2000) {

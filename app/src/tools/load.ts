@@ -1,0 +1,152 @@
+/**
+ * Load generator: what the tutorial's k6 script does, without installing k6. Each virtual user GETs the five
+ * endpoints in turn, then pauses; a progress line is printed every second and a summary at the end.
+ *
+ *   npm run load -- --url http://127.0.0.1:8000 --duration 60 --vus 2 --pause 0.5
+ */
+import { parseArgs } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export const ROUND = ["/", "/io_task", "/cpu_task", "/random_sleep", "/random_status"] as const;
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly durationSeconds: number;
+  readonly vus: number;
+  readonly pauseSeconds: number;
+  /** Stop after this many requests in all (rounds are cut short); for tests and exact accounting. */
+  readonly maxRequests?: number;
+  readonly onProgress?: (summary: LoadSummary) => void;
+}
+
+export interface LoadSummary {
+  readonly requests: number;
+  readonly failures: number;
+  readonly elapsedSeconds: number;
+  /** Responses by status; transport failures count under 0. */
+  readonly statuses: Readonly<Record<number, number>>;
+  /** Per path, responses by status. */
+  readonly byPath: Readonly<Record<string, Readonly<Record<number, number>>>>;
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
+  const base = options.url.replace(/\/+$/, "");
+  const started = performance.now();
+  const deadline = started + options.durationSeconds * 1000;
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  const byPath: Record<string, Record<number, number>> = {};
+  let issued = 0;
+  let failures = 0;
+
+  const summary = (): LoadSummary => {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      requests: latencies.length,
+      failures,
+      elapsedSeconds: (performance.now() - started) / 1000,
+      statuses: { ...statuses },
+      byPath: structuredClone(byPath),
+      latencyMs: {
+        p50: quantile(sorted, 0.5),
+        p90: quantile(sorted, 0.9),
+        p99: quantile(sorted, 0.99),
+        max: sorted[sorted.length - 1] ?? 0,
+      },
+    };
+  };
+
+  const more = () => performance.now() < deadline && (options.maxRequests === undefined || issued < options.maxRequests);
+
+  async function virtualUser(): Promise<void> {
+    while (more()) {
+      for (const path of ROUND) {
+        if (!more()) return;
+        issued++;
+        const t0 = performance.now();
+        let status = 0;
+        try {
+          const res = await fetch(base + path, { signal: AbortSignal.timeout(30_000) });
+          await res.arrayBuffer();
+          status = res.status;
+        } catch {
+          failures++;
+        }
+        latencies.push(performance.now() - t0);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        const perPath = (byPath[path] ??= {});
+        perPath[status] = (perPath[status] ?? 0) + 1;
+      }
+      if (options.pauseSeconds > 0 && more()) await sleep(options.pauseSeconds * 1000);
+    }
+  }
+
+  const ticker = options.onProgress ? setInterval(() => options.onProgress!(summary()), 1000) : undefined;
+  try {
+    await Promise.all(Array.from({ length: options.vus }, () => virtualUser()));
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  return summary();
+}
+
+export function formatSummary(s: LoadSummary): string {
+  const statusLine = Object.entries(s.statuses)
+    .map(([status, n]) => `${status === "0" ? "failed" : status}: ${n}`)
+    .join(", ");
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  return [
+    `requests   ${s.requests} in ${s.elapsedSeconds.toFixed(1)} s (${(s.requests / Math.max(s.elapsedSeconds, 1e-9)).toFixed(1)}/s)`,
+    `statuses   ${statusLine}`,
+    `latency    p50 ${ms(s.latencyMs.p50)}  p90 ${ms(s.latencyMs.p90)}  p99 ${ms(s.latencyMs.p99)}  max ${ms(s.latencyMs.max)}`,
+  ].join("\n");
+}
+
+function positive(name: string, raw: string, allowZero = false): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    console.error(`load: --${name}=${raw} is not valid: expected a ${allowZero ? "non-negative" : "positive"} number`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: "string", default: "http://127.0.0.1:8000" },
+      duration: { type: "string", default: "60" },
+      vus: { type: "string", default: "1" },
+      pause: { type: "string", default: "0.5" },
+    },
+  });
+  const vus = positive("vus", values.vus);
+  if (!Number.isInteger(vus)) {
+    console.error(`load: --vus=${values.vus} is not valid: expected a whole number >= 1`);
+    process.exit(2);
+  }
+  const options: LoadOptions = {
+    url: values.url,
+    durationSeconds: positive("duration", values.duration),
+    vus,
+    pauseSeconds: positive("pause", values.pause, true),
+    onProgress: (s) => {
+      const line = `${s.elapsedSeconds.toFixed(0)}s  ${s.requests} requests  ${(s.requests / s.elapsedSeconds).toFixed(1)}/s  ${s.failures} failed`;
+      if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);
+      else console.log(line);
+    },
+  };
+  console.log(`load: ${options.vus} VU(s) on ${options.url} for ${options.durationSeconds} s, pause ${options.pauseSeconds} s`);
+  const summary = await runLoad(options);
+  if (process.stdout.isTTY) process.stdout.write("\n");
+  console.log(formatSummary(summary));
+  process.exitCode = summary.failures > 0 ? 1 : 0;
+}
+
+if (require.main === module) void main();
