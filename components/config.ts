@@ -1,0 +1,163 @@
+/**
+ * The stack's configuration: read from Pulumi config, validated as a whole before any resource is registered.
+ * Every problem is reported at once, each naming the key, the value given and what is accepted.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
+import { PORTS, type PortId } from "./ports";
+
+export const TOPOLOGIES = ["graphite", "exporter"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+export const PLATFORMS = ["docker", "kubernetes"] as const;
+export type PlatformKind = (typeof PLATFORMS)[number];
+
+/** Images pinned to current releases; each can be overridden by config. */
+export const DEFAULT_IMAGES = {
+  graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
+  exporterImage: "prom/statsd-exporter:v0.30.0",
+  prometheusImage: "prom/prometheus:v3.13.5",
+  grafanaImage: "grafana/grafana:13.2.0",
+} as const;
+export type ImageKey = keyof typeof DEFAULT_IMAGES;
+
+export const DEFAULT_KIND_CLUSTER = "statsd-stack";
+
+export interface KubernetesConfig {
+  /** kubeconfig context; defaults to the kind cluster's, `kind-<kindClusterName>`. */
+  readonly context: string;
+  readonly namespace: string;
+  /** kind cluster to `kind load` the locally built app image into; unset when `appImage` is given. */
+  readonly kindClusterName: string;
+}
+
+export interface StackConfig {
+  readonly topology: Topology;
+  readonly platform: PlatformKind;
+  /** Host address published ports bind to on Docker. */
+  readonly bindAddress: string;
+  readonly hostPorts: Readonly<Record<PortId, number>>;
+  readonly images: Readonly<Record<ImageKey, string>>;
+  /** A pre-built app image; when unset the app is built locally from `app/`. */
+  readonly appImage?: string;
+  readonly appReplicas: number;
+  readonly metricPrefix: string;
+  readonly appName: string;
+  /** Set by the user as a secret; when undefined a password is generated and kept in state. */
+  readonly grafanaAdminPassword?: pulumi.Output<string>;
+  readonly kubernetes: KubernetesConfig;
+}
+
+/** All configuration problems found, one per line. */
+export class StackConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "StackConfigError";
+  }
+}
+
+/** The part of `pulumi.Config` this module reads; tests pass a plain object. */
+export interface ConfigSource {
+  get(key: string): string | undefined;
+  getSecret(key: string): pulumi.Output<string> | undefined;
+}
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Reads and validates every key; throws {@link StackConfigError} listing every problem. */
+export function readStackConfig(source: ConfigSource, stack: string): StackConfig {
+  const problems: string[] = [];
+  const bad = (key: string, value: string, accepted: string) =>
+    problems.push(`statsd-stack:${key} = ${JSON.stringify(value)} is not valid: expected ${accepted}`);
+
+  const choice = <T extends string>(key: string, choices: readonly T[], fallback?: T): T => {
+    const raw = source.get(key);
+    if (raw === undefined) {
+      if (fallback !== undefined) return fallback;
+      problems.push(`statsd-stack:${key} is not set: expected one of ${choices.join(", ")}`);
+      return choices[0]!;
+    }
+    if ((choices as readonly string[]).includes(raw)) return raw as T;
+    bad(key, raw, `one of ${choices.join(", ")}`);
+    return choices[0]!;
+  };
+  const integer = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = source.get(key);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      bad(key, raw, `an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  const pattern = (key: string, fallback: string, re: RegExp, accepted: string): string => {
+    const raw = source.get(key);
+    if (raw === undefined) return fallback;
+    if (!re.test(raw)) {
+      bad(key, raw, accepted);
+      return fallback;
+    }
+    return raw;
+  };
+
+  const topology = choice("topology", TOPOLOGIES);
+  const platform = choice("platform", PLATFORMS, "docker");
+  const bindAddress = pattern("bindAddress", "127.0.0.1", IPV4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)");
+
+  const hostPorts = {} as Record<PortId, number>;
+  for (const [id, port] of Object.entries(PORTS) as [PortId, (typeof PORTS)[PortId]][]) {
+    hostPorts[id] = integer(port.configKey, port.defaultHostPort, 1, 65535);
+  }
+  const seen = new Map<string, string>();
+  for (const [id, port] of Object.entries(hostPorts) as [PortId, number][]) {
+    const key = `${port}/${PORTS[id].protocol}`;
+    const other = seen.get(key);
+    if (other) problems.push(`statsd-stack:${PORTS[id].configKey} = ${port} clashes with statsd-stack:${other}: each host port can be published once`);
+    seen.set(key, PORTS[id].configKey);
+  }
+
+  const images = {} as Record<ImageKey, string>;
+  for (const [key, fallback] of Object.entries(DEFAULT_IMAGES) as [ImageKey, string][]) {
+    images[key] = pattern(key, fallback, IMAGE_REF, "an image reference such as prom/prometheus:v3.13.5");
+  }
+  const appImageRaw = source.get("appImage");
+  const appImage = appImageRaw === undefined ? undefined : pattern("appImage", "", IMAGE_REF, "an image reference such as registry.example.com/sample-api:1.0.0");
+
+  const kindClusterName = pattern("kindClusterName", DEFAULT_KIND_CLUSTER, DNS_LABEL, "a DNS label: lowercase letters, digits and -");
+  const context = pattern("kubeContext", `kind-${kindClusterName}`, /^\S+$/, "a kubeconfig context name without spaces");
+  const namespace = pattern("namespace", `statsd-stack-${stack}`.toLowerCase().slice(0, 63).replace(/-+$/, ""), DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
+
+  const config: StackConfig = {
+    topology,
+    platform,
+    bindAddress,
+    hostPorts,
+    images,
+    appImage,
+    appReplicas: integer("appReplicas", 1, 1, 20),
+    metricPrefix: pattern("metricPrefix", DEFAULT_METRIC_PREFIX, /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api"),
+    appName: pattern("appName", DEFAULT_APP_NAME, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a DNS label: lowercase letters, digits and -, e.g. sample-api"),
+    grafanaAdminPassword: undefined,
+    kubernetes: { context, namespace, kindClusterName },
+  };
+
+  const password = source.getSecret("grafanaAdminPassword");
+  if (problems.length > 0) throw new StackConfigError(problems);
+  return { ...config, grafanaAdminPassword: password };
+}
+
+/** Reads the project's config namespace; turns a {@link StackConfigError} into one readable Pulumi error. */
+export function loadStackConfig(): StackConfig {
+  const config = new pulumi.Config();
+  try {
+    return readStackConfig(config, pulumi.getStack());
+  } catch (err) {
+    if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}

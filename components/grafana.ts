@@ -1,0 +1,82 @@
+/** Grafana with only the topology's datasources and dashboards provisioned, anonymous read-only access, and a secret admin password. */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Dashboard } from "../dashboards/model";
+import { DASHBOARDS_DIR, dashboardProvidersYaml, datasourcesYaml, type DatasourceSpec } from "./pipeline/grafana-provisioning";
+import { PORTS } from "./ports";
+import type { Platform, WorkloadSpec } from "./workload";
+
+/** A datasource whose URL is another component's output. */
+export interface GrafanaDatasourceArgs extends Omit<DatasourceSpec, "url"> {
+  readonly url: pulumi.Input<string>;
+}
+
+/** Arguments of {@link Grafana}. */
+export interface GrafanaArgs {
+  readonly platform: Platform;
+  readonly image: pulumi.Input<string>;
+  /** The datasources of this topology only; the first is the default. */
+  readonly datasources: readonly GrafanaDatasourceArgs[];
+  /** Dashboards to provision; the first is the home dashboard. */
+  readonly dashboards: readonly Dashboard[];
+  /** The admin password; when unset a random one is generated and kept in state as a secret. */
+  readonly adminPassword?: pulumi.Input<string>;
+}
+
+export const GRAFANA_SERVICE = "grafana";
+export const GRAFANA_ADMIN_USER = "admin";
+
+export class Grafana extends pulumi.ComponentResource {
+  public readonly url: pulumi.Output<string>;
+  /** The admin password (a secret). */
+  public readonly adminPassword: pulumi.Output<string>;
+  public readonly spec: WorkloadSpec;
+
+  constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("statsd-stack:index:Grafana", name, {}, opts);
+    if (args.dashboards.length === 0) throw new Error("Grafana needs at least one dashboard");
+
+    this.adminPassword = pulumi.secret(
+      args.adminPassword ??
+        new random.RandomPassword(`${name}-admin-password`, { length: 24, special: false }, { parent: this }).result,
+    );
+
+    const datasources = pulumi
+      .all(args.datasources.map((ds) => pulumi.output(ds.url)))
+      .apply((urls) => datasourcesYaml(args.datasources.map((ds, i) => ({ ...ds, url: urls[i]! }))));
+    const dashboardPath = (d: Dashboard) => `${DASHBOARDS_DIR}/${d.uid}.json`;
+    const port = PORTS.grafana.containerPort;
+
+    this.spec = {
+      name: GRAFANA_SERVICE,
+      image: { ref: args.image },
+      env: {
+        GF_SERVER_HTTP_PORT: String(port),
+        GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN_USER,
+        GF_AUTH_ANONYMOUS_ENABLED: "true",
+        GF_AUTH_ANONYMOUS_ORG_ROLE: "Viewer",
+        GF_USERS_ALLOW_SIGN_UP: "false",
+        GF_SECURITY_DISABLE_GRAVATAR: "true",
+        GF_ANALYTICS_REPORTING_ENABLED: "false",
+        GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+        GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
+        GF_NEWS_NEWS_FEED_ENABLED: "false",
+        GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: dashboardPath(args.dashboards[0]!),
+      },
+      secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.adminPassword },
+      ports: [{ name: "http", port, protocol: "tcp", publish: "grafana" }],
+      files: [
+        { path: "/etc/grafana/provisioning/datasources/statsd-stack.yaml", content: datasources },
+        { path: "/etc/grafana/provisioning/dashboards/statsd-stack.yaml", content: dashboardProvidersYaml() },
+        ...args.dashboards.map((d) => ({ path: dashboardPath(d), content: `${JSON.stringify(d, null, 2)}\n` })),
+      ],
+      writablePaths: ["/var/lib/grafana"],
+      probe: { http: { path: "/api/health", port } },
+      resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
+      security: { runAsUser: 472, runAsGroup: 0, readOnlyRootFilesystem: true },
+    };
+    const deployed = args.platform.deploy(name, this.spec, this);
+    this.url = deployed.publicUrl("grafana");
+    this.registerOutputs({ url: this.url, adminPassword: this.adminPassword });
+  }
+}

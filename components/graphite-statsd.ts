@@ -1,0 +1,78 @@
+/** graphiteapp/graphite-statsd: Etsy statsd, carbon and graphite-web in one image, with generated settings. */
+import * as pulumi from "@pulumi/pulumi";
+import { statsdConfigJs, storageAggregationConf, storageSchemasConf } from "./pipeline/graphite-config";
+import { INTERNAL_PORTS, PORTS } from "./ports";
+import type { Platform, WorkloadSpec } from "./workload";
+
+/** Arguments of {@link GraphiteStatsd}. */
+export interface GraphiteStatsdArgs {
+  readonly platform: Platform;
+  readonly image: pulumi.Input<string>;
+}
+
+export const GRAPHITE_SERVICE = "graphite";
+
+/** The graphite topology's backend: receives plain StatsD, stores in whisper, serves the render API. */
+export class GraphiteStatsd extends pulumi.ComponentResource {
+  /** StatsD host and UDP port the app sends to. */
+  public readonly statsdHost: pulumi.Output<string>;
+  public readonly statsdPort: pulumi.Output<number>;
+  /** graphite-web inside the network, for Grafana's datasource. */
+  public readonly webUrl: pulumi.Output<string>;
+  /** graphite-web on this machine. */
+  public readonly publicUrl: pulumi.Output<string>;
+  public readonly spec: WorkloadSpec;
+
+  constructor(name: string, args: GraphiteStatsdArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("statsd-stack:index:GraphiteStatsd", name, {}, opts);
+    this.spec = {
+      name: GRAPHITE_SERVICE,
+      image: { ref: args.image },
+      env: {
+        STATSD_INTERFACE: "udp",
+        // Only statsd, carbon-cache and graphite-web are used; the image's other daemons stay off.
+        CARBON_AGGREGATOR_DISABLED: "1",
+        CARBON_RELAY_DISABLED: "1",
+        REDIS_DISABLED: "1",
+        COLLECTD_DISABLED: "1",
+        GRAPHITE_WSGI_PROCESSES: "2",
+        GRAPHITE_TIME_ZONE: "Etc/UTC",
+      },
+      ports: [
+        { name: "statsd", port: PORTS.statsd.containerPort, protocol: "udp", publish: "statsd" },
+        { name: "web", port: PORTS.graphiteWeb.containerPort, protocol: "tcp", publish: "graphiteWeb" },
+        { name: "statsd-admin", port: INTERNAL_PORTS.statsdAdmin, protocol: "tcp" },
+        { name: "carbon", port: INTERNAL_PORTS.carbonPlaintext, protocol: "tcp" },
+      ],
+      files: [
+        {
+          path: "/opt/statsd/config/udp.js",
+          content: statsdConfigJs({
+            graphiteHost: "127.0.0.1",
+            graphitePort: INTERNAL_PORTS.carbonPlaintext,
+            port: PORTS.statsd.containerPort,
+            mgmtPort: INTERNAL_PORTS.statsdAdmin,
+          }),
+        },
+        { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf() },
+        { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf() },
+      ],
+      writablePaths: ["/opt/graphite/storage"],
+      probe: {
+        http: { path: "/metrics/find?query=*", port: PORTS.graphiteWeb.containerPort },
+      },
+      resources: { cpuRequest: "200m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "768Mi" },
+      security: {
+        // runit, nginx and the carbon/statsd services start as root in this image and cannot be run otherwise.
+        readOnlyRootFilesystem: false,
+        rootReason: "graphiteapp/graphite-statsd starts runit, nginx, carbon and statsd as root",
+      },
+    };
+    const deployed = args.platform.deploy(name, this.spec, this);
+    this.statsdHost = deployed.host;
+    this.statsdPort = pulumi.output(PORTS.statsd.containerPort);
+    this.webUrl = deployed.internalUrl("web");
+    this.publicUrl = deployed.publicUrl("graphiteWeb");
+    this.registerOutputs({ statsdHost: this.statsdHost, statsdPort: this.statsdPort, webUrl: this.webUrl, publicUrl: this.publicUrl });
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The Docker platform: each workload becomes containers on one user-defined network, reachable by its name as a
+ * network alias, with ports published on the configured bind address (127.0.0.1 by default).
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { PortId } from "../ports";
+import type { Deployed, Platform, WorkloadProbe, WorkloadSpec } from "../workload";
+
+export interface DockerPlatformArgs {
+  /** Prefix of container, network and volume names, e.g. `statsd-stack-graphite`: two stacks can coexist. */
+  readonly namePrefix: string;
+  readonly bindAddress: string;
+  readonly hostPorts: Readonly<Record<PortId, number>>;
+}
+
+/** Memory quantity ("256Mi", "1Gi") in MiB, as Docker's `memory` wants. */
+export function mebibytes(quantity: string): number {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`unsupported memory quantity ${quantity}: use Mi or Gi`);
+  return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+}
+
+/** CPU quantity ("500m", "1") as Docker's `cpus` string. */
+export function cpus(quantity: string): string {
+  return quantity.endsWith("m") ? String(Number(quantity.slice(0, -1)) / 1000) : quantity;
+}
+
+/** The command Docker runs inside the container for a probe. */
+export function healthTest(probe: WorkloadProbe): string[] {
+  if ("http" in probe) {
+    return ["CMD", ...(probe.http.command ?? ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${probe.http.port}${probe.http.path}`])];
+  }
+  return ["CMD-SHELL", `nc -z 127.0.0.1 ${probe.tcp.port}`];
+}
+
+export class DockerPlatform implements Platform {
+  readonly kind = "docker";
+  readonly network: docker.Network;
+
+  constructor(private readonly args: DockerPlatformArgs, opts?: pulumi.CustomResourceOptions) {
+    this.network = new docker.Network(`${args.namePrefix}-net`, { name: `${args.namePrefix}-net`, driver: "bridge" }, opts);
+  }
+
+  deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed {
+    const { namePrefix, bindAddress, hostPorts } = this.args;
+    const image = this.image(prefix, spec, parent);
+
+    const volumes = (spec.writablePaths ?? []).map((containerPath, i) => {
+      const volume = new docker.Volume(`${prefix}-data-${i}`, { name: `${namePrefix}-${spec.name}-data-${i}` }, { parent });
+      return { volumeName: volume.name, containerPath };
+    });
+
+    const replicas = spec.replicas ?? 1;
+    const containers = Array.from({ length: replicas }, (_, replica) => {
+      const suffix = replicas === 1 ? "" : `-${replica}`;
+      return new docker.Container(
+        `${prefix}-container${suffix}`,
+        {
+          name: `${namePrefix}-${spec.name}${suffix}`,
+          image,
+          command: spec.args ? [...spec.args] : undefined,
+          envs: pulumi
+            .all({ ...(spec.env ?? {}), ...(spec.secretEnv ?? {}) })
+            .apply((env) => Object.entries(env).map(([k, v]) => `${k}=${v}`)),
+          networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
+          ports: spec.ports
+            .filter((p) => p.publish !== undefined)
+            .map((p) => ({
+              internal: p.port,
+              // Replica n of a multi-replica workload is published on the configured port + n.
+              external: hostPorts[p.publish!] + replica,
+              ip: bindAddress,
+              protocol: p.protocol,
+            })),
+          uploads: (spec.files ?? []).map((f) => ({ file: f.path, content: f.content })),
+          volumes,
+          healthcheck: {
+            tests: healthTest(spec.probe),
+            interval: "10s",
+            timeout: "5s",
+            startPeriod: "20s",
+            retries: 6,
+          },
+          wait: true,
+          waitTimeout: 180,
+          restart: "unless-stopped",
+          user: spec.security.runAsUser === undefined ? undefined : `${spec.security.runAsUser}:${spec.security.runAsGroup ?? spec.security.runAsUser}`,
+          // Docker refuses to copy config files into a read-only root filesystem, so only file-less workloads
+          // run read-only here; on Kubernetes the files are mounted and every workload that allows it is read-only.
+          readOnly: spec.security.readOnlyRootFilesystem && (spec.files ?? []).length === 0,
+          tmpfs: spec.security.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=16m" } : undefined,
+          capabilities: spec.security.runAsUser === undefined ? undefined : { drops: ["ALL"] },
+          securityOpts: ["no-new-privileges:true"],
+          memory: mebibytes(spec.resources.memoryLimit),
+          cpus: cpus(spec.resources.cpuLimit),
+          logDriver: "json-file",
+          logOpts: { "max-size": "10m", "max-file": "3" },
+        },
+        // Fixed container names and host ports would clash if a replacement started before the old one went.
+        { parent, deleteBeforeReplace: true },
+      );
+    });
+
+    const host = containers[0]!.networksAdvanced.apply((nets) => nets?.[0]?.aliases?.[0] ?? spec.name);
+    return {
+      host,
+      internalUrl: (portName) => {
+        const port = spec.ports.find((p) => p.name === portName);
+        if (!port) throw new Error(`workload ${spec.name} has no port named ${portName}`);
+        return pulumi.interpolate`http://${host}:${port.port}`;
+      },
+      publicUrl: (port) => {
+        if (!spec.ports.some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
+        const address = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;
+        return pulumi.output(`http://${address}:${hostPorts[port]}`);
+      },
+    };
+  }
+
+  /** The image ID to run: containers referenced by ID are replaced only when the image really changes. */
+  private image(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): pulumi.Output<string> {
+    if ("ref" in spec.image) {
+      const remote = new docker.RemoteImage(`${prefix}-image`, { name: spec.image.ref, keepLocally: true }, { parent });
+      return remote.imageId;
+    }
+    return buildLocalImage(`${prefix}-image`, spec.image.build, { parent }).repoDigest;
+  }
+}
+
+/** Builds an image from a local context without pushing it; shared with the Kubernetes platform for kind. */
+export function buildLocalImage(
+  name: string,
+  build: { context: string; repository: string; tag: string },
+  opts: pulumi.CustomResourceOptions,
+): docker.Image {
+  return new docker.Image(
+    name,
+    {
+      imageName: `${build.repository}:${build.tag}`,
+      build: { context: build.context, dockerfile: `${build.context}/Dockerfile` },
+      skipPush: true,
+    },
+    opts,
+  );
+}
+

@@ -1,0 +1,55 @@
+/** Prometheus scraping the exporter, with the generated configuration. */
+import * as pulumi from "@pulumi/pulumi";
+import { prometheusConfigYaml } from "./pipeline/prometheus-config";
+import { PORTS } from "./ports";
+import type { Platform, WorkloadSpec } from "./workload";
+
+/** Arguments of {@link Prometheus}. */
+export interface PrometheusArgs {
+  readonly platform: Platform;
+  readonly image: pulumi.Input<string>;
+  /** `host:port` of the exporter: the exporter component's output. */
+  readonly scrapeTarget: pulumi.Input<string>;
+}
+
+export const PROMETHEUS_SERVICE = "prometheus";
+export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
+
+export class Prometheus extends pulumi.ComponentResource {
+  /** Prometheus inside the network, for Grafana's datasource. */
+  public readonly internalUrl: pulumi.Output<string>;
+  public readonly publicUrl: pulumi.Output<string>;
+  public readonly spec: WorkloadSpec;
+
+  constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("statsd-stack:index:Prometheus", name, {}, opts);
+    const port = PORTS.prometheus.containerPort;
+    this.spec = {
+      name: PROMETHEUS_SERVICE,
+      image: { ref: args.image },
+      args: [
+        `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+        "--storage.tsdb.path=/prometheus",
+        "--storage.tsdb.retention.time=7d",
+        `--web.listen-address=:${port}`,
+      ],
+      ports: [{ name: "web", port, protocol: "tcp", publish: "prometheus" }],
+      files: [
+        {
+          path: PROMETHEUS_CONFIG_PATH,
+          content: pulumi
+            .output(args.scrapeTarget)
+            .apply((exporterTarget) => prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}` })),
+        },
+      ],
+      writablePaths: ["/prometheus"],
+      probe: { http: { path: "/-/ready", port } },
+      resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
+      security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },
+    };
+    const deployed = args.platform.deploy(name, this.spec, this);
+    this.internalUrl = deployed.internalUrl("web");
+    this.publicUrl = deployed.publicUrl("prometheus");
+    this.registerOutputs({ internalUrl: this.internalUrl, publicUrl: this.publicUrl });
+  }
+}

@@ -1,0 +1,66 @@
+/** The sample API as a component: the app image, its StatsD wiring and its public URL. */
+import * as pulumi from "@pulumi/pulumi";
+import type { MetricsStyle } from "../app/src/metrics/catalog";
+import { APP_DIR, APP_IMAGE_REPOSITORY, appImageTag } from "./app-image";
+import { PORTS } from "./ports";
+import type { Platform, WorkloadSpec } from "./workload";
+
+/** Arguments of {@link SampleApi}. */
+export interface SampleApiArgs {
+  readonly platform: Platform;
+  /** Where the app sends StatsD: the backend component's host and port, never a literal. */
+  readonly statsdHost: pulumi.Input<string>;
+  readonly statsdPort: pulumi.Input<number>;
+  readonly metricsStyle: MetricsStyle;
+  readonly metricPrefix: pulumi.Input<string>;
+  readonly appName: pulumi.Input<string>;
+  readonly replicas?: number;
+  /** A pre-built image reference; when unset the image is built from `app/`. */
+  readonly image?: pulumi.Input<string>;
+}
+
+export const SAMPLE_API_SERVICE = "sample-api";
+
+/** The sample HTTP API, instrumented with StatsD in the style the topology's backend understands. */
+export class SampleApi extends pulumi.ComponentResource {
+  /** Host name the API is reachable at inside the stack's network. */
+  public readonly host: pulumi.Output<string>;
+  /** The URL to open on this machine. */
+  public readonly url: pulumi.Output<string>;
+  /** The workload this component asked the platform for (for inspection and tests). */
+  public readonly spec: WorkloadSpec;
+
+  constructor(name: string, args: SampleApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("statsd-stack:index:SampleApi", name, {}, opts);
+    this.spec = {
+      name: SAMPLE_API_SERVICE,
+      image: args.image
+        ? { ref: args.image }
+        : { build: { context: APP_DIR, repository: APP_IMAGE_REPOSITORY, tag: appImageTag() } },
+      env: {
+        PORT: String(PORTS.api.containerPort),
+        STATSD_HOST: args.statsdHost,
+        STATSD_PORT: pulumi.output(args.statsdPort).apply(String),
+        METRICS_STYLE: args.metricsStyle,
+        METRIC_PREFIX: args.metricPrefix,
+        APP_NAME: args.appName,
+      },
+      ports: [{ name: "http", port: PORTS.api.containerPort, protocol: "tcp", publish: "api" }],
+      probe: {
+        http: {
+          path: "/healthz",
+          port: PORTS.api.containerPort,
+          // node:22-slim has no wget or curl; Node itself can make the request.
+          command: ["node", "-e", `fetch('http://127.0.0.1:${PORTS.api.containerPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        },
+      },
+      resources: { cpuRequest: "100m", memoryRequest: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" },
+      security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true },
+      replicas: args.replicas ?? 1,
+    };
+    const deployed = args.platform.deploy(name, this.spec, this);
+    this.host = deployed.host;
+    this.url = deployed.publicUrl("api");
+    this.registerOutputs({ host: this.host, url: this.url });
+  }
+}

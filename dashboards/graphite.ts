@@ -1,0 +1,157 @@
+/** The graphite topology's dashboard: the same questions as the Prometheus one, answered with Graphite functions. */
+import { graphitePaths } from "../components/pipeline/graphite-config";
+import { DASHBOARD_RANGE, DASHBOARD_REFRESH, DATASOURCE_UIDS } from "../components/pipeline/settings";
+import { LATENCY_QUANTILES } from "../app/src/metrics/catalog";
+import { buildPanels, type Dashboard, type DatasourceRef } from "./model";
+
+export const GRAPHITE_DASHBOARD_UID = "statsd-stack-graphite";
+const ds: DatasourceRef = { type: "graphite", uid: DATASOURCE_UIDS.graphite };
+
+/** The variable holding the metric prefix; its values are the prefixes that report an info gauge. */
+const PREFIX_VAR = "prefix";
+
+/**
+ * Node positions in `stats[.timers|_counts].<prefix>.<metric>.<route>.<method>.<status>`: the route is node 3 in
+ * `stats.*` and `stats_counts.*` paths, and node 4 under `stats.timers.*`.
+ */
+const ROUTE_NODE = 3;
+const TIMER_ROUTE_NODE = 4;
+
+export function graphiteDashboard(defaultPrefix: string): Dashboard {
+  const p = graphitePaths(`$${PREFIX_VAR}`);
+  const counts = `${p.requestCounts}.*.*.*`;
+  const classRatio = (cls: string) =>
+    `alias(asPercent(sumSeries(${p.requestCounts}.*.*.${cls}*), sumSeries(${counts})), '${cls}xx')`;
+  return {
+    uid: GRAPHITE_DASHBOARD_UID,
+    title: "Sample API (StatsD + Graphite)",
+    description: "Traffic, errors and latency of the sample API, from plain StatsD through statsd and carbon.",
+    tags: ["statsd-stack", "graphite"],
+    schemaVersion: 39,
+    editable: false,
+    refresh: DASHBOARD_REFRESH,
+    time: { from: DASHBOARD_RANGE, to: "now" },
+    timezone: "browser",
+    templating: {
+      list: [
+        {
+          name: PREFIX_VAR,
+          label: "Metric prefix",
+          type: "query",
+          datasource: ds,
+          // Every app re-sends stats.gauges.<prefix>.app_info; statsd's own gauges live under `statsd`.
+          query: "stats.gauges.*",
+          definition: "stats.gauges.*",
+          regex: "/^(?!statsd$).*/",
+          refresh: 2,
+          includeAll: false,
+          multi: false,
+          current: { text: defaultPrefix, value: defaultPrefix },
+        },
+      ],
+    },
+    panels: buildPanels(ds, [
+      {
+        type: "stat",
+        title: "Requests in range",
+        description: "Requests answered during the dashboard's time range (sum of statsd's per-flush counts).",
+        w: 6,
+        h: 5,
+        unit: "short",
+        decimals: 0,
+        reducer: "sum",
+        targets: [{ refId: "A", target: `sumSeries(${counts})` }],
+      },
+      {
+        type: "stat",
+        title: "Server errors in range",
+        description: "Share of responses with a 5xx status during the dashboard's time range.",
+        w: 6,
+        h: 5,
+        unit: "percent",
+        reducer: "lastNotNull",
+        targets: [
+          { refId: "A", target: `asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*)), integral(sumSeries(${counts})))` },
+        ],
+      },
+      {
+        type: "stat",
+        title: "p99 latency in range",
+        description: "Highest per-flush 99th percentile of any route during the range (statsd computes percentiles per flush).",
+        w: 6,
+        h: 5,
+        unit: "ms",
+        reducer: "max",
+        targets: [{ refId: "A", target: `maxSeries(${p.requestTimers}.*.*.*.upper_99)` }],
+      },
+      {
+        type: "stat",
+        title: "Version",
+        description: "The app name and version the app reports in its info gauge.",
+        w: 6,
+        h: 5,
+        unit: "none",
+        textMode: "name",
+        targets: [{ refId: "A", target: `aliasByNode(${p.info}.*.*, 4, 5)` }],
+      },
+      {
+        type: "timeseries",
+        title: "Request rate by route",
+        description: "Requests per second, by route.",
+        w: 12,
+        h: 9,
+        unit: "reqps",
+        targets: [{ refId: "A", target: `groupByNode(${p.requestRates}.*.*.*, ${ROUTE_NODE}, 'sumSeries')` }],
+      },
+      {
+        type: "timeseries",
+        title: "Error ratio by status class",
+        description: "Share of all responses that are 4xx and 5xx, in percent.",
+        w: 12,
+        h: 9,
+        unit: "percent",
+        targets: [
+          { refId: "A", target: classRatio("4") },
+          { refId: "B", target: classRatio("5") },
+        ],
+      },
+      {
+        type: "timeseries",
+        title: "Latency percentiles",
+        description: "statsd's per-flush percentiles; the slowest route at each flush (percentiles cannot be averaged).",
+        w: 12,
+        h: 9,
+        unit: "ms",
+        targets: LATENCY_QUANTILES.map((q, i) => {
+          const n = Math.round(q * 100);
+          return { refId: String.fromCharCode(65 + i), target: `alias(maxSeries(${p.requestTimers}.*.*.*.upper_${n}), 'p${n}')` };
+        }),
+      },
+      {
+        type: "timeseries",
+        title: "Average latency by route",
+        description: "Mean request latency per route: timer sum over timer count.",
+        w: 12,
+        h: 9,
+        unit: "ms",
+        targets: [
+          {
+            refId: "A",
+            target: `aliasByNode(applyByNode(${p.requestTimers}.*.*.*.count, ${TIMER_ROUTE_NODE}, 'divideSeries(sumSeries(%.*.*.sum), sumSeries(%.*.*.count))', '%'), ${TIMER_ROUTE_NODE})`,
+          },
+        ],
+      },
+      {
+        type: "timeseries",
+        title: "p99 latency by route",
+        description: "99th percentile of request latency per route (the slowest method and status of each route).",
+        w: 24,
+        h: 9,
+        unit: "ms",
+        targets: [
+          { refId: "A", target: `groupByNode(${p.requestTimers}.*.*.*.upper_99, ${TIMER_ROUTE_NODE}, 'maxSeries')` },
+        ],
+      },
+    ]),
+  };
+}

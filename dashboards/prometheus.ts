@@ -1,0 +1,168 @@
+/** The exporter topology's dashboard: PromQL over the metrics statsd_exporter maps from the catalog. */
+import { APP_LABEL, catalog, LATENCY_QUANTILES } from "../app/src/metrics/catalog";
+import { DASHBOARD_RANGE, DASHBOARD_REFRESH, DATASOURCE_UIDS } from "../components/pipeline/settings";
+import { buildPanels, type Dashboard, type DatasourceRef, type Target } from "./model";
+
+export const PROMETHEUS_DASHBOARD_UID = "statsd-stack-prometheus";
+const ds: DatasourceRef = { type: "prometheus", uid: DATASOURCE_UIDS.prometheus };
+
+const requests = catalog.requests.prometheusName;
+const duration = catalog.requestDuration.prometheusName;
+const info = catalog.info.prometheusName;
+/** Every query is filtered to the app chosen in the `app_name` variable. */
+const app = `${APP_LABEL}="$${APP_LABEL}"`;
+const pct = (q: number) => `p${Math.round(q * 100)}`;
+
+const quantileTargets = (by: string): Target[] =>
+  LATENCY_QUANTILES.map((q, i) => ({
+    refId: String.fromCharCode(65 + i),
+    expr: `histogram_quantile(${q}, sum by (${by}) (rate(${duration}_bucket{${app}}[$__rate_interval])))`,
+    legendFormat: pct(q),
+  }));
+
+export function prometheusDashboard(): Dashboard {
+  return {
+    uid: PROMETHEUS_DASHBOARD_UID,
+    title: "Sample API (statsd_exporter + Prometheus)",
+    description: "Traffic, errors and latency of the sample API, from DogStatsD through statsd_exporter.",
+    tags: ["statsd-stack", "prometheus"],
+    schemaVersion: 39,
+    editable: false,
+    refresh: DASHBOARD_REFRESH,
+    time: { from: DASHBOARD_RANGE, to: "now" },
+    timezone: "browser",
+    templating: {
+      list: [
+        {
+          name: APP_LABEL,
+          label: "App",
+          type: "query",
+          datasource: ds,
+          // Fed by the info gauge, which the app re-sends: the list fills again after an exporter restart.
+          query: { query: `label_values(${info}, ${APP_LABEL})`, refId: "app" },
+          definition: `label_values(${info}, ${APP_LABEL})`,
+          refresh: 2,
+          includeAll: false,
+          multi: false,
+        },
+      ],
+    },
+    panels: buildPanels(ds, [
+      {
+        type: "stat",
+        title: "Requests in range",
+        description: "Requests answered during the dashboard's time range.",
+        w: 6,
+        h: 5,
+        unit: "short",
+        decimals: 0,
+        targets: [{ refId: "A", expr: `sum(increase(${requests}{${app}}[$__range]))`, instant: true }],
+      },
+      {
+        type: "stat",
+        title: "Server errors in range",
+        description: "Share of responses with a 5xx status during the dashboard's time range.",
+        w: 6,
+        h: 5,
+        unit: "percentunit",
+        targets: [
+          {
+            refId: "A",
+            expr: `sum(increase(${requests}{${app}, status=~"5.."}[$__range])) / sum(increase(${requests}{${app}}[$__range]))`,
+            instant: true,
+          },
+        ],
+      },
+      {
+        type: "stat",
+        title: "p99 latency in range",
+        description: "99th percentile of request latency over the dashboard's time range, all routes.",
+        w: 6,
+        h: 5,
+        unit: "s",
+        targets: [
+          {
+            refId: "A",
+            expr: `histogram_quantile(0.99, sum by (le) (increase(${duration}_bucket{${app}}[$__range])))`,
+            instant: true,
+          },
+        ],
+      },
+      {
+        type: "stat",
+        title: "Version",
+        description: "The version the app reports in its info gauge.",
+        w: 6,
+        h: 5,
+        unit: "none",
+        textMode: "name",
+        targets: [{ refId: "A", expr: `max by (version) (${info}{${app}})`, legendFormat: "{{version}}", instant: true }],
+      },
+      {
+        type: "timeseries",
+        title: "Request rate by route",
+        description: "Requests per second, by route template.",
+        w: 12,
+        h: 9,
+        unit: "reqps",
+        targets: [{ refId: "A", expr: `sum by (route) (rate(${requests}{${app}}[$__rate_interval]))`, legendFormat: "{{route}}" }],
+      },
+      {
+        type: "timeseries",
+        title: "Error ratio by status class",
+        description: "Share of all responses that are 4xx and 5xx.",
+        w: 12,
+        h: 9,
+        unit: "percentunit",
+        targets: [
+          {
+            refId: "A",
+            expr:
+              `sum by (status_class) (label_replace(rate(${requests}{${app}, status=~"[45].."}[$__rate_interval]), "status_class", "\${1}xx", "status", "([0-9]).."))` +
+              ` / ignoring (status_class) group_left sum(rate(${requests}{${app}}[$__rate_interval]))`,
+            legendFormat: "{{status_class}}",
+          },
+        ],
+      },
+      {
+        type: "timeseries",
+        title: "Latency percentiles",
+        description: "Request latency quantiles over all routes, estimated from the histogram (aggregates across replicas).",
+        w: 12,
+        h: 9,
+        unit: "s",
+        targets: quantileTargets("le"),
+      },
+      {
+        type: "timeseries",
+        title: "Average latency by route",
+        description: "Mean request latency per route: histogram sum over count.",
+        w: 12,
+        h: 9,
+        unit: "s",
+        targets: [
+          {
+            refId: "A",
+            expr: `sum by (route) (rate(${duration}_sum{${app}}[$__rate_interval])) / sum by (route) (rate(${duration}_count{${app}}[$__rate_interval]))`,
+            legendFormat: "{{route}}",
+          },
+        ],
+      },
+      {
+        type: "timeseries",
+        title: "p99 latency by route",
+        description: "99th percentile of request latency per route.",
+        w: 24,
+        h: 9,
+        unit: "s",
+        targets: [
+          {
+            refId: "A",
+            expr: `histogram_quantile(0.99, sum by (le, route) (rate(${duration}_bucket{${app}}[$__rate_interval])))`,
+            legendFormat: "{{route}}",
+          },
+        ],
+      },
+    ]),
+  };
+}
