@@ -3,23 +3,29 @@
  * or Kubernetes. Configuration is validated before any resource is registered.
  */
 import { loadStackConfig } from "./components/config";
+import { GRAFANA_ADMIN_USER } from "./components/grafana";
 import { createPlatform } from "./components/platform";
 import { ExporterTopology, GraphiteTopology } from "./components/topologies";
-import { GRAFANA_ADMIN_USER } from "./components/grafana";
 
 const config = loadStackConfig();
-const target = createPlatform(config);
-const stack =
-  config.topology === "graphite"
-    ? new GraphiteTopology(config.topology, { platform: target, config })
-    : new ExporterTopology(config.topology, { platform: target, config });
+const platform = createPlatform(config);
+const common = { platform, config };
 
-export const topology = config.topology;
-export const platform = config.platform;
-export const apiUrl = stack.apiUrl;
-export const grafanaUrl = stack.grafanaUrl;
-export const grafanaAdminUser = GRAFANA_ADMIN_USER;
-export const grafanaAdminPassword = stack.grafanaAdminPassword;
-export const graphiteUrl = stack instanceof GraphiteTopology ? stack.graphiteUrl : undefined;
-export const prometheusUrl = stack instanceof ExporterTopology ? stack.prometheusUrl : undefined;
-export const exporterMetricsUrl = stack instanceof ExporterTopology ? stack.exporterMetricsUrl : undefined;
+/** The stack's outputs: the URLs to open, and the topology's own backends. */
+const outputs: Record<string, unknown> = { topology: config.topology, platform: config.platform };
+if (config.topology === "graphite") {
+  const stack = new GraphiteTopology(config.topology, common);
+  Object.assign(outputs, { apiUrl: stack.apiUrl, grafanaUrl: stack.grafanaUrl, graphiteUrl: stack.graphiteUrl, grafanaAdminPassword: stack.grafanaAdminPassword });
+} else {
+  const stack = new ExporterTopology(config.topology, common);
+  Object.assign(outputs, {
+    apiUrl: stack.apiUrl,
+    grafanaUrl: stack.grafanaUrl,
+    prometheusUrl: stack.prometheusUrl,
+    exporterMetricsUrl: stack.exporterMetricsUrl,
+    grafanaAdminPassword: stack.grafanaAdminPassword,
+  });
+}
+outputs.grafanaAdminUser = GRAFANA_ADMIN_USER;
+
+export = outputs;
