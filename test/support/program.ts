@@ -128,3 +128,32 @@ export async function runProgram(stack: string, config: Record<string, string>, 
   await new Promise((resolve) => setTimeout(resolve, 50));
   return { resources, outputs: resolved, secretOutputs, secretInputs };
 }
+
+/**
+ * Loads index.ts without a root stack, counting what the mocks are asked to create: for programs that must fail
+ * before registering anything (a stack would turn the failure into rejected engine promises).
+ */
+export async function loadProgramExpectingFailure(stack: string, config: Record<string, string>): Promise<{ error: unknown; registered: number }> {
+  let registered = 0;
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered++;
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args) => args.inputs,
+    },
+    "statsd-stack",
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`statsd-stack:${k}`, v])));
+  forgetProjectModules();
+  try {
+    require(path.join(ROOT, "index.ts"));
+    return { error: undefined, registered };
+  } catch (error) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { error, registered };
+  }
+}

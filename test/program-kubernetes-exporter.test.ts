@@ -1,0 +1,136 @@
+/**
+ * The Pulumi program on the Kubernetes platform, exporter topology, under Pulumi's mocks (no cluster here): the
+ * objects it would apply, validated against the Kubernetes OpenAPI schema.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { ofType, one, parentChain, typeCounts } from "./support/graph";
+import { validate } from "./support/kubernetes";
+import { runProgram, type ProgramRun } from "./support/program";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+
+const containerOf = (d: { inputs: any }) => d.inputs.spec.template.spec.containers[0];
+const envOf = (d: { inputs: any }) =>
+  Object.fromEntries((containerOf(d).env as any[]).filter((e) => "value" in e).map((e) => [e.name, e.value]));
+
+describe("kubernetes platform, exporter topology", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", platform: "kubernetes" });
+  });
+
+  it("registers a provider, a namespace, and per workload a Deployment and a Service", () => {
+    assert.deepEqual(typeCounts(run), {
+      "command:local:Command": 1,
+      "docker:index/image:Image": 1,
+      "kubernetes:apps/v1:Deployment": 4,
+      "kubernetes:core/v1:ConfigMap": 3,
+      "kubernetes:core/v1:Namespace": 1,
+      "kubernetes:core/v1:Secret": 1,
+      "kubernetes:core/v1:Service": 4,
+      "pulumi:providers:kubernetes": 1,
+      "random:index/randomPassword:RandomPassword": 1,
+      "statsd-stack:index:ExporterTopology": 1,
+      "statsd-stack:index:Grafana": 1,
+      "statsd-stack:index:Prometheus": 1,
+      "statsd-stack:index:SampleApi": 1,
+      "statsd-stack:index:StatsdExporter": 1,
+    });
+  });
+
+  it("targets the kind context and a namespace named after the stack", () => {
+    const provider = one(run, "pulumi:providers:kubernetes", "k8s");
+    assert.equal(provider.inputs.context, "kind-statsd-stack");
+    assert.equal(one(run, "kubernetes:core/v1:Namespace", "namespace").inputs.metadata.name, "statsd-stack-exporter");
+  });
+
+  it("every object passes the Kubernetes OpenAPI schema", async () => {
+    const kinds: string[] = [];
+    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"))) {
+      kinds.push(await validate(r));
+    }
+    assert.equal(kinds.length, 13);
+  });
+
+  it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
+    for (const d of ofType(run, DEPLOYMENT)) {
+      const c = containerOf(d);
+      assert.ok(c.readinessProbe && c.livenessProbe, d.name);
+      assert.deepEqual(Object.keys(c.resources.limits).sort(), ["cpu", "memory"], d.name);
+      assert.deepEqual(Object.keys(c.resources.requests).sort(), ["cpu", "memory"], d.name);
+      assert.equal(d.inputs.spec.template.spec.automountServiceAccountToken, false, d.name);
+    }
+  });
+
+  it("runs every workload of this topology as non-root with a read-only root filesystem and no capabilities", () => {
+    for (const d of ofType(run, DEPLOYMENT)) {
+      assert.equal(d.inputs.spec.template.spec.securityContext.runAsNonRoot, true, d.name);
+      const sc = containerOf(d).securityContext;
+      assert.deepEqual([sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop], [true, false, ["ALL"]], d.name);
+    }
+  });
+
+  it("wires the app to the exporter Service's name and UDP port", () => {
+    const exporterService = one(run, SERVICE, "exporter-exporter");
+    const env = envOf(one(run, DEPLOYMENT, "api"));
+    assert.equal(env.STATSD_HOST, exporterService.inputs.metadata.name);
+    assert.equal(env.STATSD_PORT, "9125");
+    assert.ok(exporterService.inputs.spec.ports.some((p: any) => p.port === 9125 && p.protocol === "UDP"));
+  });
+
+  it("scrapes the exporter Service from Prometheus, through an auto-named ConfigMap mounted at the config path", () => {
+    const configMap = one(run, CONFIGMAP, "prometheus");
+    const config = parse(configMap.inputs.data["etc_prometheus_prometheus.yml"]);
+    assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, ["statsd-exporter:9102"]);
+    assert.equal(configMap.inputs.metadata.name, undefined);
+    const prometheus = one(run, DEPLOYMENT, "prometheus");
+    assert.equal(prometheus.inputs.spec.template.spec.volumes[0].configMap.name, "exporter-prometheus-config-abc123");
+    assert.deepEqual(containerOf(prometheus).volumeMounts[0], {
+      name: "config",
+      mountPath: "/etc/prometheus/prometheus.yml",
+      subPath: "etc_prometheus_prometheus.yml",
+      readOnly: true,
+    });
+  });
+
+  it("points Grafana's only datasource at the Prometheus Service", () => {
+    const data = one(run, CONFIGMAP, "grafana").inputs.data;
+    const provisioning = parse(data["etc_grafana_provisioning_datasources_statsd-stack.yaml"]);
+    assert.deepEqual(provisioning.datasources.map((d: any) => d.url), [`http://${one(run, SERVICE, "prometheus").inputs.metadata.name}:9090`]);
+  });
+
+  it("keeps the admin password in a Secret, referenced from Grafana's env, and in no plain input", () => {
+    const grafana = containerOf(one(run, DEPLOYMENT, "grafana"));
+    const ref = (grafana.env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
+    assert.deepEqual(ref.valueFrom.secretKeyRef.key, "GF_SECURITY_ADMIN_PASSWORD");
+    const plain = run.resources.filter((r) => !run.secretInputs.has(`${r.type}::${r.name}`));
+    for (const r of plain) assert.ok(!JSON.stringify(r.inputs).includes("generated-password-for-tests"), `${r.type} ${r.name}`);
+  });
+
+  it("exposes the API, Grafana, Prometheus, the exporter and StatsD as the NodePorts kind forwards", () => {
+    const nodePorts = ofType(run, SERVICE)
+      .flatMap((s) => s.inputs.spec.ports as any[])
+      .filter((p) => p.nodePort !== undefined)
+      .map((p) => `${p.nodePort}/${p.protocol}->${p.port}`)
+      .sort();
+    assert.deepEqual(nodePorts, ["30090/TCP->9090", "30102/TCP->9102", "30125/UDP->9125", "30300/TCP->3000", "30800/TCP->8000"]);
+  });
+
+  it("loads the locally built app image into the kind cluster and runs it by that tag", () => {
+    const load = one(run, "command:local:Command", "kind-load");
+    assert.match(load.inputs.create, /^kind load docker-image statsd-stack\/sample-api:[0-9a-f]{16} --name statsd-stack$/);
+    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, load.inputs.create.split(" ")[3]);
+    assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::exporter-api", "statsd-stack:index:ExporterTopology::exporter"]);
+  });
+
+  it("exports the kind host URLs", () => {
+    assert.deepEqual(
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl],
+      ["http://127.0.0.1:8000", "http://127.0.0.1:3000", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
+    );
+  });
+});
