@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PortId } from "../ports";
-import type { Deployed, Platform, WorkloadProbe, WorkloadSpec } from "../workload";
+import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "../workload";
 
 export interface DockerPlatformArgs {
   /** Prefix of container, network and volume names, e.g. `statsd-stack-graphite`: two stacks can coexist. */
@@ -105,11 +105,7 @@ export class DockerPlatform implements Platform {
     const host = containers[0]!.networksAdvanced.apply((nets) => nets?.[0]?.aliases?.[0] ?? spec.name);
     return {
       host,
-      internalUrl: (portName) => {
-        const port = spec.ports.find((p) => p.name === portName);
-        if (!port) throw new Error(`workload ${spec.name} has no port named ${portName}`);
-        return pulumi.interpolate`http://${host}:${port.port}`;
-      },
+      internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
       publicUrl: (port) => {
         if (!spec.ports.some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
         const address = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;

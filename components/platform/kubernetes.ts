@@ -7,7 +7,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PORTS } from "../ports";
-import type { Deployed, Platform, WorkloadProbe, WorkloadSpec } from "../workload";
+import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "../workload";
 import { buildLocalImage } from "./docker";
 
 export interface KubernetesPlatformArgs {
@@ -168,11 +168,7 @@ export class KubernetesPlatform implements Platform {
     const host = service.metadata.name;
     return {
       host,
-      internalUrl: (portName) => {
-        const port = spec.ports.find((p) => p.name === portName);
-        if (!port) throw new Error(`workload ${spec.name} has no port named ${portName}`);
-        return pulumi.interpolate`http://${host}:${port.port}`;
-      },
+      internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
       publicUrl: (port) => {
         if (!spec.ports.some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
         // kind/cluster.yaml maps each NodePort to 127.0.0.1:<default host port>.
