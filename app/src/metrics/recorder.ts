@@ -85,26 +85,30 @@ export function createRecorder(config: AppConfig, log: Logger): Recorder {
   });
 
   /**
-   * A sender per (metric, labels): in the DogStatsD style a child client whose tags are formatted and sanitised
-   * once, when the series is first seen, instead of merged again on every call. The set of series is bounded.
+   * A sender per series: in the DogStatsD style a child client whose tags are formatted and sanitised once, when the
+   * series is first seen, instead of merged again on every call.
    */
-  const senders = new Map<string, { client: StatsD; stat: string }>();
-  const sender = (metric: MetricDefinition, labels: Record<string, string>) => {
-    const cacheKey = `${metric.key} ${metric.labels.map((l) => labels[l]).join(" ")}`;
-    let found = senders.get(cacheKey);
+  const sender = (metric: MetricDefinition, labels: Record<string, string>): { client: StatsD; stat: string } =>
+    dogstatsd
+      ? { client: client.childClient({ globalTags: dogstatsdTags(metric, labels) }), stat: metric.key }
+      : { client, stat: graphiteKey(metric, labels) };
+
+  // Both request metrics of one (route, method, status), looked up once per request. The set is bounded: routes
+  // come from the route table, methods are normalised, statuses are the handful the app answers with.
+  const requestSenders = new Map<string, { timer: ReturnType<typeof sender>; counter: ReturnType<typeof sender> }>();
+  const sendersFor = (route: string, method: string, status: number) => {
+    const key = `${route} ${method} ${status}`;
+    let found = requestSenders.get(key);
     if (!found) {
-      found = dogstatsd
-        ? { client: client.childClient({ globalTags: dogstatsdTags(metric, labels) }), stat: metric.key }
-        : { client, stat: graphiteKey(metric, labels) };
-      senders.set(cacheKey, found);
+      const labels = { route, method, status: String(status) };
+      found = { timer: sender(catalog.requestDuration, labels), counter: sender(catalog.requests, labels) };
+      requestSenders.set(key, found);
     }
     return found;
   };
 
-  const sendInfo = () => {
-    const info = sender(catalog.info, { [APP_LABEL]: config.appName, version: config.appVersion });
-    info.client.gauge(info.stat, 1);
-  };
+  const info = sender(catalog.info, { [APP_LABEL]: config.appName, version: config.appVersion });
+  const sendInfo = () => info.client.gauge(info.stat, 1);
   sendInfo();
   // A StatsD server that starts after the app, or restarts, learns the app's identity within one interval.
   const infoTimer = setInterval(sendInfo, config.infoIntervalMs);
@@ -112,10 +116,8 @@ export function createRecorder(config: AppConfig, log: Logger): Recorder {
 
   return {
     request({ route, method, status, durationMs }) {
-      const labels = { route, method, status: String(status) };
-      const timer = sender(catalog.requestDuration, labels);
+      const { timer, counter } = sendersFor(route, method, status);
       timer.client.timing(timer.stat, Math.round(durationMs * 1000) / 1000);
-      const counter = sender(catalog.requests, labels);
       counter.client.increment(counter.stat, 1);
     },
     sendInfo,
