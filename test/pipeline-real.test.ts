@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { exporterMappingYaml } from "../components/pipeline/exporter-mapping";
 import { prometheusConfigYaml } from "../components/pipeline/prometheus-config";
-import { startApp, type RunningApp } from "../app/test/helpers";
+import { startApp, waitFor, type RunningApp } from "../app/test/helpers";
 import { requireBinary } from "./support/binaries";
 
 const exporter = requireBinary("statsd_exporter", "go install github.com/prometheus/statsd_exporter@v0.30.0");
@@ -44,6 +44,11 @@ function samples(text: string, name: string): Map<string, number> {
   return out;
 }
 
+/** The sum of every sample of `name`. */
+function total(text: string, name: string): number {
+  return [...samples(text, name).values()].reduce((a, b) => a + b, 0);
+}
+
 describe("app -> real statsd_exporter, with the generated mapping", { skip: exporter.skip }, () => {
   const WEB = 19102;
   const UDP = 19125;
@@ -60,18 +65,8 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
       `--statsd.listen-tcp=127.0.0.1:${UDP}`,
       `--web.listen-address=127.0.0.1:${WEB}`,
     ], { stdio: "ignore" });
-    const ready = await (async () => {
-      for (let i = 0; i < 100; i++) {
-        try {
-          if ((await fetch(`http://127.0.0.1:${WEB}/-/healthy`)).ok) return true;
-        } catch {
-          // not up yet
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return false;
-    })();
-    assert.ok(ready, "statsd_exporter did not become healthy in 10 s");
+    const healthy = await waitFor(async () => (await fetch(`http://127.0.0.1:${WEB}/-/healthy`)).ok, 10_000, 100);
+    assert.ok(healthy, "statsd_exporter did not become healthy in 10 s");
     let draw = 0;
     // A fixed sequence of draws: /random_status answers 200, 300, 400, 500 in turn.
     const draws = [0.05, 0.65, 0.75, 0.95];
@@ -83,14 +78,10 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
     for (let i = 0; i < 8; i++) await (await fetch(`${app.url}/random_status`)).text();
     for (let i = 0; i < 5; i++) await (await fetch(`${app.url}/missing/${i}`)).text();
     await app.stop();
-    const expected = 53;
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
+    await waitFor(async () => {
       metrics = await (await fetch(`http://127.0.0.1:${WEB}/metrics`)).text();
-      const total = [...samples(metrics, "http_requests_total").values()].reduce((a, b) => a + b, 0);
-      if (total >= expected) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return total(metrics, "http_requests_total") >= 53;
+    }, 10_000, 100);
   });
   after(() => {
     proc?.kill();
@@ -112,8 +103,7 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
   });
 
   it("records latency as a histogram in seconds with the catalog's buckets", () => {
-    const counts = samples(metrics, "http_request_duration_seconds_count");
-    assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 53);
+    assert.equal(total(metrics, "http_request_duration_seconds_count"), 53);
     assert.ok(metrics.includes('le="0.001"') && metrics.includes('le="10"'));
     assert.equal(samples(metrics, "http_request_duration_seconds").size, 0, "no summary quantiles");
   });
@@ -123,10 +113,9 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
   });
 
   it("drops nothing: no unmapped, conflicting or erroneous events", () => {
-    const sum = (name: string) => [...samples(metrics, name).values()].reduce((a, b) => a + b, 0);
-    assert.equal(sum("statsd_exporter_events_unmapped_total"), 0);
-    assert.equal(sum("statsd_exporter_events_conflict_total"), 0);
-    assert.equal(sum("statsd_exporter_sample_errors_total"), 0);
-    assert.equal(sum("statsd_exporter_udp_packet_drops_total"), 0);
+    assert.equal(total(metrics, "statsd_exporter_events_unmapped_total"), 0);
+    assert.equal(total(metrics, "statsd_exporter_events_conflict_total"), 0);
+    assert.equal(total(metrics, "statsd_exporter_sample_errors_total"), 0);
+    assert.equal(total(metrics, "statsd_exporter_udp_packet_drops_total"), 0);
   });
 });

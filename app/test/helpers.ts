@@ -25,14 +25,28 @@ export async function udpCapture(): Promise<UdpCapture> {
   };
 }
 
-/** Polls `predicate` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<boolean> {
+/**
+ * Polls `predicate` every `intervalMs` until it holds or `timeoutMs` passes; returns whether it held. A predicate
+ * that throws (a connection refused while a server starts) counts as not holding yet.
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 3000,
+  intervalMs = 20,
+): Promise<boolean> {
+  const holds = async () => {
+    try {
+      return await predicate();
+    } catch {
+      return false;
+    }
+  };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (predicate()) return true;
-    await sleep(20);
+    if (await holds()) return true;
+    await sleep(intervalMs);
   }
-  return predicate();
+  return holds();
 }
 
 export interface RunningApp {
