@@ -1,8 +1,8 @@
 /** The graphite topology's dashboard: the same questions as the Prometheus one, answered with Graphite functions. */
 import { graphitePaths } from "../components/pipeline/graphite-config";
-import { DASHBOARD_RANGE, DASHBOARD_REFRESH, DATASOURCE_UIDS } from "../components/pipeline/settings";
+import { DATASOURCE_UIDS } from "../components/pipeline/settings";
 import { LATENCY_QUANTILES } from "../app/src/metrics/catalog";
-import { buildPanels, type Dashboard, type DatasourceRef } from "./model";
+import { dashboard, type Dashboard, type DatasourceRef } from "./model";
 
 export const GRAPHITE_DASHBOARD_UID = "statsd-stack-graphite";
 const ds: DatasourceRef = { type: "graphite", uid: DATASOURCE_UIDS.graphite };
@@ -22,35 +22,29 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
   const counts = `${p.requestCounts}.*.*.*`;
   const classRatio = (cls: string) =>
     `alias(asPercent(sumSeries(${p.requestCounts}.*.*.${cls}*), sumSeries(${counts})), '${cls}xx')`;
-  return {
+  return dashboard({
     uid: GRAPHITE_DASHBOARD_UID,
     title: "Sample API (StatsD + Graphite)",
     description: "Traffic, errors and latency of the sample API, from plain StatsD through statsd and carbon.",
-    tags: ["statsd-stack", "graphite"],
-    schemaVersion: 39,
-    editable: false,
-    refresh: DASHBOARD_REFRESH,
-    time: { from: DASHBOARD_RANGE, to: "now" },
-    timezone: "browser",
-    templating: {
-      list: [
-        {
-          name: PREFIX_VAR,
-          label: "Metric prefix",
-          type: "query",
-          datasource: ds,
-          // Every app re-sends stats.gauges.<prefix>.app_info; statsd's own gauges live under `statsd`.
-          query: "stats.gauges.*",
-          definition: "stats.gauges.*",
-          regex: "/^(?!statsd$).*/",
-          refresh: 2,
-          includeAll: false,
-          multi: false,
-          current: { text: defaultPrefix, value: defaultPrefix },
-        },
-      ],
-    },
-    panels: buildPanels(ds, [
+    backend: "graphite",
+    datasource: ds,
+    variables: [
+      {
+        name: PREFIX_VAR,
+        label: "Metric prefix",
+        type: "query",
+        datasource: ds,
+        // Every app re-sends stats.gauges.<prefix>.app_info; statsd's own gauges live under `statsd`.
+        query: "stats.gauges.*",
+        definition: "stats.gauges.*",
+        regex: "/^(?!statsd$).*/",
+        refresh: 2,
+        includeAll: false,
+        multi: false,
+        current: { text: defaultPrefix, value: defaultPrefix },
+      },
+    ],
+    panels: [
       {
         type: "stat",
         title: "Requests in range",
@@ -152,6 +146,6 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
           { refId: "A", target: `groupByNode(${p.requestTimers}.*.*.*.upper_99, ${TIMER_ROUTE_NODE}, 'maxSeries')` },
         ],
       },
-    ]),
-  };
+    ],
+  });
 }

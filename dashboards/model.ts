@@ -2,6 +2,7 @@
  * A small typed model of the Grafana dashboard JSON this project provisions: just the fields it sets, so a typo in
  * a field name is a compile error and every panel is built the same way.
  */
+import { DASHBOARD_RANGE, DASHBOARD_REFRESH } from "../components/pipeline/settings";
 
 export interface DatasourceRef {
   readonly type: "prometheus" | "graphite";
@@ -50,6 +51,35 @@ export interface Dashboard {
   readonly timezone: string;
   readonly templating: { readonly list: readonly Variable[] };
   readonly panels: readonly Panel[];
+}
+
+/** What differs between the project's dashboards; everything else is shared. */
+export interface DashboardDraft {
+  readonly uid: string;
+  readonly title: string;
+  readonly description: string;
+  /** The backend's tag, beside the project's own. */
+  readonly backend: DatasourceRef["type"];
+  readonly datasource: DatasourceRef;
+  readonly variables: readonly Variable[];
+  readonly panels: readonly PanelDraft[];
+}
+
+/** A dashboard with the project's shared settings: read-only (it is code), live refresh, the demo's time range. */
+export function dashboard(d: DashboardDraft): Dashboard {
+  return {
+    uid: d.uid,
+    title: d.title,
+    description: d.description,
+    tags: ["statsd-stack", d.backend],
+    schemaVersion: 39,
+    editable: false,
+    refresh: DASHBOARD_REFRESH,
+    time: { from: DASHBOARD_RANGE, to: "now" },
+    timezone: "browser",
+    templating: { list: d.variables },
+    panels: buildPanels(d.datasource, d.panels),
+  };
 }
 
 /** The query text of a target, whichever datasource it is for. */

@@ -1,7 +1,7 @@
 /** The exporter topology's dashboard: PromQL over the metrics statsd_exporter maps from the catalog. */
 import { APP_LABEL, catalog, LATENCY_QUANTILES } from "../app/src/metrics/catalog";
-import { DASHBOARD_RANGE, DASHBOARD_REFRESH, DATASOURCE_UIDS } from "../components/pipeline/settings";
-import { buildPanels, type Dashboard, type DatasourceRef, type Target } from "./model";
+import { DATASOURCE_UIDS } from "../components/pipeline/settings";
+import { dashboard, type Dashboard, type DatasourceRef, type Target } from "./model";
 
 export const PROMETHEUS_DASHBOARD_UID = "statsd-stack-prometheus";
 const ds: DatasourceRef = { type: "prometheus", uid: DATASOURCE_UIDS.prometheus };
@@ -21,33 +21,27 @@ const quantileTargets = (by: string): Target[] =>
   }));
 
 export function prometheusDashboard(): Dashboard {
-  return {
+  return dashboard({
     uid: PROMETHEUS_DASHBOARD_UID,
     title: "Sample API (statsd_exporter + Prometheus)",
     description: "Traffic, errors and latency of the sample API, from DogStatsD through statsd_exporter.",
-    tags: ["statsd-stack", "prometheus"],
-    schemaVersion: 39,
-    editable: false,
-    refresh: DASHBOARD_REFRESH,
-    time: { from: DASHBOARD_RANGE, to: "now" },
-    timezone: "browser",
-    templating: {
-      list: [
-        {
-          name: APP_LABEL,
-          label: "App",
-          type: "query",
-          datasource: ds,
-          // Fed by the info gauge, which the app re-sends: the list fills again after an exporter restart.
-          query: { query: `label_values(${info}, ${APP_LABEL})`, refId: "app" },
-          definition: `label_values(${info}, ${APP_LABEL})`,
-          refresh: 2,
-          includeAll: false,
-          multi: false,
-        },
-      ],
-    },
-    panels: buildPanels(ds, [
+    backend: "prometheus",
+    datasource: ds,
+    variables: [
+      {
+        name: APP_LABEL,
+        label: "App",
+        type: "query",
+        datasource: ds,
+        // Fed by the info gauge, which the app re-sends: the list fills again after an exporter restart.
+        query: { query: `label_values(${info}, ${APP_LABEL})`, refId: "app" },
+        definition: `label_values(${info}, ${APP_LABEL})`,
+        refresh: 2,
+        includeAll: false,
+        multi: false,
+      },
+    ],
+    panels: [
       {
         type: "stat",
         title: "Requests in range",
@@ -163,6 +157,6 @@ export function prometheusDashboard(): Dashboard {
           },
         ],
       },
-    ]),
-  };
+    ],
+  });
 }
