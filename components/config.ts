@@ -132,23 +132,25 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   const context = pattern("kubeContext", `kind-${kindClusterName}`, /^\S+$/, "a kubeconfig context name without spaces");
   const namespace = pattern("namespace", `statsd-stack-${stack}`.toLowerCase().slice(0, 63).replace(/-+$/, ""), DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
 
-  const config: StackConfig = {
+  const appReplicas = integer("appReplicas", 1, 1, 20);
+  const metricPrefix = pattern("metricPrefix", DEFAULT_METRIC_PREFIX, /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api");
+  const appName = pattern("appName", DEFAULT_APP_NAME, DNS_LABEL, "a DNS label: lowercase letters, digits and -, e.g. sample-api");
+
+  // Every key is read before this point, so every problem is reported at once.
+  if (problems.length > 0) throw new StackConfigError(problems);
+  return {
     topology,
     platform,
     bindAddress,
     hostPorts,
     images,
     appImage,
-    appReplicas: integer("appReplicas", 1, 1, 20),
-    metricPrefix: pattern("metricPrefix", DEFAULT_METRIC_PREFIX, /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api"),
-    appName: pattern("appName", DEFAULT_APP_NAME, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a DNS label: lowercase letters, digits and -, e.g. sample-api"),
-    grafanaAdminPassword: undefined,
+    appReplicas,
+    metricPrefix,
+    appName,
+    grafanaAdminPassword: source.getSecret("grafanaAdminPassword"),
     kubernetes: { context, namespace, kindClusterName },
   };
-
-  const password = source.getSecret("grafanaAdminPassword");
-  if (problems.length > 0) throw new StackConfigError(problems);
-  return { ...config, grafanaAdminPassword: password };
 }
 
 /** Reads the project's config namespace; turns a {@link StackConfigError} into one readable Pulumi error. */
