@@ -1,10 +1,11 @@
 /** The two topologies: the same sample API, wired to a different StatsD backend and dashboard. */
 import * as pulumi from "@pulumi/pulumi";
 import { graphiteDashboard } from "../dashboards/graphite";
+import type { Dashboard } from "../dashboards/model";
 import { prometheusDashboard } from "../dashboards/prometheus";
 import type { StackConfig } from "./config";
 import { GraphiteStatsd } from "./graphite-statsd";
-import { Grafana } from "./grafana";
+import { Grafana, type GrafanaDatasourceArgs } from "./grafana";
 import { DATASOURCE_UIDS } from "./pipeline/settings";
 import { Prometheus } from "./prometheus";
 import { SampleApi } from "./sample-api";
@@ -41,6 +42,21 @@ function sampleApi(name: string, args: TopologyArgs, backend: { statsdHost: pulu
   );
 }
 
+/** Grafana with the topology's one datasource and dashboard. */
+function grafana(name: string, args: TopologyArgs, datasource: GrafanaDatasourceArgs, dashboard: Dashboard, parent: pulumi.Resource) {
+  return new Grafana(
+    `${name}-grafana`,
+    {
+      platform: args.platform,
+      image: args.config.images.grafanaImage,
+      datasources: [datasource],
+      dashboards: [dashboard],
+      adminPassword: args.config.grafanaAdminPassword,
+    },
+    { parent },
+  );
+}
+
 /** sample API --StatsD--> graphite-statsd <-- Grafana. */
 export class GraphiteTopology extends pulumi.ComponentResource implements TopologyOutputs {
   public readonly apiUrl: pulumi.Output<string>;
@@ -55,16 +71,12 @@ export class GraphiteTopology extends pulumi.ComponentResource implements Topolo
     super("statsd-stack:index:GraphiteTopology", name, {}, opts);
     this.statsd = new GraphiteStatsd(`${name}-graphite`, { platform: args.platform, image: args.config.images.graphiteImage }, { parent: this });
     this.api = sampleApi(name, args, this.statsd, "graphite", this);
-    this.grafana = new Grafana(
-      `${name}-grafana`,
-      {
-        platform: args.platform,
-        image: args.config.images.grafanaImage,
-        datasources: [{ name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: this.statsd.webUrl }],
-        dashboards: [graphiteDashboard(args.config.metricPrefix)],
-        adminPassword: args.config.grafanaAdminPassword,
-      },
-      { parent: this },
+    this.grafana = grafana(
+      name,
+      args,
+      { name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: this.statsd.webUrl },
+      graphiteDashboard(args.config.metricPrefix),
+      this,
     );
     this.apiUrl = this.api.url;
     this.grafanaUrl = this.grafana.url;
@@ -99,16 +111,12 @@ export class ExporterTopology extends pulumi.ComponentResource implements Topolo
       { parent: this },
     );
     this.api = sampleApi(name, args, this.exporter, "dogstatsd", this);
-    this.grafana = new Grafana(
-      `${name}-grafana`,
-      {
-        platform: args.platform,
-        image: args.config.images.grafanaImage,
-        datasources: [{ name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: this.prometheus.internalUrl }],
-        dashboards: [prometheusDashboard()],
-        adminPassword: args.config.grafanaAdminPassword,
-      },
-      { parent: this },
+    this.grafana = grafana(
+      name,
+      args,
+      { name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: this.prometheus.internalUrl },
+      prometheusDashboard(),
+      this,
     );
     this.apiUrl = this.api.url;
     this.grafanaUrl = this.grafana.url;
