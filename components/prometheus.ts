@@ -15,6 +15,16 @@ export interface PrometheusArgs {
 export const PROMETHEUS_SERVICE = "prometheus";
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 
+/** Prometheus's command line: shared with the end-to-end harness, which runs the real binary with it. */
+export function prometheusArgs(o: { configPath: string; dataDir: string; listenAddress: string }): string[] {
+  return [
+    `--config.file=${o.configPath}`,
+    `--storage.tsdb.path=${o.dataDir}`,
+    "--storage.tsdb.retention.time=7d",
+    `--web.listen-address=${o.listenAddress}`,
+  ];
+}
+
 export class Prometheus extends pulumi.ComponentResource {
   /** Prometheus inside the network, for Grafana's datasource. */
   public readonly internalUrl: pulumi.Output<string>;
@@ -27,12 +37,7 @@ export class Prometheus extends pulumi.ComponentResource {
     this.spec = {
       name: PROMETHEUS_SERVICE,
       image: { ref: args.image },
-      args: [
-        `--config.file=${PROMETHEUS_CONFIG_PATH}`,
-        "--storage.tsdb.path=/prometheus",
-        "--storage.tsdb.retention.time=7d",
-        `--web.listen-address=:${port}`,
-      ],
+      args: prometheusArgs({ configPath: PROMETHEUS_CONFIG_PATH, dataDir: "/prometheus", listenAddress: `:${port}` }),
       ports: [{ name: "web", port, protocol: "tcp", publish: "prometheus" }],
       files: [
         {

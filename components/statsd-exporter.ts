@@ -17,6 +17,16 @@ export const EXPORTER_SERVICE = "statsd-exporter";
 export const EXPORTER_STATSD_PORT = 9125;
 export const MAPPING_PATH = "/etc/statsd-exporter/mapping.yml";
 
+/** statsd_exporter's command line: shared with the end-to-end harness, which runs the real binary with it. */
+export function exporterArgs(o: { mappingPath: string; statsdListen: string; webListen: string }): string[] {
+  return [
+    `--statsd.mapping-config=${o.mappingPath}`,
+    `--statsd.listen-udp=${o.statsdListen}`,
+    `--statsd.listen-tcp=${o.statsdListen}`,
+    `--web.listen-address=${o.webListen}`,
+  ];
+}
+
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
 export class StatsdExporter extends pulumi.ComponentResource {
   public readonly statsdHost: pulumi.Output<string>;
@@ -32,12 +42,11 @@ export class StatsdExporter extends pulumi.ComponentResource {
     this.spec = {
       name: EXPORTER_SERVICE,
       image: { ref: args.image },
-      args: [
-        `--statsd.mapping-config=${MAPPING_PATH}`,
-        `--statsd.listen-udp=:${EXPORTER_STATSD_PORT}`,
-        `--statsd.listen-tcp=:${EXPORTER_STATSD_PORT}`,
-        `--web.listen-address=:${PORTS.exporterWeb.containerPort}`,
-      ],
+      args: exporterArgs({
+        mappingPath: MAPPING_PATH,
+        statsdListen: `:${EXPORTER_STATSD_PORT}`,
+        webListen: `:${PORTS.exporterWeb.containerPort}`,
+      }),
       ports: [
         { name: "statsd", port: EXPORTER_STATSD_PORT, protocol: "udp", publish: "statsd" },
         { name: "web", port: PORTS.exporterWeb.containerPort, protocol: "tcp", publish: "exporterWeb" },

@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { exporterMappingYaml } from "../components/pipeline/exporter-mapping";
 import { prometheusConfigYaml } from "../components/pipeline/prometheus-config";
 import { startApp, waitFor, type RunningApp } from "../app/test/helpers";
+import { metricsTextTotal, parseMetricsText } from "../scripts/checks/backends";
 import { requireBinary } from "./support/binaries";
 
 const exporter = requireBinary("statsd_exporter", "go install github.com/prometheus/statsd_exporter@v0.30.0");
@@ -33,21 +34,6 @@ describe("generated configs accepted by the real programs", () => {
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 });
-
-/** Sample values of `name{labels}` lines in Prometheus text format, keyed by the label set. */
-function samples(text: string, name: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const match = new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`).exec(line);
-    if (match) out.set(match[1] ?? "", Number(match[2]));
-  }
-  return out;
-}
-
-/** The sum of every sample of `name`. */
-function total(text: string, name: string): number {
-  return [...samples(text, name).values()].reduce((a, b) => a + b, 0);
-}
 
 describe("app -> real statsd_exporter, with the generated mapping", { skip: exporter.skip }, () => {
   const WEB = 19102;
@@ -80,7 +66,7 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
     await app.stop();
     await waitFor(async () => {
       metrics = await (await fetch(`http://127.0.0.1:${WEB}/metrics`)).text();
-      return total(metrics, "http_requests_total") >= 53;
+      return metricsTextTotal(metrics, "http_requests_total") >= 53;
     }, 10_000, 100);
   });
   after(() => {
@@ -88,7 +74,7 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
   });
 
   it("counts every request exactly, by route and status, under the catalog's names", () => {
-    const counts = samples(metrics, "http_requests_total");
+    const counts = parseMetricsText(metrics, "http_requests_total");
     const simplified = Object.fromEntries(
       [...counts].map(([labels, v]) => [/route="([^"]*)"/.exec(labels)![1] + " " + /status="([^"]*)"/.exec(labels)![1], v]),
     );
@@ -103,19 +89,19 @@ describe("app -> real statsd_exporter, with the generated mapping", { skip: expo
   });
 
   it("records latency as a histogram in seconds with the catalog's buckets", () => {
-    assert.equal(total(metrics, "http_request_duration_seconds_count"), 53);
+    assert.equal(metricsTextTotal(metrics, "http_request_duration_seconds_count"), 53);
     assert.ok(metrics.includes('le="0.001"') && metrics.includes('le="10"'));
-    assert.equal(samples(metrics, "http_request_duration_seconds").size, 0, "no summary quantiles");
+    assert.equal(parseMetricsText(metrics, "http_request_duration_seconds").size, 0, "no summary quantiles");
   });
 
   it("exposes the info gauge with app_name and version", () => {
-    assert.deepEqual([...samples(metrics, "app_info")], [['{app_name="sample-api",version="1.2.3"}', 1]]);
+    assert.deepEqual([...parseMetricsText(metrics, "app_info")], [['{app_name="sample-api",version="1.2.3"}', 1]]);
   });
 
   it("drops nothing: no unmapped, conflicting or erroneous events", () => {
-    assert.equal(total(metrics, "statsd_exporter_events_unmapped_total"), 0);
-    assert.equal(total(metrics, "statsd_exporter_events_conflict_total"), 0);
-    assert.equal(total(metrics, "statsd_exporter_sample_errors_total"), 0);
-    assert.equal(total(metrics, "statsd_exporter_udp_packet_drops_total"), 0);
+    assert.equal(metricsTextTotal(metrics, "statsd_exporter_events_unmapped_total"), 0);
+    assert.equal(metricsTextTotal(metrics, "statsd_exporter_events_conflict_total"), 0);
+    assert.equal(metricsTextTotal(metrics, "statsd_exporter_sample_errors_total"), 0);
+    assert.equal(metricsTextTotal(metrics, "statsd_exporter_udp_packet_drops_total"), 0);
   });
 });

@@ -10,13 +10,15 @@ export interface StatsdConfigArgs {
   readonly graphitePort: number;
   readonly port: number;
   readonly mgmtPort: number;
+  /** Address the UDP server binds: every interface in the container, loopback in the end-to-end tests. */
+  readonly listenAddress?: string;
 }
 
 /** Percent thresholds for statsd: 50, 90, 99 give `upper_50`, `upper_90`, `upper_99` per timer. */
 export const PERCENT_THRESHOLDS = LATENCY_QUANTILES.map((q) => Math.round(q * 100));
 
 /** statsd's config file: a JavaScript object literal (the daemon `eval`s it). */
-export function statsdConfigJs({ graphiteHost, graphitePort, port, mgmtPort }: StatsdConfigArgs): string {
+export function statsdConfigJs({ graphiteHost, graphitePort, port, mgmtPort, listenAddress = "0.0.0.0" }: StatsdConfigArgs): string {
   const config = {
     graphiteHost,
     graphitePort,
@@ -24,7 +26,8 @@ export function statsdConfigJs({ graphiteHost, graphitePort, port, mgmtPort }: S
     mgmt_port: mgmtPort,
     flushInterval: STATSD_FLUSH_SECONDS * 1000,
     percentThreshold: PERCENT_THRESHOLDS,
-    servers: [{ server: "./servers/udp", address: "0.0.0.0", port }],
+    mgmt_address: listenAddress,
+    servers: [{ server: "./servers/udp", address: listenAddress, port }],
     // Keep the default names (stats.*, stats_counts.*, stats.timers.*, stats.gauges.*) the dashboards query.
     graphite: { legacyNamespace: true },
     // Counters report 0 when idle, so a quiet route draws a line at zero rather than a gap.

@@ -1,0 +1,100 @@
+/**
+ * A known load and the request counts it must produce in each backend, keyed `"<route> <status>"`: the same
+ * accounting for the end-to-end tests and for `npm run smoke`.
+ */
+import { UNMATCHED_ROUTE } from "../../app/src/metrics/catalog";
+import { graphiteSegment, routeSegment } from "../../app/src/metrics/names";
+import { routes } from "../../app/src/routes";
+import { runLoad, type LoadSummary } from "../../app/src/tools/load";
+import { graphitePaths } from "../../components/pipeline/graphite-config";
+import { sumPoints, type GraphiteApi, type PrometheusApi } from "./backends";
+
+export type Counts = Map<string, number>;
+
+export interface KnownLoad {
+  readonly expected: Counts;
+  readonly total: number;
+  readonly summary: LoadSummary;
+  /** Epoch seconds when the first request was sent. */
+  readonly startedAt: number;
+}
+
+export interface KnownLoadOptions {
+  readonly requests: number;
+  readonly vus: number;
+  /** Requests to paths the app does not know, each counted under the `unmatched` route. */
+  readonly unknownPaths: number;
+  readonly onStart?: () => void;
+}
+
+const key = (route: string, status: number | string) => `${route} ${status}`;
+
+/** The route value a request path is reported under. */
+function routeOfPath(path: string): string {
+  return routes.has(path) ? path : UNMATCHED_ROUTE;
+}
+
+/** Sends the load (the five endpoints in turn, then unknown paths) and returns what each backend must count. */
+export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): Promise<KnownLoad> {
+  const startedAt = Date.now() / 1000;
+  options.onStart?.();
+  const summary = await runLoad({ url: apiUrl, durationSeconds: 600, vus: options.vus, pauseSeconds: 0, maxRequests: options.requests });
+  const expected: Counts = new Map();
+  const add = (route: string, status: number, n: number) => expected.set(key(route, status), (expected.get(key(route, status)) ?? 0) + n);
+  for (const [path, statuses] of Object.entries(summary.byPath)) {
+    for (const [status, n] of Object.entries(statuses)) {
+      if (status === "0") throw new Error(`${n} request(s) to ${path} failed in transport`);
+      add(routeOfPath(path), Number(status), n);
+    }
+  }
+  for (let i = 0; i < options.unknownPaths; i++) {
+    const res = await fetch(`${apiUrl.replace(/\/+$/, "")}/no-such-page/${i}`);
+    await res.arrayBuffer();
+    add(UNMATCHED_ROUTE, res.status, 1);
+  }
+  const total = [...expected.values()].reduce((a, b) => a + b, 0);
+  return { expected, total, summary, startedAt };
+}
+
+/** Request counts Prometheus holds now, by route and status, for one app. */
+export async function prometheusCounts(api: PrometheusApi, metric: string, appName: string): Promise<Counts> {
+  const samples = await api.query(`sum by (route, status) (${metric}{app_name="${appName}"})`);
+  return new Map(samples.map((s) => [key(s.metric.route ?? "", s.metric.status ?? ""), s.value]));
+}
+
+/**
+ * Request counts Graphite holds for points at or after `sinceEpoch`, by route and status, for the routes and
+ * statuses in `like` (GET only: the load sends GET).
+ */
+export async function graphiteCounts(api: GraphiteApi, prefix: string, like: Counts, sinceEpoch: number): Promise<Counts> {
+  const counts: Counts = new Map();
+  const base = graphitePaths(prefix).requestCounts;
+  for (const k of like.keys()) {
+    const [route, status] = k.split(" ") as [string, string];
+    const series = await api.render(`${base}.${routeSegment(route)}.GET.${graphiteSegment(status)}`, "-30min");
+    counts.set(k, sumPoints(series, sinceEpoch));
+  }
+  return counts;
+}
+
+/** `after - before` for every key of `expected`. */
+export function delta(after: Counts, before: Counts, expected: Counts): Counts {
+  return new Map([...expected.keys()].map((k) => [k, (after.get(k) ?? 0) - (before.get(k) ?? 0)]));
+}
+
+/** Polls `read` until it equals `expected` or `timeoutMs` passes; returns the last reading. */
+export async function settle(read: () => Promise<Counts>, expected: Counts, timeoutMs: number): Promise<Counts> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Counts = new Map();
+  while (Date.now() < deadline) {
+    last = await read();
+    if ([...expected].every(([k, v]) => last.get(k) === v)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return last;
+}
+
+/** Counts as a sorted plain object, for exact comparison and printing. */
+export function asObject(counts: Counts): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));
+}

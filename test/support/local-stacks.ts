@@ -1,0 +1,239 @@
+/**
+ * The two topologies as local processes on 127.0.0.1, fed the exact files the components generate (host names and
+ * ports rewritten to loopback, nothing else changed): the real app, statsd_exporter and Prometheus, or the real app,
+ * Etsy statsd (npm `statsd`), carbon-cache and graphite-web (Debian's packages).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import net from "node:net";
+import path from "node:path";
+import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
+import { exporterMappingYaml } from "../../components/pipeline/exporter-mapping";
+import { statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../../components/pipeline/graphite-config";
+import { prometheusConfigYaml } from "../../components/pipeline/prometheus-config";
+import { prometheusArgs } from "../../components/prometheus";
+import { exporterArgs } from "../../components/statsd-exporter";
+import { requireBinary } from "./binaries";
+import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "./processes";
+
+const ROOT = path.join(__dirname, "..", "..");
+/** graphite-web is installed for Debian's interpreter; the first python3 on PATH may be another one. */
+const DEBIAN_PYTHON = "/usr/bin/python3";
+
+/** The real programs each topology needs; a missing one skips (or, under CI=true, fails) the tests. */
+export const binaries = {
+  statsdExporter: () => requireBinary("statsd_exporter", "go install github.com/prometheus/statsd_exporter@v0.30.0"),
+  prometheus: () => requireBinary("prometheus", "apt-get install prometheus"),
+  carbonCache: () => requireBinary("carbon-cache", "apt-get install graphite-carbon"),
+  graphiteWeb: () => requireBinary("graphite-manage", "apt-get install graphite-web"),
+};
+
+function workDir(name: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `statsd-stack-${name}-`));
+}
+
+function write(dir: string, file: string, content: string): string {
+  const full = path.join(dir, file);
+  writeFileSync(full, content);
+  return full;
+}
+
+export interface AppProcess {
+  readonly url: string;
+  readonly proc: RunningProcess;
+}
+
+/** The real app as a process, sending to `statsdPort` in `style`. */
+export async function startApp(group: ProcessGroup, style: "graphite" | "dogstatsd", statsdPort: number): Promise<AppProcess> {
+  const port = await freeTcpPort();
+  const proc = group.start("sample-api", process.execPath, ["--import", "tsx", path.join(ROOT, "app", "src", "main.ts")], {
+    cwd: ROOT,
+    env: {
+      PORT: String(port),
+      STATSD_HOST: "127.0.0.1",
+      STATSD_PORT: String(statsdPort),
+      METRICS_STYLE: style,
+      METRIC_PREFIX: DEFAULT_METRIC_PREFIX,
+      APP_NAME: DEFAULT_APP_NAME,
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await group.waitHttp(proc, `${url}/healthz`);
+  return { url, proc };
+}
+
+export interface ExporterStack {
+  readonly apiUrl: string;
+  readonly prometheusUrl: string;
+  readonly exporterMetricsUrl: string;
+  readonly exporterStatsdPort: number;
+  app: AppProcess;
+  exporter: RunningProcess;
+  prometheus: RunningProcess;
+  /** Restarts statsd_exporter on the same ports, empty, as a container restart would. */
+  restartExporter(downMs: number): Promise<void>;
+}
+
+export async function startExporterStack(group: ProcessGroup): Promise<ExporterStack> {
+  const exporterBin = binaries.statsdExporter();
+  const prometheusBin = binaries.prometheus();
+  if (exporterBin.skip || prometheusBin.skip) throw new Error(exporterBin.skip || prometheusBin.skip || "");
+  const dir = workDir("exporter");
+  const [udp, web, prom] = [await freeTcpUdpPort(), await freeTcpPort(), await freeTcpPort()];
+
+  const mappingPath = write(dir, "mapping.yml", exporterMappingYaml(DEFAULT_METRIC_PREFIX));
+  const args = exporterArgs({ mappingPath, statsdListen: `127.0.0.1:${udp}`, webListen: `127.0.0.1:${web}` });
+  const startExporter = async () => {
+    const p = group.start("statsd_exporter", exporterBin.path, args);
+    await group.waitHttp(p, `http://127.0.0.1:${web}/-/healthy`);
+    return p;
+  };
+
+  const configPath = write(dir, "prometheus.yml", prometheusConfigYaml({ exporterTarget: `127.0.0.1:${web}`, selfTarget: `127.0.0.1:${prom}` }));
+  mkdirSync(path.join(dir, "data"));
+  const prometheus = group.start(
+    "prometheus",
+    prometheusBin.path,
+    prometheusArgs({ configPath, dataDir: path.join(dir, "data"), listenAddress: `127.0.0.1:${prom}` }),
+  );
+  const stack: ExporterStack = {
+    apiUrl: "",
+    prometheusUrl: `http://127.0.0.1:${prom}`,
+    exporterMetricsUrl: `http://127.0.0.1:${web}/metrics`,
+    exporterStatsdPort: udp,
+    exporter: await startExporter(),
+    prometheus,
+    app: undefined as unknown as AppProcess,
+    restartExporter: async (downMs) => {
+      await stack.exporter.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      stack.exporter = await startExporter();
+    },
+  };
+  await group.waitHttp(prometheus, `${stack.prometheusUrl}/-/ready`);
+  stack.app = await startApp(group, "dogstatsd", udp);
+  return Object.assign(stack, { apiUrl: stack.app.url });
+}
+
+export interface GraphiteStack {
+  readonly apiUrl: string;
+  readonly graphiteUrl: string;
+  app: AppProcess;
+  statsd: RunningProcess;
+  /** Restarts statsd on the same ports, empty, as a container restart would. */
+  restartStatsd(downMs: number): Promise<void>;
+}
+
+function carbonConf(dir: string, ports: { line: number; pickle: number; query: number }): string {
+  const storage = path.join(dir, "storage");
+  return [
+    "[cache]",
+    `STORAGE_DIR = ${storage}/`,
+    `LOCAL_DATA_DIR = ${storage}/whisper/`,
+    `WHITELISTS_DIR = ${storage}/lists/`,
+    `CONF_DIR = ${dir}/conf/`,
+    `LOG_DIR = ${storage}/log/`,
+    `PID_DIR = ${storage}/`,
+    "USER =",
+    "ENABLE_LOGROTATION = False",
+    "MAX_CACHE_SIZE = inf",
+    "MAX_UPDATES_PER_SECOND = inf",
+    "MAX_CREATES_PER_MINUTE = inf",
+    "LINE_RECEIVER_INTERFACE = 127.0.0.1",
+    `LINE_RECEIVER_PORT = ${ports.line}`,
+    "PICKLE_RECEIVER_INTERFACE = 127.0.0.1",
+    `PICKLE_RECEIVER_PORT = ${ports.pickle}`,
+    "ENABLE_UDP_LISTENER = False",
+    "CACHE_QUERY_INTERFACE = 127.0.0.1",
+    `CACHE_QUERY_PORT = ${ports.query}`,
+    "ENABLE_TAGS = False",
+    "",
+  ].join("\n");
+}
+
+function graphiteWebSettings(dir: string, carbonQueryPort: number): string {
+  const storage = path.join(dir, "storage");
+  return [
+    "SECRET_KEY = 'end-to-end-tests-only'",
+    `STORAGE_DIR = '${storage}/'`,
+    `WHISPER_DIR = '${storage}/whisper/'`,
+    `LOG_DIR = '${storage}/log/webapp/'`,
+    `INDEX_FILE = '${storage}/index'`,
+    `CONF_DIR = '${dir}/conf'`,
+    `CARBONLINK_HOSTS = ['127.0.0.1:${carbonQueryPort}:a']`,
+    `DATABASES = {'default': {'NAME': '${storage}/graphite.db', 'ENGINE': 'django.db.backends.sqlite3'}}`,
+    "TAGDB = ''",
+    "",
+  ].join("\n");
+}
+
+export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteStack> {
+  const carbonBin = binaries.carbonCache();
+  const graphiteWebBin = binaries.graphiteWeb();
+  if (carbonBin.skip || graphiteWebBin.skip) throw new Error(carbonBin.skip || graphiteWebBin.skip || "");
+  const dir = workDir("graphite");
+  for (const sub of ["conf", "py", "storage/whisper", "storage/lists", "storage/log/webapp"]) mkdirSync(path.join(dir, sub), { recursive: true });
+  const [line, pickle, query, web, udp, admin] = await Promise.all([
+    freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort(), freeTcpPort(),
+  ]);
+
+  write(dir, "conf/storage-schemas.conf", storageSchemasConf());
+  write(dir, "conf/storage-aggregation.conf", storageAggregationConf());
+  const carbonConfig = write(dir, "conf/carbon.conf", carbonConf(dir, { line, pickle, query }));
+  group.start("carbon-cache", carbonBin.path, [`--config=${carbonConfig}`, `--pidfile=${dir}/storage/carbon.pid`, "--nodaemon", "--logfile=-", "start"]);
+
+  write(dir, "py/statsd_stack_e2e_settings.py", graphiteWebSettings(dir, query));
+  const djangoEnv = {
+    PYTHONPATH: path.join(dir, "py"),
+    GRAPHITE_SETTINGS_MODULE: "statsd_stack_e2e_settings",
+    DJANGO_SETTINGS_MODULE: "graphite.settings",
+  };
+  const migrate = group.start("graphite-web migrate", DEBIAN_PYTHON, ["-m", "django", "migrate", "--run-syncdb"], { env: djangoEnv, cwd: dir });
+  const migrated = await new Promise<number | null>((resolve) => migrate.child.once("exit", (code) => resolve(code)));
+  if (migrated !== 0) throw new Error(`graphite-web migrate failed\n${migrate.output()}`);
+  const graphiteWeb = group.start("graphite-web", DEBIAN_PYTHON, ["-m", "django", "runserver", `127.0.0.1:${web}`, "--noreload"], { env: djangoEnv, cwd: dir });
+  const graphiteUrl = `http://127.0.0.1:${web}`;
+  await group.waitHttp(graphiteWeb, `${graphiteUrl}/metrics/find?query=*`);
+
+  const statsdConfig = write(dir, "statsd.js", statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: line, port: udp, mgmtPort: admin, listenAddress: "127.0.0.1" }));
+  const startStatsd = async () => {
+    const p = group.start("statsd", process.execPath, [path.join(ROOT, "node_modules", "statsd", "stats.js"), statsdConfig], { cwd: dir });
+    await waitForTcp(admin, p);
+    return p;
+  };
+  const stack: GraphiteStack = {
+    apiUrl: "",
+    graphiteUrl,
+    statsd: await startStatsd(),
+    app: undefined as unknown as AppProcess,
+    restartStatsd: async (downMs) => {
+      await stack.statsd.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      stack.statsd = await startStatsd();
+    },
+  };
+  stack.app = await startApp(group, "graphite", udp);
+  return Object.assign(stack, { apiUrl: stack.app.url });
+}
+
+/** Waits until statsd's admin port answers `health` with `health: up`. */
+async function waitForTcp(port: number, proc: RunningProcess): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      let data = "";
+      socket.setTimeout(1000, () => socket.destroy());
+      socket.on("connect", () => socket.write("health\n"));
+      socket.on("data", (d) => {
+        data += d.toString();
+        if (data.includes("\n")) socket.end();
+      });
+      socket.on("close", () => resolve(data));
+      socket.on("error", () => resolve(""));
+    });
+    if (answer.includes("health: up")) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`statsd did not answer health on ${port}\n${proc.output()}`);
+}

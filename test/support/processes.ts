@@ -1,0 +1,100 @@
+/**
+ * A small runner for the real programs of the end-to-end tests: start, wait until ready, keep the last lines of
+ * their output for failure messages, and always stop (SIGTERM, then SIGKILL after 5 s).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import dgram from "node:dgram";
+import net from "node:net";
+import { waitFor } from "../../app/test/helpers";
+
+export interface RunningProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** The last lines the process printed (stdout and stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+}
+
+const KEEP_LINES = 60;
+
+export class ProcessGroup {
+  private readonly running = new Set<RunningProcess>();
+
+  start(name: string, command: string, args: readonly string[], options: StartOptions = {}): RunningProcess {
+    const child = spawn(command, [...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: string[] = [];
+    const keep = (chunk: Buffer) => {
+      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
+      if (lines.length > KEEP_LINES) lines.splice(0, lines.length - KEEP_LINES);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const handle: RunningProcess = {
+      name,
+      child,
+      output: () => `--- ${name} (last ${lines.length} lines)\n${lines.join("\n")}`,
+      stop: async () => {
+        this.running.delete(handle);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGTERM");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(killer);
+      },
+    };
+    this.running.add(handle);
+    return handle;
+  }
+
+  /** Waits until `url` answers 2xx; throws with the process's output when it does not within `timeoutMs`. */
+  async waitHttp(proc: RunningProcess, url: string, timeoutMs = 30_000): Promise<void> {
+    const ok = await waitFor(async () => {
+      if (proc.child.exitCode !== null) throw new Error("exited");
+      return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+    }, timeoutMs, 200);
+    if (!ok) throw new Error(`${proc.name} did not answer ${url} within ${timeoutMs} ms\n${proc.output()}`);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running].map((p) => p.stop()));
+  }
+}
+
+/** A TCP port free on 127.0.0.1 now. */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1 now (statsd_exporter listens on both). */
+export async function freeTcpUdpPort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freeTcpPort();
+    const socket = dgram.createSocket("udp4");
+    const free = await new Promise<boolean>((resolve) => {
+      socket.once("error", () => resolve(false));
+      socket.bind(port, "127.0.0.1", () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error("no port free for both TCP and UDP after 20 attempts");
+}
