@@ -12,7 +12,13 @@ const platform = createPlatform(config);
 const common = { platform, config };
 
 /** The stack's outputs: the URLs to open, and the topology's own backends. */
-const outputs: Record<string, unknown> = { topology: config.topology, platform: config.platform };
+const outputs: Record<string, unknown> = {
+  topology: config.topology,
+  platform: config.platform,
+  // What `npm run smoke` needs to find this stack's series.
+  appName: config.appName,
+  metricPrefix: config.metricPrefix,
+};
 if (config.topology === "graphite") {
   const stack = new GraphiteTopology(config.topology, common);
   Object.assign(outputs, { apiUrl: stack.apiUrl, grafanaUrl: stack.grafanaUrl, graphiteUrl: stack.graphiteUrl, grafanaAdminPassword: stack.grafanaAdminPassword });

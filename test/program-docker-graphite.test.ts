@@ -91,6 +91,8 @@ describe("docker platform, graphite topology", () => {
     assert.deepEqual(run.outputs, {
       topology: "graphite",
       platform: "docker",
+      appName: "sample-api",
+      metricPrefix: "sample_api",
       apiUrl: "http://127.0.0.1:8000",
       grafanaUrl: "http://127.0.0.1:3000",
       graphiteUrl: "http://127.0.0.1:8080",

@@ -1,7 +1,6 @@
 /** Test helpers: a real UDP listener that captures StatsD lines, and a real server on an ephemeral port. */
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig, type AppConfig } from "../src/config";
 import { createRecorder, type Recorder } from "../src/metrics/recorder";
 import { createServer } from "../src/server";
@@ -25,29 +24,7 @@ export async function udpCapture(): Promise<UdpCapture> {
   };
 }
 
-/**
- * Polls `predicate` every `intervalMs` until it holds or `timeoutMs` passes; returns whether it held. A predicate
- * that throws (a connection refused while a server starts) counts as not holding yet.
- */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 3000,
-  intervalMs = 20,
-): Promise<boolean> {
-  const holds = async () => {
-    try {
-      return await predicate();
-    } catch {
-      return false;
-    }
-  };
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await holds()) return true;
-    await sleep(intervalMs);
-  }
-  return holds();
-}
+export { waitFor } from "../src/tools/wait";
 
 export interface RunningApp {
   readonly url: string;

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
 import net from "node:net";
-import { waitFor } from "../../app/test/helpers";
+import { waitFor } from "../../app/src/tools/wait";
 
 export interface RunningProcess {
   readonly name: string;

@@ -1,0 +1,112 @@
+/**
+ * Proves a running stack end to end: sends a known load, waits until the backend has counted exactly that load,
+ * runs every query of the topology's dashboard and its variable, and (exporter) reads the exporter's losses.
+ * The end-to-end tests run it on local processes; `npm run smoke` runs it on a deployed stack.
+ */
+import { catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
+import { waitFor } from "../../app/src/tools/wait";
+import { graphitePaths } from "../../components/pipeline/graphite-config";
+import { SCRAPE_INTERVAL_SECONDS } from "../../components/pipeline/settings";
+import { graphiteDashboard } from "../../dashboards/graphite";
+import { prometheusDashboard } from "../../dashboards/prometheus";
+import { exporterLosses, GraphiteApi, PrometheusApi, sumPoints } from "./backends";
+import { checkGraphiteDashboard, checkPrometheusDashboard, variableValues, type QueryCheck } from "./dashboard-queries";
+import { asObject, delta, graphiteCounts, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
+
+export interface VerifyOptions {
+  /**
+   * Requests over the five endpoints. Each virtual user's round takes about 4.5 s (/io_task and /random_sleep):
+   * keep requests / vus >= 15 so the load spans several scrapes and every rate() panel has points.
+   */
+  readonly requests: number;
+  readonly vus: number;
+  readonly unknownPaths: number;
+  readonly appName?: string;
+  readonly metricPrefix?: string;
+  /** How long the backend may take to count the whole load. */
+  readonly settleMs?: number;
+}
+
+export interface StackVerification {
+  readonly load: KnownLoad;
+  /** What the backend counted for the load, by `"<route> <status>"`. */
+  readonly counted: Counts;
+  readonly panels: readonly QueryCheck[];
+  readonly variable: readonly string[];
+  /** Seconds from the first request to the first non-empty query result; undefined if none came. */
+  readonly firstResultSeconds?: number;
+  /** statsd_exporter's loss counters (exporter topology only). */
+  readonly losses?: Readonly<Record<string, number>>;
+}
+
+/** Runs `probe` from the first request on; resolves with the seconds it took to return true, or undefined. */
+function timeToFirstResult(probe: () => Promise<boolean>) {
+  let sentAt = 0;
+  let seconds: number | undefined;
+  const done = waitFor(async () => {
+    if (sentAt === 0) return false;
+    const found = await probe();
+    if (found) seconds = (Date.now() - sentAt) / 1000;
+    return found;
+  }, 120_000, 250);
+  return { start: () => (sentAt = Date.now()), result: async () => (await done, seconds) };
+}
+
+export async function verifyExporterStack(
+  urls: { apiUrl: string; prometheusUrl: string; exporterMetricsUrl: string },
+  options: VerifyOptions,
+): Promise<StackVerification> {
+  const appName = options.appName ?? DEFAULT_APP_NAME;
+  const metric = catalog.requests.prometheusName;
+  const prom = new PrometheusApi(urls.prometheusUrl);
+  const baseline = await prometheusCounts(prom, metric, appName);
+  const baselineTotal = [...baseline.values()].reduce((a, b) => a + b, 0);
+  const first = timeToFirstResult(async () => ((await prom.query(`sum(${metric}{app_name="${appName}"})`))[0]?.value ?? 0) > baselineTotal);
+  const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
+  const counted = await settle(async () => delta(await prometheusCounts(prom, metric, appName), baseline, load.expected), load.expected, options.settleMs ?? 30_000);
+  const firstResultSeconds = await first.result();
+  // rate() and increase() need two samples that include the load: wait for the scrape after the one that counted it.
+  await new Promise((r) => setTimeout(r, (SCRAPE_INTERVAL_SECONDS + 1) * 1000));
+  const panels = await checkPrometheusDashboard(
+    prom,
+    prometheusDashboard(),
+    { app_name: appName, __rate_interval: "20s", __range: "30m" },
+    { start: Math.floor(load.startedAt) - 10, end: Math.ceil(Date.now() / 1000) },
+  );
+  return {
+    load,
+    counted,
+    panels,
+    variable: await variableValues(prometheusDashboard(), prom),
+    firstResultSeconds,
+    losses: await exporterLosses(urls.exporterMetricsUrl),
+  };
+}
+
+export async function verifyGraphiteStack(urls: { apiUrl: string; graphiteUrl: string }, options: VerifyOptions): Promise<StackVerification> {
+  const prefix = options.metricPrefix ?? DEFAULT_METRIC_PREFIX;
+  const graphite = new GraphiteApi(urls.graphiteUrl);
+  // statsd stamps each flush at its end, so every point of this load is stamped at or after the first request.
+  const since = Math.floor(Date.now() / 1000);
+  const first = timeToFirstResult(async () => sumPoints(await graphite.render(`sumSeries(${graphitePaths(prefix).requestCounts}.*.*.*)`, "-5min"), since) > 0);
+  const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
+  const counted = await settle(() => graphiteCounts(graphite, prefix, load.expected, since), load.expected, options.settleMs ?? 45_000);
+  const firstResultSeconds = await first.result();
+  const panels = await checkGraphiteDashboard(graphite, graphiteDashboard(prefix), { prefix }, "-30min");
+  return { load, counted, panels, variable: await variableValues(graphiteDashboard(prefix), graphite), firstResultSeconds };
+}
+
+/** Every way the verification falls short, in words; empty when the stack is proven. */
+export function problems(v: StackVerification, expectedVariable: string): string[] {
+  const out: string[] = [];
+  const expected = asObject(v.load.expected);
+  const counted = asObject(v.counted);
+  if (JSON.stringify(expected) !== JSON.stringify(counted)) {
+    out.push(`counts differ: sent ${JSON.stringify(expected)}, counted ${JSON.stringify(counted)}`);
+  }
+  for (const p of v.panels.filter((p) => !p.ok)) out.push(`panel "${p.panel}" ${p.refId} returned no data: ${p.query} (${p.detail})`);
+  if (!v.variable.includes(expectedVariable)) out.push(`the dashboard variable lists ${JSON.stringify(v.variable)}, not ${expectedVariable}`);
+  for (const [name, n] of Object.entries(v.losses ?? {})) if (n !== 0) out.push(`${name} = ${n}`);
+  if (v.firstResultSeconds === undefined) out.push("no query result within 120 s of the first request");
+  return out;
+}
