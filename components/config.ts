@@ -16,7 +16,7 @@ export const DEFAULT_IMAGES = {
   graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
   exporterImage: "prom/statsd-exporter:v0.30.0",
   prometheusImage: "prom/prometheus:v3.13.5",
-  grafanaImage: "grafana/grafana:13.2.0",
+  grafanaImage: "grafana/grafana:13.2.2",
 } as const;
 export type ImageKey = keyof typeof DEFAULT_IMAGES;
 

@@ -32,7 +32,7 @@ describe("stack configuration", () => {
           graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
           exporterImage: "prom/statsd-exporter:v0.30.0",
           prometheusImage: "prom/prometheus:v3.13.5",
-          grafanaImage: "grafana/grafana:13.2.0",
+          grafanaImage: "grafana/grafana:13.2.2",
         },
         appImage: undefined,
         appReplicas: 1,
