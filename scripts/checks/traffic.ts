@@ -38,6 +38,7 @@ function routeOfPath(path: string): string {
 export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): Promise<KnownLoad> {
   const startedAt = Date.now() / 1000;
   options.onStart?.();
+  // maxRequests ends the load; the duration is only a bound in case the app stops answering.
   const summary = await runLoad({ url: apiUrl, durationSeconds: 600, vus: options.vus, pauseSeconds: 0, maxRequests: options.requests });
   const expected: Counts = new Map();
   const add = (route: string, status: number, n: number) => expected.set(key(route, status), (expected.get(key(route, status)) ?? 0) + n);

@@ -67,7 +67,7 @@ export interface ExporterStack {
   readonly prometheusUrl: string;
   readonly exporterMetricsUrl: string;
   readonly exporterStatsdPort: number;
-  app: AppProcess;
+  readonly app: AppProcess;
   exporter: RunningProcess;
   prometheus: RunningProcess;
   /** Restarts statsd_exporter on the same ports, empty, as a container restart would. */
@@ -96,29 +96,31 @@ export async function startExporterStack(group: ProcessGroup): Promise<ExporterS
     prometheusBin.path,
     prometheusArgs({ configPath, dataDir: path.join(dir, "data"), listenAddress: `127.0.0.1:${prom}` }),
   );
+  const exporter = await startExporter();
+  const prometheusUrl = `http://127.0.0.1:${prom}`;
+  await group.waitHttp(prometheus, `${prometheusUrl}/-/ready`);
+  const app = await startApp(group, "dogstatsd", udp);
   const stack: ExporterStack = {
-    apiUrl: "",
-    prometheusUrl: `http://127.0.0.1:${prom}`,
+    apiUrl: app.url,
+    prometheusUrl,
     exporterMetricsUrl: `http://127.0.0.1:${web}/metrics`,
     exporterStatsdPort: udp,
-    exporter: await startExporter(),
+    exporter,
     prometheus,
-    app: undefined as unknown as AppProcess,
+    app,
     restartExporter: async (downMs) => {
       await stack.exporter.stop();
       await new Promise((r) => setTimeout(r, downMs));
       stack.exporter = await startExporter();
     },
   };
-  await group.waitHttp(prometheus, `${stack.prometheusUrl}/-/ready`);
-  stack.app = await startApp(group, "dogstatsd", udp);
-  return Object.assign(stack, { apiUrl: stack.app.url });
+  return stack;
 }
 
 export interface GraphiteStack {
   readonly apiUrl: string;
   readonly graphiteUrl: string;
-  app: AppProcess;
+  readonly app: AppProcess;
   statsd: RunningProcess;
   /** Restarts statsd on the same ports, empty, as a container restart would. */
   restartStatsd(downMs: number): Promise<void>;
@@ -201,19 +203,20 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
     await waitForTcp(admin, p);
     return p;
   };
+  const statsd = await startStatsd();
+  const app = await startApp(group, "graphite", udp);
   const stack: GraphiteStack = {
-    apiUrl: "",
+    apiUrl: app.url,
     graphiteUrl,
-    statsd: await startStatsd(),
-    app: undefined as unknown as AppProcess,
+    statsd,
+    app,
     restartStatsd: async (downMs) => {
       await stack.statsd.stop();
       await new Promise((r) => setTimeout(r, downMs));
       stack.statsd = await startStatsd();
     },
   };
-  stack.app = await startApp(group, "graphite", udp);
-  return Object.assign(stack, { apiUrl: stack.app.url });
+  return stack;
 }
 
 /** Waits until statsd's admin port answers `health` with `health: up`. */
