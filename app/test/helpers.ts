@@ -2,12 +2,14 @@
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { loadConfig, type AppConfig } from "../src/config";
-import { createRecorder, type Recorder } from "../src/metrics/recorder";
+import { createRecorder, type Recorder, type RecorderOptions } from "../src/metrics/recorder";
 import { createServer } from "../src/server";
 
 export interface UdpCapture {
   readonly port: number;
   readonly lines: string[];
+  /** The size of each datagram received, in bytes. */
+  readonly datagramBytes: number[];
   close(): Promise<void>;
 }
 
@@ -15,11 +17,16 @@ export interface UdpCapture {
 export async function udpCapture(): Promise<UdpCapture> {
   const socket = dgram.createSocket("udp4");
   const lines: string[] = [];
-  socket.on("message", (msg) => lines.push(...msg.toString("utf8").split("\n").filter((l) => l !== "")));
+  const datagramBytes: number[] = [];
+  socket.on("message", (msg) => {
+    datagramBytes.push(msg.length);
+    lines.push(...msg.toString("utf8").split("\n").filter((l) => l !== ""));
+  });
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   return {
     port: (socket.address() as AddressInfo).port,
     lines,
+    datagramBytes,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
@@ -36,11 +43,11 @@ export interface RunningApp {
 /** Starts the real server and recorder in this process with the given environment. */
 export async function startApp(
   env: Record<string, string>,
-  options: { random?: () => number } = {},
+  options: { random?: () => number; recorder?: RecorderOptions } = {},
 ): Promise<RunningApp> {
   const config: AppConfig = loadConfig({ INFO_INTERVAL_SECONDS: "3600", ...env }, "1.2.3");
   const logs: string[] = [];
-  const recorder = createRecorder(config, (line) => logs.push(line));
+  const recorder = createRecorder(config, (line) => logs.push(line), options.recorder);
   const server = createServer({ recorder, random: options.random, log: (line) => logs.push(line) });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,7 +1,31 @@
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { formatSummary, runLoad } from "../src/tools/load";
+import { formatSummary, ROUND, runLoad } from "../src/tools/load";
 import { startApp, type RunningApp } from "./helpers";
+
+/** A server that answers every path at once (or after `delayMs`) and notes when each request arrived. */
+async function recordingServer(delayMs = 0) {
+  const arrivals: { path: string; at: number }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = http.createServer((req, res) => {
+    arrivals.push({ path: req.url ?? "", at: performance.now() });
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    setTimeout(() => {
+      inFlight--;
+      res.end("ok");
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    maxInFlight: () => maxInFlight,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe("load command", () => {
   let app: RunningApp;
@@ -10,7 +34,7 @@ describe("load command", () => {
   });
   after(() => app.stop());
 
-  it("GETs the five endpoints in turn and counts every response by path and status", async () => {
+  it("GETs the five endpoints of the app in turn and counts every response by path and status", async () => {
     const summary = await runLoad({ url: app.url, durationSeconds: 30, vus: 1, pauseSeconds: 0.1, maxRequests: 10 });
     assert.equal(summary.requests, 10);
     assert.equal(summary.failures, 0);
@@ -24,5 +48,44 @@ describe("load command", () => {
     });
     assert.ok(summary.latencyMs.p99 >= 2000, `p99 ${summary.latencyMs.p99} should include /io_task's 2 s`);
     assert.match(formatSummary(summary), /^requests {3}10 in [\d.]+ s \([\d.]+\/s\)\nstatuses {3}200: 10\nlatency {4}p50 /);
+  });
+
+  it("a virtual user pauses --pause seconds between rounds, and never inside one", async () => {
+    const server = await recordingServer();
+    try {
+      await runLoad({ url: server.url, durationSeconds: 30, vus: 1, pauseSeconds: 0.4, maxRequests: 15 });
+      assert.deepEqual(server.arrivals.map((a) => a.path), [...ROUND, ...ROUND, ...ROUND]);
+      const gaps = server.arrivals.slice(1).map((a, i) => a.at - server.arrivals[i]!.at);
+      const betweenRounds = gaps.filter((_, i) => (i + 1) % ROUND.length === 0);
+      const withinRounds = gaps.filter((_, i) => (i + 1) % ROUND.length !== 0);
+      assert.ok(betweenRounds.every((gap) => gap >= 400), `gaps between rounds: ${betweenRounds.map(Math.round).join(", ")} ms`);
+      assert.ok(withinRounds.every((gap) => gap < 400), `gaps within rounds: ${withinRounds.map(Math.round).join(", ")} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--vus 3 keeps three requests in flight at once", async () => {
+    const server = await recordingServer(150);
+    try {
+      const summary = await runLoad({ url: server.url, durationSeconds: 30, vus: 3, pauseSeconds: 0, maxRequests: 15 });
+      assert.equal(summary.requests, 15);
+      assert.equal(server.maxInFlight(), 3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a server that is down: every request counts as failed, and the run still ends at --duration", async () => {
+    const server = await recordingServer();
+    const { url } = server;
+    await server.close();
+    const started = performance.now();
+    const summary = await runLoad({ url, durationSeconds: 1, vus: 1, pauseSeconds: 0 });
+    assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`);
+    assert.ok(summary.failures >= 1);
+    assert.deepEqual(summary.statuses, { 0: summary.failures });
+    assert.equal(summary.requests, summary.failures);
+    assert.match(formatSummary(summary), /statuses {3}failed: \d+/);
   });
 });

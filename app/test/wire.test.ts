@@ -1,12 +1,32 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import type { RecorderOptions } from "../src/metrics/recorder";
 import { get, startApp, udpCapture, waitFor, type RunningApp, type UdpCapture } from "./helpers";
 
-/** Splits `name:value|type|#tags` into its parts. */
+/**
+ * Splits a StatsD line into name, values, type and tags. One line may carry several values of its key: DogStatsD 1.1
+ * packs them as `name:v1:v2|ms|#tags`, Etsy statsd as `name:v1|ms:v2|ms`; both must agree on one type.
+ */
 function parse(line: string) {
-  const match = /^([^:]+):([^|]+)\|([a-z]+)(?:\|#(.*))?$/.exec(line);
+  const match = /^([^:|#]+):(.+?)(?:\|#(.*))?$/.exec(line);
   assert.ok(match, `not a StatsD line: ${line}`);
-  return { name: match[1]!, value: Number(match[2]), type: match[3]!, tags: match[4] };
+  const samples = match[2]!;
+  const packed = /^([-0-9.:]+)\|([a-z]+)$/.exec(samples);
+  const parts = packed
+    ? packed[1]!.split(":").map((value) => [value, packed[2]!] as const)
+    : samples.split(":").map((sample) => sample.split("|") as [string, string]);
+  const types = new Set(parts.map(([, type]) => type));
+  assert.equal(types.size, 1, `mixed types in ${line}`);
+  for (const [value] of parts) assert.match(value, /^-?[0-9]+(\.[0-9]+)?$/, `not a number in ${line}`);
+  return { name: match[1]!, values: parts.map(([value]) => Number(value)), type: [...types][0]!, tags: match[3] };
+}
+
+/** The sum of every value that `lines` carry for the metric `name`. */
+function total(lines: readonly string[], name: string): number {
+  return lines
+    .map(parse)
+    .filter((l) => l.name === name)
+    .reduce((sum, l) => sum + l.values.reduce((a, b) => a + b, 0), 0);
 }
 
 describe("StatsD lines on the wire", () => {
@@ -17,13 +37,16 @@ describe("StatsD lines on the wire", () => {
     await statsd.close();
   });
 
-  async function start(style: string, random = () => 0.95) {
+  async function start(style: string, random = () => 0.95, recorder?: RecorderOptions) {
     statsd = await udpCapture();
     app = await startApp(
       { METRICS_STYLE: style, STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port) },
-      { random },
+      { random, recorder },
     );
   }
+
+  /** A window no test outlasts, so that only `flush()` ends it. */
+  const oneWindow = { aggregationWindowMs: 3_600_000 };
 
   it("graphite style: the info gauge carries app name and version in the name", async () => {
     await start("graphite");
@@ -36,14 +59,14 @@ describe("StatsD lines on the wire", () => {
     assert.equal((await get(`${app.url}/random_status`)).status, 500);
     assert.ok(await waitFor(() => statsd.lines.length >= 3));
     const [timer, counter] = statsd.lines.slice(1).map(parse);
-    assert.deepEqual({ ...timer, value: undefined }, {
+    assert.deepEqual({ ...timer, values: timer!.values.length }, {
       name: "sample_api.http_request_duration_ms.random_status.GET.500",
-      value: undefined,
+      values: 1,
       type: "ms",
       tags: undefined,
     });
-    assert.ok(timer!.value > 0 && timer!.value < 1000, `timer value ${timer!.value} is not milliseconds`);
-    assert.deepEqual(counter, { name: "sample_api.http_requests.random_status.GET.500", value: 1, type: "c", tags: undefined });
+    assert.ok(timer!.values[0]! > 0 && timer!.values[0]! < 1000, `timer value ${timer!.values[0]} is not milliseconds`);
+    assert.deepEqual(counter, { name: "sample_api.http_requests.random_status.GET.500", values: [1], type: "c", tags: undefined });
   });
 
   it("graphite style: / is the segment root and unknown paths share the segment unmatched", async () => {
@@ -67,13 +90,13 @@ describe("StatsD lines on the wire", () => {
     assert.equal((await get(`${app.url}/random_status`)).status, 500);
     assert.ok(await waitFor(() => statsd.lines.length >= 3));
     const [info, timer, counter] = statsd.lines.map(parse);
-    assert.deepEqual(info, { name: "sample_api.app_info", value: 1, type: "g", tags: "app_name:sample-api,version:1.2.3" });
+    assert.deepEqual(info, { name: "sample_api.app_info", values: [1], type: "g", tags: "app_name:sample-api,version:1.2.3" });
     assert.equal(timer!.name, "sample_api.http_request_duration_ms");
     assert.equal(timer!.type, "ms");
     assert.equal(timer!.tags, "app_name:sample-api,route:/random_status,method:GET,status:500");
     assert.deepEqual(counter, {
       name: "sample_api.http_requests",
-      value: 1,
+      values: [1],
       type: "c",
       tags: "app_name:sample-api,route:/random_status,method:GET,status:500",
     });
@@ -83,8 +106,24 @@ describe("StatsD lines on the wire", () => {
     await start("dogstatsd");
     await get(`${app.url}/io_task`);
     assert.ok(await waitFor(() => statsd.lines.length >= 3));
-    const timer = parse(statsd.lines[1]!);
-    assert.ok(timer.value >= 2000 && timer.value < 2500, `io_task timer ${timer.value}`);
+    const [duration] = parse(statsd.lines[1]!).values;
+    assert.ok(duration! >= 2000 && duration! < 2500, `io_task timer ${duration}`);
+  });
+
+  it("a client that goes away during /io_task is counted once, with status 499", async () => {
+    await start("dogstatsd");
+    await assert.rejects(fetch(`${app.url}/io_task`, { signal: AbortSignal.timeout(100) }));
+    assert.ok(await waitFor(() => statsd.lines.length >= 3));
+    const counter = parse(statsd.lines[2]!);
+    assert.deepEqual(counter, {
+      name: "sample_api.http_requests",
+      values: [1],
+      type: "c",
+      tags: "app_name:sample-api,route:/io_task,method:GET,status:499",
+    });
+    // The handler still finishes 2 s later; it must not count the request a second time.
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    assert.equal(total(statsd.lines, "sample_api.http_requests"), 1);
   });
 
   it("METRIC_PREFIX and APP_NAME change the prefix and the app_name tag", async () => {
@@ -109,20 +148,52 @@ describe("StatsD lines on the wire", () => {
     assert.deepEqual(statsd.lines.map((l) => parse(l).name), ["sample_api.app_info", "sample_api.app_info"]);
   });
 
-  it("1,000 requests to random unknown paths add exactly one route value", async () => {
+  it("graphite style: requests in one window share one packed timer line and one counter line", async () => {
+    await start("graphite", undefined, oneWindow);
+    for (let i = 0; i < 3; i++) await get(`${app.url}/`);
+    app.recorder.flush();
+    assert.ok(await waitFor(() => statsd.lines.length >= 3));
+    const [timer, counter] = statsd.lines.slice(1);
+    assert.match(timer!, /^sample_api\.http_request_duration_ms\.root\.GET\.200:[0-9.]+\|ms:[0-9.]+\|ms:[0-9.]+\|ms$/);
+    assert.equal(counter, "sample_api.http_requests.root.GET.200:3|c");
+  });
+
+  it("dogstatsd style: requests in one window share one packed timer line and one counter line", async () => {
+    await start("dogstatsd", undefined, oneWindow);
+    for (let i = 0; i < 3; i++) await get(`${app.url}/`);
+    app.recorder.flush();
+    assert.ok(await waitFor(() => statsd.lines.length >= 3));
+    const [timer, counter] = statsd.lines.slice(1);
+    assert.match(
+      timer!,
+      /^sample_api\.http_request_duration_ms:[0-9.]+:[0-9.]+:[0-9.]+\|ms\|#app_name:sample-api,route:\/,method:GET,status:200$/,
+    );
+    assert.equal(counter, "sample_api.http_requests:3|c|#app_name:sample-api,route:/,method:GET,status:200");
+  });
+
+  it("1,000 requests to random unknown paths add exactly one route value, all counted and timed", async () => {
     await start("dogstatsd");
     for (let i = 0; i < 1000; i++) {
       const res = await fetch(`${app.url}/${Math.random().toString(36).slice(2)}/${i}`);
       await res.arrayBuffer();
     }
-    assert.ok(await waitFor(() => statsd.lines.length >= 2001, 5000));
-    const routes = new Set(
-      statsd.lines
-        .map(parse)
-        .filter((l) => l.name === "sample_api.http_requests")
-        .map((l) => /route:([^,]*)/.exec(l.tags ?? "")![1]),
-    );
+    const counted = () => total(statsd.lines, "sample_api.http_requests");
+    assert.ok(await waitFor(() => counted() === 1000, 5000), `counted ${counted()}`);
+    const requestLines = statsd.lines.map(parse).filter((l) => l.name !== "sample_api.app_info");
+    const routes = new Set(requestLines.map((l) => /route:([^,]*)/.exec(l.tags ?? "")![1]));
     assert.deepEqual([...routes], ["unmatched"]);
+    const timed = requestLines.filter((l) => l.type === "ms").reduce((n, l) => n + l.values.length, 0);
+    assert.equal(timed, 1000);
+  });
+
+  it("no datagram exceeds 1,400 bytes, however many values a busy series packs", async () => {
+    await start("graphite");
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      for (let i = 0; i < 50; i++) await get(`${app.url}/`);
+    }));
+    assert.ok(await waitFor(() => total(statsd.lines, "sample_api.http_requests.root.GET.200") === 1000, 5000));
+    assert.ok(statsd.datagramBytes.length > 1, `datagrams: ${statsd.datagramBytes.length}`);
+    assert.ok(Math.max(...statsd.datagramBytes) <= 1400, `largest datagram ${Math.max(...statsd.datagramBytes)} bytes`);
   });
 
   it("the info gauge is re-sent every INFO_INTERVAL_SECONDS", async () => {

@@ -22,6 +22,7 @@ export function routeSegment(route: string): string {
 
 /** A request method as reported: a known method, or {@link OTHER_METHOD}, so clients cannot invent series. */
 export function normaliseMethod(method: string | undefined): string {
+  if (method === "GET") return method; // nearly every request: skip the case folding and the search
   const upper = (method ?? "").toUpperCase();
   return (KNOWN_METHODS as readonly string[]).includes(upper) ? upper : OTHER_METHOD;
 }

@@ -1,12 +1,16 @@
 /**
  * Sends the catalog's metrics over StatsD/UDP with hot-shots, in either wire style.
  *
- * Sending must never hurt the service: packets are batched (one UDP datagram per ~1.4 kB or 100 ms), DNS is cached,
- * and every transport error goes to a handler that logs each distinct problem once instead of once per request.
+ * Sending must never hurt the service. Requests are aggregated in the process for a short window, as the official
+ * DogStatsD clients do: a series' count goes out as one counter increment per window, and its latencies as packed
+ * timer lines (many values per line, see ./packing), so a busy server sends a few bytes and almost no system calls per
+ * request. hot-shots carries the lines: it batches them into datagrams, caches DNS, and hands every transport error to
+ * a handler that logs each distinct problem once instead of once per request.
  */
 import { StatsD } from "hot-shots";
 import { APP_LABEL, catalog, type MetricDefinition } from "./catalog";
 import { dogstatsdTags, graphiteKey } from "./names";
+import { packTimerLines } from "./packing";
 import type { AppConfig } from "../config";
 
 /** One answered request, as measured by the server. */
@@ -18,10 +22,13 @@ export interface RequestMeasurement {
 }
 
 export interface Recorder {
+  /** Counts and times one request; its lines go out within {@link AGGREGATION_WINDOW_MS}. */
   request(measurement: RequestMeasurement): void;
   /** Sends the info gauge now (it is also re-sent on a timer). */
   sendInfo(): void;
-  /** Flushes what is buffered and releases the socket; resolves within `timeoutMs` even if the network hangs. */
+  /** Hands what the current window has aggregated to the client now, without waiting for the window to end. */
+  flush(): void;
+  /** Sends what the window and the buffer hold and releases the socket; resolves within `timeoutMs` even if the network hangs. */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -30,11 +37,27 @@ export type Logger = (line: string) => void;
 /** Below a typical path MTU (1500 minus IP and UDP headers), so a batch is never fragmented. */
 const MAX_DATAGRAM_BYTES = 1400;
 const BUFFER_FLUSH_MS = 100;
+/**
+ * How long requests are aggregated before their lines are sent. Far below any StatsD flush (10 s) or Prometheus
+ * scrape interval, so dashboards see no difference; long enough that a busy series sends one counter line per window.
+ */
+export const AGGREGATION_WINDOW_MS = 500;
+/** A series whose window has collected this many latencies sends them at once: about one full datagram. */
+const MAX_PENDING_VALUES = 100;
+
+/**
+ * hot-shots' `send(message)`: buffers a fully formed line, appending the client's tags. It is public and is what every
+ * typed method ends in, but its type declarations leave it out.
+ */
+interface LineSender {
+  send(message: string): void;
+}
 
 /** A recorder that does nothing: metrics switched off. */
 export const disabledRecorder: Recorder = {
   request() {},
   sendInfo() {},
+  flush() {},
   close: async () => {},
 };
 
@@ -60,7 +83,13 @@ function onceLogger(log: Logger, target: string) {
   };
 }
 
-export function createRecorder(config: AppConfig, log: Logger): Recorder {
+/** Tuning that tests and benchmarks may change; the defaults are what the app runs with. */
+export interface RecorderOptions {
+  /** How long requests are aggregated before their lines are sent (ms). */
+  readonly aggregationWindowMs?: number;
+}
+
+export function createRecorder(config: AppConfig, log: Logger, options: RecorderOptions = {}): Recorder {
   if (!config.metricsEnabled) return disabledRecorder;
   const target = `${config.statsdHost}:${config.statsdPort}`;
   const errors = onceLogger(log, target);
@@ -88,24 +117,58 @@ export function createRecorder(config: AppConfig, log: Logger): Recorder {
    * A sender per series: in the DogStatsD style a child client whose tags are formatted and sanitised once, when the
    * series is first seen, instead of merged again on every call.
    */
-  const sender = (metric: MetricDefinition, labels: Record<string, string>): { client: StatsD; stat: string } =>
-    dogstatsd
-      ? { client: client.childClient({ globalTags: dogstatsdTags(metric, labels) }), stat: metric.key }
-      : { client, stat: graphiteKey(metric, labels) };
+  const sender = (metric: MetricDefinition, labels: Record<string, string>) => {
+    if (!dogstatsd) return { client, stat: graphiteKey(metric, labels), tagBytes: 0 };
+    const tags = dogstatsdTags(metric, labels);
+    // What hot-shots appends to each line: `|#` and the global tag, then these.
+    const tagBytes = Buffer.byteLength(`|#${APP_LABEL}:${config.appName},${tags.join(",")}`);
+    return { client: client.childClient({ globalTags: tags }), stat: metric.key, tagBytes };
+  };
 
-  // Both request metrics of one (route, method, status), looked up once per request. The set is bounded: routes
-  // come from the route table, methods are normalised, statuses are the handful the app answers with.
-  const requestSenders = new Map<string, { timer: ReturnType<typeof sender>; counter: ReturnType<typeof sender> }>();
-  const sendersFor = (route: string, method: string, status: number) => {
+  /** One (route, method, status): its senders and what the current window has collected for it. */
+  interface Series {
+    readonly counter: ReturnType<typeof sender>;
+    readonly timer: ReturnType<typeof sender> & { readonly name: string; readonly maxValueBytes: number };
+    count: number;
+    durations: number[];
+  }
+
+  // The set is bounded: routes come from the route table, methods are normalised, statuses are the handful the app
+  // answers with. A Map keeps the order series were first seen, so lines go out in a stable order.
+  const series = new Map<string, Series>();
+  const seriesFor = (route: string, method: string, status: number): Series => {
     const key = `${route} ${method} ${status}`;
-    let found = requestSenders.get(key);
+    let found = series.get(key);
     if (!found) {
       const labels = { route, method, status: String(status) };
-      found = { timer: sender(catalog.requestDuration, labels), counter: sender(catalog.requests, labels) };
-      requestSenders.set(key, found);
+      const timer = sender(catalog.requestDuration, labels);
+      const name = `${config.metricPrefix}.${timer.stat}`;
+      const maxValueBytes = MAX_DATAGRAM_BYTES - Buffer.byteLength(name) - timer.tagBytes - "|ms".length - 1;
+      found = { counter: sender(catalog.requests, labels), timer: { ...timer, name, maxValueBytes }, count: 0, durations: [] };
+      series.set(key, found);
     }
     return found;
   };
+
+  const sendDurations = (s: Series) => {
+    const lineSender = s.timer.client as unknown as LineSender;
+    for (const line of packTimerLines(s.timer.name, s.durations, config.metricsStyle, s.timer.maxValueBytes)) {
+      lineSender.send(line);
+    }
+    s.durations = [];
+  };
+  // Timer before counter for each series, so a reader of the wire sees a request's latency before its count.
+  const flushWindow = () => {
+    for (const s of series.values()) {
+      if (s.durations.length > 0) sendDurations(s);
+      if (s.count > 0) {
+        s.counter.client.increment(s.counter.stat, s.count);
+        s.count = 0;
+      }
+    }
+  };
+  const windowTimer = setInterval(flushWindow, options.aggregationWindowMs ?? AGGREGATION_WINDOW_MS);
+  windowTimer.unref();
 
   const info = sender(catalog.info, { [APP_LABEL]: config.appName, version: config.appVersion });
   const sendInfo = () => info.client.gauge(info.stat, 1);
@@ -116,13 +179,17 @@ export function createRecorder(config: AppConfig, log: Logger): Recorder {
 
   return {
     request({ route, method, status, durationMs }) {
-      const { timer, counter } = sendersFor(route, method, status);
-      timer.client.timing(timer.stat, Math.round(durationMs * 1000) / 1000);
-      counter.client.increment(counter.stat, 1);
+      const s = seriesFor(route, method, status);
+      s.count++;
+      s.durations.push(durationMs);
+      if (s.durations.length >= MAX_PENDING_VALUES) sendDurations(s);
     },
     sendInfo,
+    flush: flushWindow,
     close(timeoutMs = 2000) {
       clearInterval(infoTimer);
+      clearInterval(windowTimer);
+      flushWindow();
       return new Promise<void>((resolve) => {
         const deadline = setTimeout(resolve, timeoutMs);
         deadline.unref();

@@ -3,13 +3,15 @@
  * on (sending to a real UDP listener), measured in one run on this machine with autocannon.
  *
  *   npm run bench            (in app/; or `npm run bench` at the repo root)
- *   BENCH_SECONDS=20 BENCH_CONNECTIONS=50 npm run bench
+ *   BENCH_ROUNDS=9 BENCH_SECONDS=10 BENCH_CONNECTIONS=50 npm run bench
  *
  * Targets: metrics-on >= 0.95 x metrics-off, and >= 0.8 x bare node:http.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
+import { existsSync } from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
 import { loadConfig } from "../config";
@@ -56,8 +58,15 @@ function cpuOf(child: ChildProcess): Promise<number> {
   });
 }
 
+/** `taskset` when this machine has it and more than one CPU: servers on CPU 0, the load generator on the others. */
+const taskset = ["/usr/bin/taskset", "/bin/taskset"].find((p) => existsSync(p));
+const pinning = process.env.BENCH_PIN !== "0" && taskset !== undefined && os.cpus().length > 1;
+
 async function start(target: Target, statsdPort: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(__filename, ["--serve", target, String(statsdPort)], { stdio: "inherit" });
+  const child = fork(__filename, ["--serve", target, String(statsdPort)], {
+    stdio: "inherit",
+    ...(pinning ? { execPath: taskset, execArgv: ["-c", "0", process.execPath, ...process.execArgv] } : {}),
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (m) => resolve(m as number));
     child.once("exit", (code) => reject(new Error(`${target} server exited with ${code}`)));
@@ -80,8 +89,16 @@ async function measure(child: ChildProcess, port: number, seconds: number, conne
   return { rate: result.requests.average, cpuPerRequest: (cpuAfter - cpuBefore) / result.requests.total };
 }
 
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 async function main(): Promise<void> {
-  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  if (pinning) {
+    // The load generator (this process) keeps off the servers' CPU.
+    const others = os.cpus().map((_, i) => i).filter((i) => i !== 0).join(",");
+    spawnSync(taskset!, ["-p", "-c", others, String(process.pid)], { stdio: "ignore" });
+  }
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
   const sink = dgram.createSocket("udp4");
   let datagrams = 0;
@@ -90,18 +107,41 @@ async function main(): Promise<void> {
   const statsdPort = (sink.address() as AddressInfo).port;
 
   const targets: Target[] = ["bare", "metrics-off", "metrics-on"];
-  const results = {} as Record<Target, Measurement>;
+  const servers = new Map<Target, { child: ChildProcess; port: number }>();
   for (const target of targets) {
-    const { child, port } = await start(target, statsdPort);
-    await measure(child, port, 2, connections); // warm-up: JIT and connection pools
-    results[target] = await measure(child, port, seconds, connections);
-    child.kill();
-    const r = results[target];
-    console.log(`${target.padEnd(12)} ${r.rate.toFixed(0).padStart(7)} req/s   server CPU ${r.cpuPerRequest.toFixed(1).padStart(5)} us/request`);
+    const server = await start(target, statsdPort);
+    servers.set(target, server);
+    await measure(server.child, server.port, 2, connections); // warm-up: JIT and connection pools
   }
+  // Rounds interleave the targets, each round in a rotated order, so that a slow spell of a shared machine lands on
+  // every target alike instead of on whichever happened to run then; each figure is the median of its rounds.
+  const samples = new Map<Target, Measurement[]>(targets.map((t) => [t, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = targets.map((_, k) => targets[(k + round) % targets.length]!);
+    for (const target of order) {
+      const { child, port } = servers.get(target)!;
+      samples.get(target)!.push(await measure(child, port, seconds, connections));
+    }
+    const last = (t: Target) => samples.get(t)!.at(-1)!.rate.toFixed(0);
+    console.log(`round ${round + 1}/${rounds}: ${targets.map((t) => `${t} ${last(t)}`).join(", ")} req/s`);
+  }
+  for (const { child } of servers.values()) child.kill();
   sink.close();
+
+  const results = {} as Record<Target, Measurement>;
+  const placement = pinning ? "servers pinned to CPU 0, load generator to the others" : "processes not pinned";
+  console.log(`\nmedian of ${rounds} rounds of ${seconds} s, ${connections} connections, ${os.cpus().length} CPUs, ${placement}`);
+  for (const target of targets) {
+    const runs = samples.get(target)!;
+    results[target] = { rate: median(runs.map((r) => r.rate)), cpuPerRequest: median(runs.map((r) => r.cpuPerRequest)) };
+    const r = results[target];
+    const spread = `${Math.min(...runs.map((m) => m.rate)).toFixed(0)}-${Math.max(...runs.map((m) => m.rate)).toFixed(0)}`;
+    console.log(
+      `${target.padEnd(12)} ${r.rate.toFixed(0).padStart(7)} req/s (rounds ${spread})   server CPU ${r.cpuPerRequest.toFixed(1).padStart(5)} us/request`,
+    );
+  }
   const ratio = (name: string, a: number, b: number, target: number) =>
-    console.log(`${name.padEnd(44)} ${(a / b).toFixed(3)} (target >= ${target.toFixed(2)}) ${a / b >= target ? "ok" : "MISSED"}`);
+    console.log(`${name.padEnd(48)} ${(a / b).toFixed(3)} (target >= ${target.toFixed(2)}) ${a / b >= target ? "ok" : "MISSED"}`);
   ratio("throughput metrics-on / metrics-off", results["metrics-on"].rate, results["metrics-off"].rate, 0.95);
   ratio("throughput metrics-on / bare", results["metrics-on"].rate, results.bare.rate, 0.8);
   // On a machine where the load generator shares the cores, throughput also measures the generator; CPU per

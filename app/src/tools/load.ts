@@ -1,13 +1,21 @@
 /**
- * Load generator: what the tutorial's k6 script does, without installing k6. Each virtual user GETs the five
- * endpoints in turn, then pauses; a progress line is printed every second and a summary at the end.
+ * Load generator: what the tutorial's k6 script does, on autocannon. Each virtual user GETs the five endpoints in
+ * turn, then pauses; a progress line is printed every second and a summary at the end.
  *
  *   npm run load -- --url http://127.0.0.1:8000 --duration 60 --vus 2 --pause 0.5
+ *
+ * autocannon keeps its connections busy and has no pause between requests, so each round of a virtual user is one
+ * short autocannon run over one keep-alive connection (the five requests in order), and the pause happens between
+ * runs. As with k6, a round that has started when the time is up is allowed to finish.
  */
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import autocannon from "autocannon";
 
 export const ROUND = ["/", "/io_task", "/cpu_task", "/random_sleep", "/random_status"] as const;
+
+/** Longer than the slowest endpoint (/random_sleep, up to 5 s), so only a stuck server times out. */
+const REQUEST_TIMEOUT_SECONDS = 30;
 
 export interface LoadOptions {
   readonly url: string;
@@ -23,10 +31,11 @@ export interface LoadSummary {
   readonly requests: number;
   readonly failures: number;
   readonly elapsedSeconds: number;
-  /** Responses by status; transport failures count under 0. */
+  /** Responses by status; transport failures (refused, reset, timed out) count under 0. */
   readonly statuses: Readonly<Record<number, number>>;
   /** Per path, responses by status. */
   readonly byPath: Readonly<Record<string, Readonly<Record<number, number>>>>;
+  /** Latency of answered requests. */
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
 }
 
@@ -45,10 +54,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   let issued = 0;
   let failures = 0;
 
+  const count = (path: string, status: number) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    const perPath = (byPath[path] ??= {});
+    perPath[status] = (perPath[status] ?? 0) + 1;
+  };
+
   const summary = (): LoadSummary => {
     const sorted = [...latencies].sort((a, b) => a - b);
     return {
-      requests: latencies.length,
+      requests: latencies.length + failures,
       failures,
       elapsedSeconds: (performance.now() - started) / 1000,
       statuses: { ...statuses },
@@ -62,27 +77,43 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     };
   };
 
-  const more = () => performance.now() < deadline && (options.maxRequests === undefined || issued < options.maxRequests);
+  const budget = () => (options.maxRequests === undefined ? ROUND.length : options.maxRequests - issued);
+  const more = () => performance.now() < deadline && budget() > 0;
+
+  /** One round: the endpoints in order on one connection. Responses arrive in request order, so the k-th is ROUND[k]. */
+  async function round(): Promise<void> {
+    const paths = ROUND.slice(0, Math.min(ROUND.length, budget()));
+    issued += paths.length;
+    let answered = 0;
+    let finished!: (err: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      finished = (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve());
+    });
+    const roundOptions: autocannon.Options = {
+      url: base,
+      connections: 1,
+      pipelining: 1,
+      amount: paths.length,
+      timeout: REQUEST_TIMEOUT_SECONDS,
+      // A refused connection or a timeout ends the round, as one failed request; the next round tries again.
+      bailout: 1,
+      requests: paths.map((path) => ({ method: "GET", path })),
+    };
+    const instance = autocannon(roundOptions, (err: unknown) => finished(err));
+    instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      count(paths[answered++]!, statusCode);
+    });
+    instance.on("reqError", () => {
+      failures++;
+      count(paths[answered++] ?? paths[paths.length - 1]!, 0);
+    });
+    await done;
+  }
 
   async function virtualUser(): Promise<void> {
     while (more()) {
-      for (const path of ROUND) {
-        if (!more()) return;
-        issued++;
-        const t0 = performance.now();
-        let status = 0;
-        try {
-          const res = await fetch(base + path, { signal: AbortSignal.timeout(30_000) });
-          await res.arrayBuffer();
-          status = res.status;
-        } catch {
-          failures++;
-        }
-        latencies.push(performance.now() - t0);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        const perPath = (byPath[path] ??= {});
-        perPath[status] = (perPath[status] ?? 0) + 1;
-      }
+      await round();
       if (options.pauseSeconds > 0 && more()) await sleep(options.pauseSeconds * 1000);
     }
   }
