@@ -21,7 +21,7 @@ export function formatMilliseconds(ms: number): string {
  */
 export function packTimerLines(
   name: string,
-  values: readonly number[],
+  values: ArrayLike<number> & Iterable<number>,
   style: MetricsStyle,
   maxValueBytes: number,
 ): string[] {

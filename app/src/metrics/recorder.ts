@@ -42,8 +42,8 @@ const BUFFER_FLUSH_MS = 100;
  * scrape interval, so dashboards see no difference; long enough that a busy series sends one counter line per window.
  */
 export const AGGREGATION_WINDOW_MS = 500;
-/** A series whose window has collected this many latencies sends them at once: about one full datagram. */
-const MAX_PENDING_VALUES = 100;
+/** A series whose window has collected this many latencies sends them at once: one or two full datagrams. */
+const MAX_PENDING_VALUES = 200;
 
 /**
  * hot-shots' `send(message)`: buffers a fully formed line, appending the client's tags. It is public and is what every
@@ -130,7 +130,9 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
     readonly counter: ReturnType<typeof sender>;
     readonly timer: ReturnType<typeof sender> & { readonly name: string; readonly maxValueBytes: number };
     count: number;
-    durations: number[];
+    /** Latencies collected this window: the first `pending` entries. Allocated once, so recording makes no garbage. */
+    readonly durations: Float64Array;
+    pending: number;
   }
 
   // The set is bounded: routes come from the route table, methods are normalised, statuses are the handful the app
@@ -144,7 +146,7 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
       const timer = sender(catalog.requestDuration, labels);
       const name = `${config.metricPrefix}.${timer.stat}`;
       const maxValueBytes = MAX_DATAGRAM_BYTES - Buffer.byteLength(name) - timer.tagBytes - "|ms".length - 1;
-      found = { counter: sender(catalog.requests, labels), timer: { ...timer, name, maxValueBytes }, count: 0, durations: [] };
+      found = { counter: sender(catalog.requests, labels), timer: { ...timer, name, maxValueBytes }, count: 0, durations: new Float64Array(MAX_PENDING_VALUES), pending: 0 };
       series.set(key, found);
     }
     return found;
@@ -152,15 +154,16 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
 
   const sendDurations = (s: Series) => {
     const lineSender = s.timer.client as unknown as LineSender;
-    for (const line of packTimerLines(s.timer.name, s.durations, config.metricsStyle, s.timer.maxValueBytes)) {
+    const values = s.durations.subarray(0, s.pending);
+    for (const line of packTimerLines(s.timer.name, values, config.metricsStyle, s.timer.maxValueBytes)) {
       lineSender.send(line);
     }
-    s.durations = [];
+    s.pending = 0;
   };
   // Timer before counter for each series, so a reader of the wire sees a request's latency before its count.
   const flushWindow = () => {
     for (const s of series.values()) {
-      if (s.durations.length > 0) sendDurations(s);
+      if (s.pending > 0) sendDurations(s);
       if (s.count > 0) {
         s.counter.client.increment(s.counter.stat, s.count);
         s.count = 0;
@@ -181,8 +184,8 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
     request({ route, method, status, durationMs }) {
       const s = seriesFor(route, method, status);
       s.count++;
-      s.durations.push(durationMs);
-      if (s.durations.length >= MAX_PENDING_VALUES) sendDurations(s);
+      s.durations[s.pending++] = durationMs;
+      if (s.pending === MAX_PENDING_VALUES) sendDurations(s);
     },
     sendInfo,
     flush: flushWindow,

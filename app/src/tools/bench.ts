@@ -5,7 +5,9 @@
  *   npm run bench            (in app/; or `npm run bench` at the repo root)
  *   BENCH_ROUNDS=9 BENCH_SECONDS=10 BENCH_CONNECTIONS=50 npm run bench
  *
- * Targets: metrics-on >= 0.95 x metrics-off, and >= 0.8 x bare node:http.
+ * The three servers run side by side and are measured in interleaved rounds; each ratio is the median over rounds of
+ * the ratio within a round. Where `taskset` exists the servers share CPU 0 and the load generator keeps to the other
+ * CPUs (BENCH_PIN=0 turns this off). Targets: metrics-on >= 0.95 x metrics-off, and >= 0.8 x bare node:http.
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
@@ -89,6 +91,18 @@ async function measure(child: ChildProcess, port: number, seconds: number, conne
   return { rate: result.requests.average, cpuPerRequest: (cpuAfter - cpuBefore) / result.requests.total };
 }
 
+/** A positive whole number from the environment, or the default; anything else stops the benchmark with the reason. */
+function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`bench: ${name}=${raw} is not valid: expected a whole number >= 1`);
+    process.exit(2);
+  }
+  return value;
+}
+
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -97,9 +111,9 @@ async function main(): Promise<void> {
     const others = os.cpus().map((_, i) => i).filter((i) => i !== 0).join(",");
     spawnSync(taskset!, ["-p", "-c", others, String(process.pid)], { stdio: "ignore" });
   }
-  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+  const seconds = setting("BENCH_SECONDS", 5);
+  const rounds = setting("BENCH_ROUNDS", 5);
+  const connections = setting("BENCH_CONNECTIONS", 50);
   const sink = dgram.createSocket("udp4");
   let datagrams = 0;
   sink.on("message", () => datagrams++);
@@ -128,26 +142,32 @@ async function main(): Promise<void> {
   for (const { child } of servers.values()) child.kill();
   sink.close();
 
-  const results = {} as Record<Target, Measurement>;
   const placement = pinning ? "servers pinned to CPU 0, load generator to the others" : "processes not pinned";
   console.log(`\nmedian of ${rounds} rounds of ${seconds} s, ${connections} connections, ${os.cpus().length} CPUs, ${placement}`);
   for (const target of targets) {
     const runs = samples.get(target)!;
-    results[target] = { rate: median(runs.map((r) => r.rate)), cpuPerRequest: median(runs.map((r) => r.cpuPerRequest)) };
-    const r = results[target];
-    const spread = `${Math.min(...runs.map((m) => m.rate)).toFixed(0)}-${Math.max(...runs.map((m) => m.rate)).toFixed(0)}`;
+    const rates = runs.map((m) => m.rate);
     console.log(
-      `${target.padEnd(12)} ${r.rate.toFixed(0).padStart(7)} req/s (rounds ${spread})   server CPU ${r.cpuPerRequest.toFixed(1).padStart(5)} us/request`,
+      `${target.padEnd(12)} ${median(rates).toFixed(0).padStart(7)} req/s (rounds ${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)})` +
+        `   server CPU ${median(runs.map((m) => m.cpuPerRequest)).toFixed(1).padStart(5)} us/request`,
     );
   }
-  const ratio = (name: string, a: number, b: number, target: number) =>
-    console.log(`${name.padEnd(48)} ${(a / b).toFixed(3)} (target >= ${target.toFixed(2)}) ${a / b >= target ? "ok" : "MISSED"}`);
-  ratio("throughput metrics-on / metrics-off", results["metrics-on"].rate, results["metrics-off"].rate, 0.95);
-  ratio("throughput metrics-on / bare", results["metrics-on"].rate, results.bare.rate, 0.8);
-  // On a machine where the load generator shares the cores, throughput also measures the generator; CPU per
-  // request is the server's own capacity: capacity ratio = cost without / cost with.
-  ratio("capacity (CPU/request) metrics-on / metrics-off", results["metrics-off"].cpuPerRequest, results["metrics-on"].cpuPerRequest, 0.95);
-  ratio("capacity (CPU/request) metrics-on / bare", results.bare.cpuPerRequest, results["metrics-on"].cpuPerRequest, 0.8);
+  // Each ratio compares measurements of the same round, taken back to back, and the median is over rounds: a paired
+  // comparison, which a slow spell of the machine cannot tilt the way it tilts a ratio of separate medians.
+  const pairedRatio = (name: string, of: (m: Measurement) => number, a: Target, b: Target, target: number) => {
+    const ratios = samples.get(a)!.map((m, k) => of(m) / of(samples.get(b)![k]!));
+    const value = median(ratios);
+    const range = `rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+    console.log(`${name.padEnd(48)} ${value.toFixed(3)} (${range}; target >= ${target.toFixed(2)}) ${value >= target ? "ok" : "MISSED"}`);
+  };
+  const rate = (m: Measurement) => m.rate;
+  // Capacity is the inverse of CPU per request: on a machine where the load generator shares the cores, throughput
+  // also measures the generator, while CPU per request is the server's own cost.
+  const capacity = (m: Measurement) => 1 / m.cpuPerRequest;
+  pairedRatio("throughput metrics-on / metrics-off", rate, "metrics-on", "metrics-off", 0.95);
+  pairedRatio("throughput metrics-on / bare", rate, "metrics-on", "bare", 0.8);
+  pairedRatio("capacity (1 / CPU per request) on / off", capacity, "metrics-on", "metrics-off", 0.95);
+  pairedRatio("capacity (1 / CPU per request) on / bare", capacity, "metrics-on", "bare", 0.8);
   console.log(`UDP datagrams received while metrics were on: ${datagrams}`);
 }
 
