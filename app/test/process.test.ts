@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../src/config";
-import { waitFor } from "./helpers";
+import { udpCapture, waitFor } from "./helpers";
 
 const MAIN = path.join(__dirname, "..", "src", "main.ts");
 
@@ -34,6 +34,31 @@ describe("process lifecycle", () => {
     assert.deepEqual(await inFlight, { status: 200, body: "IO bound task finish!" });
     assert.equal(await app.exited, 0);
     assert.match(app.out(), /SIGTERM: no new connections/);
+  });
+
+  it("SIGTERM with metrics on: the in-flight request's latency and count reach StatsD before the process exits", async () => {
+    const statsd = await udpCapture();
+    try {
+      const app = launch({
+        PORT: "18732",
+        METRICS_ENABLED: "true",
+        METRICS_STYLE: "graphite",
+        STATSD_HOST: "127.0.0.1",
+        STATSD_PORT: String(statsd.port),
+      });
+      assert.ok(await waitFor(() => app.out().includes("listening on :18732"), 15_000), app.err());
+      const inFlight = fetch("http://127.0.0.1:18732/io_task").then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 300));
+      app.child.kill("SIGTERM");
+      await inFlight;
+      assert.equal(await app.exited, 0);
+      const requestLines = statsd.lines.filter((l) => l.includes(".io_task.GET.200:"));
+      assert.equal(requestLines.length, 2, statsd.lines.join("\n"));
+      assert.match(requestLines[0]!, /^sample_api\.http_request_duration_ms\.io_task\.GET\.200:20\d\d(\.\d+)?\|ms$/);
+      assert.equal(requestLines[1], "sample_api.http_requests.io_task.GET.200:1|c");
+    } finally {
+      await statsd.close();
+    }
   });
 
   for (const [variable, value, message] of [

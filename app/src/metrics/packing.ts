@@ -10,9 +10,19 @@
  */
 import type { MetricsStyle } from "./catalog";
 
-/** A timer value as sent: milliseconds rounded to the microsecond, never in exponent notation. */
+/**
+ * A timer value as sent: milliseconds rounded to the microsecond, shortest form, never in exponent notation. The same
+ * text as `String(Math.round(ms * 1000) / 1000)`, built from integers because printing a fraction is the slowest step
+ * of sending a latency. Durations are never negative; a negative input is sent as 0.
+ */
 export function formatMilliseconds(ms: number): string {
-  return String(Math.round(ms * 1000) / 1000);
+  const micros = ms > 0 ? Math.round(ms * 1000) : 0;
+  const whole = Math.floor(micros / 1000);
+  const fraction = micros - whole * 1000;
+  if (fraction === 0) return String(whole);
+  if (fraction % 100 === 0) return `${whole}.${fraction / 100}`;
+  if (fraction % 10 === 0) return `${whole}.${fraction < 100 ? "0" : ""}${fraction / 10}`;
+  return `${whole}.${fraction < 10 ? "00" : fraction < 100 ? "0" : ""}${fraction}`;
 }
 
 /**

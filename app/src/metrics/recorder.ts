@@ -112,6 +112,10 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
     telegraf: false,
     errorHandler: errors.handler,
   });
+  if (typeof (client as unknown as Partial<LineSender>).send !== "function") {
+    // Fail at start-up, in every test, rather than drop latencies at run time after a hot-shots upgrade.
+    throw new Error("hot-shots has no send(message): the timer lines cannot be sent; check the hot-shots version");
+  }
 
   /**
    * A sender per series: in the DogStatsD style a child client whose tags are formatted and sanitised once, when the
@@ -136,19 +140,32 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
   }
 
   // The set is bounded: routes come from the route table, methods are normalised, statuses are the handful the app
-  // answers with. A Map keeps the order series were first seen, so lines go out in a stable order.
-  const series = new Map<string, Series>();
+  // answers with. Nested maps keyed by the values themselves: no key string is built per request.
+  const series = new Map<string, Map<string, Map<number, Series>>>();
+  // Every series in the order it was first seen, so that lines go out in a stable order.
+  const seen: Series[] = [];
+  const newSeries = (route: string, method: string, status: number): Series => {
+    const labels = { route, method, status: String(status) };
+    const timer = sender(catalog.requestDuration, labels);
+    const name = `${config.metricPrefix}.${timer.stat}`;
+    const maxValueBytes = MAX_DATAGRAM_BYTES - Buffer.byteLength(name) - timer.tagBytes - "|ms".length - 1;
+    const created: Series = {
+      counter: sender(catalog.requests, labels),
+      timer: { ...timer, name, maxValueBytes },
+      count: 0,
+      durations: new Float64Array(MAX_PENDING_VALUES),
+      pending: 0,
+    };
+    seen.push(created);
+    return created;
+  };
   const seriesFor = (route: string, method: string, status: number): Series => {
-    const key = `${route} ${method} ${status}`;
-    let found = series.get(key);
-    if (!found) {
-      const labels = { route, method, status: String(status) };
-      const timer = sender(catalog.requestDuration, labels);
-      const name = `${config.metricPrefix}.${timer.stat}`;
-      const maxValueBytes = MAX_DATAGRAM_BYTES - Buffer.byteLength(name) - timer.tagBytes - "|ms".length - 1;
-      found = { counter: sender(catalog.requests, labels), timer: { ...timer, name, maxValueBytes }, count: 0, durations: new Float64Array(MAX_PENDING_VALUES), pending: 0 };
-      series.set(key, found);
-    }
+    let byMethod = series.get(route);
+    if (!byMethod) series.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let found = byStatus.get(status);
+    if (!found) byStatus.set(status, (found = newSeries(route, method, status)));
     return found;
   };
 
@@ -162,7 +179,7 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
   };
   // Timer before counter for each series, so a reader of the wire sees a request's latency before its count.
   const flushWindow = () => {
-    for (const s of series.values()) {
+    for (const s of seen) {
       if (s.pending > 0) sendDurations(s);
       if (s.count > 0) {
         s.counter.client.increment(s.counter.stat, s.count);

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     spawnSync(taskset!, ["-p", "-c", others, String(process.pid)], { stdio: "ignore" });
   }
   const seconds = setting("BENCH_SECONDS", 5);
-  const rounds = setting("BENCH_ROUNDS", 5);
+  const rounds = setting("BENCH_ROUNDS", 9);
   const connections = setting("BENCH_CONNECTIONS", 50);
   const sink = dgram.createSocket("udp4");
   let datagrams = 0;
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   sink.close();
 
   const placement = pinning ? "servers pinned to CPU 0, load generator to the others" : "processes not pinned";
-  console.log(`\nmedian of ${rounds} rounds of ${seconds} s, ${connections} connections, ${os.cpus().length} CPUs, ${placement}`);
+  console.log(`\nmedian of ${rounds} rounds of ${seconds} s, ${connections} connections, ${os.cpus().length} CPUs, ${placement}, Node ${process.version}`);
   for (const target of targets) {
     const runs = samples.get(target)!;
     const rates = runs.map((m) => m.rate);
