@@ -54,6 +54,14 @@ function installedPackages(dir: string): string[] {
 const PATH = [path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter);
 
 /**
+ * The environment a RUN step sees: this process's, without what `npm test` adds (npm_config_local_prefix and the
+ * like), which would point a nested npm at this repository instead of the stage's folder.
+ */
+function buildEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== "INIT_CWD"));
+}
+
+/**
  * Replays one stage in `root` (standing for its WORKDIR). COPY takes paths from the context, or with --from=<stage>
  * from that stage's folder; RUN goes through `sh -c`. Anything else that changes files fails loudly, so a Dockerfile
  * change cannot slip past an incomplete replay.
@@ -81,7 +89,7 @@ function replay(stage: Stage, root: string, context: string, stageRoots: Record<
         break;
       }
       case "RUN":
-        execFileSync("sh", ["-c", line], { cwd: root, env: { ...process.env, PATH, ...env }, stdio: "pipe" });
+        execFileSync("sh", ["-c", line], { cwd: root, env: { ...buildEnvironment(), PATH, ...env }, stdio: "pipe" });
         break;
       case "USER":
       case "EXPOSE":
