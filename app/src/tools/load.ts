@@ -11,8 +11,9 @@
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import autocannon from "autocannon";
+import { DEFAULT_PAUSE_SECONDS, ROUND } from "./round";
 
-export const ROUND = ["/", "/io_task", "/cpu_task", "/random_sleep", "/random_status"] as const;
+export { ROUND };
 
 /** Longer than the slowest endpoint (/random_sleep, up to 5 s), so only a stuck server times out. */
 const REQUEST_TIMEOUT_SECONDS = 30;
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
       url: { type: "string", default: "http://127.0.0.1:8000" },
       duration: { type: "string", default: "60" },
       vus: { type: "string", default: "1" },
-      pause: { type: "string", default: "0.5" },
+      pause: { type: "string", default: String(DEFAULT_PAUSE_SECONDS) },
     },
   });
   const vus = positive("vus", values.vus);
