@@ -5,14 +5,13 @@
  * itself and the USER switch (the process runs as the test's user; the user is checked in the Dockerfile instead).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { waitFor } from "../app/src/tools/wait";
 import { copyContext, envPairs, execForm, parseDockerfile, type Stage } from "./support/dockerfile";
-import { freeTcpPort } from "./support/processes";
+import { freeTcpPort, ProcessGroup } from "./support/processes";
 
 const APP_DIR = path.join(__dirname, "..", "app");
 const stages = parseDockerfile(readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8"));
@@ -176,23 +175,21 @@ describe("app image (Dockerfile and .dockerignore, replayed without a Docker eng
       const before = fingerprint(runtimeRoot);
 
       const [command, ...commandArgs] = execForm(only(runtimeStage, "CMD"));
-      const app = spawn(command!, commandArgs, { cwd: runtimeRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      app.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      app.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => app.once("exit", (code) => resolve(code)));
+      const processes = new ProcessGroup();
+      const app = processes.start("app image", command!, commandArgs, { cwd: runtimeRoot, env });
+      const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
       try {
-        const url = `http://127.0.0.1:${port}/healthz`;
-        assert.ok(await waitFor(async () => (await fetch(url)).status === 200, 15_000, 100), output);
+        const healthz = `http://127.0.0.1:${port}/healthz`;
+        await processes.waitHttp(app, healthz, 15_000);
+        assert.equal((await fetch(healthz)).status, 200);
 
         const [probe, ...probeArgs] = execForm(only(runtimeStage, "HEALTHCHECK").replace(/^.*?\sCMD\s+/, ""));
-        const probeResult = spawn(probe!, probeArgs, { cwd: runtimeRoot, env, stdio: "ignore" });
-        assert.equal(await new Promise((resolve) => probeResult.once("exit", resolve)), 0, "HEALTHCHECK exit code");
+        assert.equal(spawnSync(probe!, probeArgs, { cwd: runtimeRoot, env, stdio: "ignore" }).status, 0, "HEALTHCHECK exit code");
 
-        app.kill("SIGTERM");
-        assert.equal(await exited, 0, output);
+        app.child.kill("SIGTERM");
+        assert.equal(await exited, 0, app.output());
       } finally {
-        app.kill("SIGKILL");
+        await processes.stopAll();
       }
       assert.deepEqual(fingerprint(runtimeRoot), before, "the app wrote into its image");
       assert.deepEqual(readdirSync(path.join(scratch, "home")), []);

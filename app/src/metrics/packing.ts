@@ -31,7 +31,7 @@ export function formatMilliseconds(ms: number): string {
  */
 export function packTimerLines(
   name: string,
-  values: ArrayLike<number> & Iterable<number>,
+  values: Iterable<number>,
   style: MetricsStyle,
   maxValueBytes: number,
 ): string[] {

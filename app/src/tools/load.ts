@@ -86,10 +86,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const paths = ROUND.slice(0, Math.min(ROUND.length, budget()));
     issued += paths.length;
     let answered = 0;
-    let finished!: (err: unknown) => void;
-    const done = new Promise<void>((resolve, reject) => {
-      finished = (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve());
-    });
     const roundOptions: autocannon.Options = {
       url: base,
       connections: 1,
@@ -100,16 +96,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       bailout: 1,
       requests: paths.map((path) => ({ method: "GET", path })),
     };
-    const instance = autocannon(roundOptions, (err: unknown) => finished(err));
-    instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-      latencies.push(responseTime);
-      count(paths[answered++]!, statusCode);
+    await new Promise<void>((resolve, reject) => {
+      const instance = autocannon(roundOptions, (err: unknown) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+      );
+      instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+        latencies.push(responseTime);
+        count(paths[answered++]!, statusCode);
+      });
+      instance.on("reqError", () => {
+        failures++;
+        count(paths[answered++] ?? paths[paths.length - 1]!, 0);
+      });
     });
-    instance.on("reqError", () => {
-      failures++;
-      count(paths[answered++] ?? paths[paths.length - 1]!, 0);
-    });
-    await done;
   }
 
   async function virtualUser(): Promise<void> {
