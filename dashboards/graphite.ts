@@ -59,13 +59,17 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
       {
         type: "stat",
         title: "Server errors in range",
-        description: "Share of responses with a 5xx status during the dashboard's time range.",
+        description: "Share of responses with a 5xx status during the dashboard's time range; no data only when there was no traffic.",
         w: 6,
         h: 5,
         unit: "percent",
         reducer: "lastNotNull",
         targets: [
-          { refId: "A", target: `asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*)), integral(sumSeries(${counts})))` },
+          {
+            refId: "A",
+            // No 5xx path exists until a 5xx happened: adding the total scaled by 0 makes a clean range read 0%, not "No data".
+            target: `asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*, scale(sumSeries(${counts}), 0))), integral(sumSeries(${counts})))`,
+          },
         ],
       },
       {

@@ -55,14 +55,15 @@ export function prometheusDashboard(): Dashboard {
       {
         type: "stat",
         title: "Server errors in range",
-        description: "Share of responses with a 5xx status during the dashboard's time range.",
+        description: "Share of responses with a 5xx status during the dashboard's time range; no data only when there was no traffic.",
         w: 6,
         h: 5,
         unit: "percentunit",
         targets: [
           {
             refId: "A",
-            expr: `sum(increase(${requests}{${app}, status=~"5.."}[$__range])) / sum(increase(${requests}{${app}}[$__range]))`,
+            // A 5xx series exists only once a 5xx happened: `or vector(0)` makes a clean range read 0%, not "No data".
+            expr: `(sum(increase(${requests}{${app}, status=~"5.."}[$__range])) or vector(0)) / sum(increase(${requests}{${app}}[$__range]))`,
             instant: true,
           },
         ],

@@ -6,20 +6,26 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_APP_NAME } from "../app/src/metrics/catalog";
+import { catalog, DEFAULT_APP_NAME } from "../app/src/metrics/catalog";
+import { waitFor } from "../app/src/tools/wait";
+import { prometheusDashboard } from "../dashboards/prometheus";
+import { queryOf } from "../dashboards/model";
+import { PrometheusApi } from "../scripts/checks/backends";
+import { substitute } from "../scripts/checks/dashboard-queries";
 import { asObject } from "../scripts/checks/traffic";
 import { verifyExporterStack, type StackVerification } from "../scripts/checks/verify-stack";
-import { binaries, startExporterStack } from "./support/local-stacks";
+import { binaries, startApp, startExporterStack, type ExporterStack } from "./support/local-stacks";
 import { ProcessGroup } from "./support/processes";
 
 const missing = [binaries.statsdExporter(), binaries.prometheus()].find((b) => b.skip)?.skip || false;
 
 describe("exporter topology end to end", { skip: missing }, () => {
   const group = new ProcessGroup();
+  let stack: ExporterStack;
   let result: StackVerification;
 
   before(async () => {
-    const stack = await startExporterStack(group);
+    stack = await startExporterStack(group);
     result = await verifyExporterStack(stack, { requests: 600, vus: 30, unknownPaths: 20 });
   });
   after(() => group.stopAll());
@@ -53,5 +59,20 @@ describe("exporter topology end to end", { skip: missing }, () => {
   it("reports the time from the first request to the first query result (target <= 15 s)", (t) => {
     assert.ok(result.firstResultSeconds !== undefined, "no query result within 120 s");
     t.diagnostic(`exporter topology: first query result ${result.firstResultSeconds.toFixed(1)} s after the first request`);
+  });
+
+  it("Server errors in range reads 0, not no data, for an app that answered no 5xx", async () => {
+    const quiet = await startApp(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api", metricPrefix: "sample_api" });
+    const prom = new PrometheusApi(stack.prometheusUrl);
+    const requests = `sum(increase(${catalog.requests.prometheusName}{app_name="quiet-api"}[30m]))`;
+    // increase() needs two scrapes that differ, so the app keeps answering until Prometheus sees its traffic grow.
+    const counted = await waitFor(async () => {
+      await (await fetch(`${quiet.url}/`)).text();
+      return ((await prom.query(requests))[0]?.value ?? 0) > 0;
+    }, 60_000, 500);
+    assert.ok(counted, "Prometheus saw no traffic from quiet-api within 60 s");
+    const panel = prometheusDashboard().panels.find((p) => p.title === "Server errors in range")!;
+    const query = substitute(queryOf(panel.targets[0]!), { app_name: "quiet-api", __range: "30m" });
+    assert.deepEqual((await prom.query(query)).map((s) => s.value), [0]);
   });
 });

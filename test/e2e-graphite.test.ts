@@ -8,10 +8,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
 import { graphitePaths } from "../components/pipeline/graphite-config";
-import { GraphiteApi } from "../scripts/checks/backends";
+import { waitFor } from "../app/src/tools/wait";
+import { graphiteDashboard } from "../dashboards/graphite";
+import { queryOf } from "../dashboards/model";
+import { GraphiteApi, sumPoints } from "../scripts/checks/backends";
+import { substitute } from "../scripts/checks/dashboard-queries";
 import { asObject } from "../scripts/checks/traffic";
 import { verifyGraphiteStack, type StackVerification } from "../scripts/checks/verify-stack";
-import { binaries, startGraphiteStack, type GraphiteStack } from "./support/local-stacks";
+import { binaries, startApp, startGraphiteStack, type GraphiteStack } from "./support/local-stacks";
 import { ProcessGroup } from "./support/processes";
 
 const missing = [binaries.carbonCache(), binaries.graphiteWeb()].find((b) => b.skip)?.skip || false;
@@ -51,5 +55,20 @@ describe("graphite topology end to end", { skip: missing }, () => {
   it("reports the time from the first request to the first query result (target <= 15 s)", (t) => {
     assert.ok(result.firstResultSeconds !== undefined, "no query result within 120 s");
     t.diagnostic(`graphite topology: first query result ${result.firstResultSeconds.toFixed(1)} s after the first request`);
+  });
+
+  it("Server errors in range reads 0, not no data, for an app that answered no 5xx", async () => {
+    const quiet = await startApp(group, "graphite", stack.statsdPort, { appName: "quiet-api", metricPrefix: "quiet_api" });
+    const graphite = new GraphiteApi(stack.graphiteUrl);
+    const counted = await waitFor(async () => {
+      await (await fetch(`${quiet.url}/`)).text();
+      return sumPoints(await graphite.render(`sumSeries(${graphitePaths("quiet_api").requestCounts}.*.*.*)`, "-5min")) > 0;
+    }, 60_000, 500);
+    assert.ok(counted, "Graphite saw no traffic from quiet_api within 60 s");
+    const panel = graphiteDashboard("quiet_api").panels.find((p) => p.title === "Server errors in range")!;
+    const series = await graphite.render(substitute(queryOf(panel.targets[0]!), { prefix: "quiet_api" }), "-30min");
+    assert.equal(series.length, 1);
+    // The stat panel shows the last non-null point (reducer lastNotNull).
+    assert.equal(series[0]!.datapoints.filter(([v]) => v !== null).at(-1)?.[0], 0);
   });
 });

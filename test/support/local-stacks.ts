@@ -43,8 +43,19 @@ export interface AppProcess {
   readonly proc: RunningProcess;
 }
 
+/** Who the app says it is; a second app on the same stack differs by these. */
+export interface AppIdentity {
+  readonly appName: string;
+  readonly metricPrefix: string;
+}
+
 /** The real app as a process, sending to `statsdPort` in `style`. */
-export async function startApp(group: ProcessGroup, style: "graphite" | "dogstatsd", statsdPort: number): Promise<AppProcess> {
+export async function startApp(
+  group: ProcessGroup,
+  style: "graphite" | "dogstatsd",
+  statsdPort: number,
+  identity: AppIdentity = { appName: DEFAULT_APP_NAME, metricPrefix: DEFAULT_METRIC_PREFIX },
+): Promise<AppProcess> {
   const port = await freeTcpPort();
   const proc = group.start("sample-api", process.execPath, ["--import", "tsx", path.join(ROOT, "app", "src", "main.ts")], {
     cwd: ROOT,
@@ -53,8 +64,8 @@ export async function startApp(group: ProcessGroup, style: "graphite" | "dogstat
       STATSD_HOST: "127.0.0.1",
       STATSD_PORT: String(statsdPort),
       METRICS_STYLE: style,
-      METRIC_PREFIX: DEFAULT_METRIC_PREFIX,
-      APP_NAME: DEFAULT_APP_NAME,
+      METRIC_PREFIX: identity.metricPrefix,
+      APP_NAME: identity.appName,
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -120,6 +131,7 @@ export async function startExporterStack(group: ProcessGroup): Promise<ExporterS
 export interface GraphiteStack {
   readonly apiUrl: string;
   readonly graphiteUrl: string;
+  readonly statsdPort: number;
   readonly app: AppProcess;
   statsd: RunningProcess;
   /** Restarts statsd on the same ports, empty, as a container restart would. */
@@ -208,6 +220,7 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
   const stack: GraphiteStack = {
     apiUrl: app.url,
     graphiteUrl,
+    statsdPort: udp,
     statsd,
     app,
     restartStatsd: async (downMs) => {
