@@ -20,8 +20,10 @@ const TIMER_ROUTE_NODE = 4;
 export function graphiteDashboard(defaultPrefix: string): Dashboard {
   const p = graphitePaths(`$${PREFIX_VAR}`);
   const counts = `${p.requestCounts}.*.*.*`;
+  // No path exists for a status class until it occurs: adding the total scaled by 0 makes it read 0, not "No data".
+  const noneYet = `scale(sumSeries(${counts}), 0)`;
   const classRatio = (cls: string) =>
-    `alias(asPercent(sumSeries(${p.requestCounts}.*.*.${cls}*), sumSeries(${counts})), '${cls}xx')`;
+    `alias(asPercent(sumSeries(${p.requestCounts}.*.*.${cls}*, ${noneYet}), sumSeries(${counts})), '${cls}xx')`;
   return dashboard({
     uid: GRAPHITE_DASHBOARD_UID,
     title: "Sample API (StatsD + Graphite)",
@@ -67,8 +69,7 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
         targets: [
           {
             refId: "A",
-            // No 5xx path exists until a 5xx happened: adding the total scaled by 0 makes a clean range read 0%, not "No data".
-            target: `asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*, scale(sumSeries(${counts}), 0))), integral(sumSeries(${counts})))`,
+            target: `asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*, ${noneYet})), integral(sumSeries(${counts})))`,
           },
         ],
       },
@@ -104,7 +105,7 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
       {
         type: "timeseries",
         title: "Error ratio by status class",
-        description: "Share of all responses that are 4xx and 5xx, in percent.",
+        description: "Share of all responses that are 4xx and 5xx, in percent; a class that did not occur reads 0.",
         w: 12,
         h: 9,
         unit: "percent",

@@ -38,8 +38,8 @@ describe("exporter topology end to end", { skip: missing }, () => {
   it("every query of every panel returns data", () => {
     const empty = result.panels.filter((p) => !p.ok).map((p) => `${p.panel} ${p.refId}: ${p.query} -> ${p.detail}`);
     assert.deepEqual(empty, []);
-    // 4 stats, rate by route, error ratio, p50/p90/p99, average by route, p99 by route.
-    assert.equal(result.panels.length, 11);
+    // 4 stats, rate by route, 4xx and 5xx ratios, p50/p90/p99, average by route, p99 by route.
+    assert.equal(result.panels.length, 12);
   });
 
   it("the app_name variable, fed by the info gauge, lists the app", () => {
@@ -61,18 +61,35 @@ describe("exporter topology end to end", { skip: missing }, () => {
     t.diagnostic(`exporter topology: first query result ${result.firstResultSeconds.toFixed(1)} s after the first request`);
   });
 
-  it("Server errors in range reads 0, not no data, for an app that answered no 5xx", async () => {
-    const quiet = await startApp(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api", metricPrefix: "sample_api" });
-    const prom = new PrometheusApi(stack.prometheusUrl);
-    const requests = `sum(increase(${catalog.requests.prometheusName}{app_name="quiet-api"}[30m]))`;
-    // increase() needs two scrapes that differ, so the app keeps answering until Prometheus sees its traffic grow.
-    const counted = await waitFor(async () => {
-      await (await fetch(`${quiet.url}/`)).text();
-      return ((await prom.query(requests))[0]?.value ?? 0) > 0;
-    }, 60_000, 500);
-    assert.ok(counted, "Prometheus saw no traffic from quiet-api within 60 s");
-    const panel = prometheusDashboard().panels.find((p) => p.title === "Server errors in range")!;
-    const query = substitute(queryOf(panel.targets[0]!), { app_name: "quiet-api", __range: "30m" });
-    assert.deepEqual((await prom.query(query)).map((s) => s.value), [0]);
+  describe("an app that answered only 200s", () => {
+    const prom = () => new PrometheusApi(stack.prometheusUrl);
+    const vars = { app_name: "quiet-api", __range: "30m", __rate_interval: "20s" };
+    const targets = (title: string) => prometheusDashboard().panels.find((p) => p.title === title)!.targets;
+
+    before(async () => {
+      const quiet = await startApp(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api", metricPrefix: "sample_api" });
+      const requests = `sum(increase(${catalog.requests.prometheusName}{app_name="quiet-api"}[30m]))`;
+      // increase() needs two scrapes that differ, so the app keeps answering until Prometheus sees its traffic grow.
+      const counted = await waitFor(async () => {
+        await (await fetch(`${quiet.url}/`)).text();
+        return ((await prom().query(requests))[0]?.value ?? 0) > 0;
+      }, 60_000, 500);
+      assert.ok(counted, "Prometheus saw no traffic from quiet-api within 60 s");
+    });
+
+    it("Server errors in range reads 0, not no data", async () => {
+      const query = substitute(queryOf(targets("Server errors in range")[0]!), vars);
+      assert.deepEqual((await prom().query(query)).map((s) => s.value), [0]);
+    });
+
+    it("Error ratio by status class draws 4xx and 5xx at 0, not no data", async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const drawn: Record<string, number[]> = {};
+      for (const target of targets("Error ratio by status class")) {
+        const series = await prom().queryRange(substitute(queryOf(target), vars), now - 60, now, 5);
+        drawn[target.refId] = [...new Set(series.flatMap((s) => s.values).filter((v) => Number.isFinite(v)))];
+      }
+      assert.deepEqual(drawn, { A: [0], B: [0] });
+    });
   });
 });

@@ -57,18 +57,37 @@ describe("graphite topology end to end", { skip: missing }, () => {
     t.diagnostic(`graphite topology: first query result ${result.firstResultSeconds.toFixed(1)} s after the first request`);
   });
 
-  it("Server errors in range reads 0, not no data, for an app that answered no 5xx", async () => {
-    const quiet = await startApp(group, "graphite", stack.statsdPort, { appName: "quiet-api", metricPrefix: "quiet_api" });
-    const graphite = new GraphiteApi(stack.graphiteUrl);
-    const counted = await waitFor(async () => {
-      await (await fetch(`${quiet.url}/`)).text();
-      return sumPoints(await graphite.render(`sumSeries(${graphitePaths("quiet_api").requestCounts}.*.*.*)`, "-5min")) > 0;
-    }, 60_000, 500);
-    assert.ok(counted, "Graphite saw no traffic from quiet_api within 60 s");
-    const panel = graphiteDashboard("quiet_api").panels.find((p) => p.title === "Server errors in range")!;
-    const series = await graphite.render(substitute(queryOf(panel.targets[0]!), { prefix: "quiet_api" }), "-30min");
-    assert.equal(series.length, 1);
-    // The stat panel shows the last non-null point (reducer lastNotNull).
-    assert.equal(series[0]!.datapoints.filter(([v]) => v !== null).at(-1)?.[0], 0);
+  describe("an app that answered only 200s", () => {
+    const graphite = () => new GraphiteApi(stack.graphiteUrl);
+    const targets = (title: string) => graphiteDashboard("quiet_api").panels.find((p) => p.title === title)!.targets;
+    /** A target's distinct non-null values over the last 30 minutes, with the prefix variable set to quiet_api. */
+    const values = async (query: string) => {
+      const series = await graphite().render(substitute(query, { prefix: "quiet_api" }), "-30min");
+      return series.map((s) => s.datapoints.map(([v]) => v).filter((v) => v !== null));
+    };
+
+    before(async () => {
+      const quiet = await startApp(group, "graphite", stack.statsdPort, { appName: "quiet-api", metricPrefix: "quiet_api" });
+      const counted = await waitFor(async () => {
+        await (await fetch(`${quiet.url}/`)).text();
+        return sumPoints(await graphite().render(`sumSeries(${graphitePaths("quiet_api").requestCounts}.*.*.*)`, "-5min")) > 0;
+      }, 60_000, 500);
+      assert.ok(counted, "Graphite saw no traffic from quiet_api within 60 s");
+    });
+
+    it("Server errors in range reads 0, not no data", async () => {
+      const [series, ...more] = await values(queryOf(targets("Server errors in range")[0]!));
+      assert.equal(more.length, 0);
+      // The stat panel shows the last non-null point (reducer lastNotNull).
+      assert.equal(series?.at(-1), 0);
+    });
+
+    it("Error ratio by status class draws 4xx and 5xx at 0, not no data", async () => {
+      const drawn: Record<string, number[]> = {};
+      for (const target of targets("Error ratio by status class")) {
+        drawn[target.refId] = [...new Set((await values(queryOf(target))).flat())] as number[];
+      }
+      assert.deepEqual(drawn, { A: [0], B: [0] });
+    });
   });
 });
