@@ -82,6 +82,13 @@ export function dashboard(d: DashboardDraft): Dashboard {
   };
 }
 
+/** The panel titled `title`; a missing title is an error that names it. */
+export function panelByTitle(dashboard: Dashboard, title: string): Panel {
+  const panel = dashboard.panels.find((p) => p.title === title);
+  if (!panel) throw new Error(`dashboard "${dashboard.title}" has no panel titled "${title}"`);
+  return panel;
+}
+
 /** The query text of a target, whichever datasource it is for. */
 export function queryOf(target: Target): string {
   return "expr" in target ? target.expr : target.target;

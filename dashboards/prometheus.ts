@@ -13,11 +13,17 @@ const info = catalog.info.prometheusName;
 const app = `${APP_LABEL}="$${APP_LABEL}"`;
 const pct = (q: number) => `p${Math.round(q * 100)}`;
 
-/** One status class's share of all responses; `or vector(0)` so a class with no series reads 0, not "No data". */
+/**
+ * A status class's series exists only once that class occurred: `or vector(0)` makes a sum over it read 0, not
+ * "No data" (divided by all requests, it still reads "No data" when there was no traffic at all).
+ */
+const orZero = (sum: string) => `(${sum} or vector(0))`;
+
+/** One status class's share of all responses. */
 const classRatio = (refId: string, cls: string): Target => ({
   refId,
   expr:
-    `(sum(rate(${requests}{${app}, status=~"${cls}.."}[$__rate_interval])) or vector(0))` +
+    `${orZero(`sum(rate(${requests}{${app}, status=~"${cls}.."}[$__rate_interval]))`)}` +
     ` / sum(rate(${requests}{${app}}[$__rate_interval]))`,
   legendFormat: `${cls}xx`,
 });
@@ -71,8 +77,7 @@ export function prometheusDashboard(): Dashboard {
         targets: [
           {
             refId: "A",
-            // A 5xx series exists only once a 5xx happened: `or vector(0)` makes a clean range read 0%, not "No data".
-            expr: `(sum(increase(${requests}{${app}, status=~"5.."}[$__range])) or vector(0)) / sum(increase(${requests}{${app}}[$__range]))`,
+            expr: `${orZero(`sum(increase(${requests}{${app}, status=~"5.."}[$__range]))`)} / sum(increase(${requests}{${app}}[$__range]))`,
             instant: true,
           },
         ],

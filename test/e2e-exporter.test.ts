@@ -9,9 +9,9 @@ import { after, before, describe, it } from "node:test";
 import { catalog, DEFAULT_APP_NAME } from "../app/src/metrics/catalog";
 import { waitFor } from "../app/src/tools/wait";
 import { prometheusDashboard } from "../dashboards/prometheus";
-import { queryOf } from "../dashboards/model";
+import { panelByTitle, queryOf } from "../dashboards/model";
 import { PrometheusApi } from "../scripts/checks/backends";
-import { substitute } from "../scripts/checks/dashboard-queries";
+import { failedPanels, substitute } from "../scripts/checks/dashboard-queries";
 import { asObject } from "../scripts/checks/traffic";
 import { verifyExporterStack, type StackVerification } from "../scripts/checks/verify-stack";
 import { binaries, startApp, startExporterStack, type ExporterStack } from "./support/local-stacks";
@@ -36,8 +36,7 @@ describe("exporter topology end to end", { skip: missing }, () => {
   });
 
   it("every query of every panel returns data", () => {
-    const empty = result.panels.filter((p) => !p.ok).map((p) => `${p.panel} ${p.refId}: ${p.query} -> ${p.detail}`);
-    assert.deepEqual(empty, []);
+    assert.deepEqual(failedPanels(result.panels), []);
     // 4 stats, rate by route, 4xx and 5xx ratios, p50/p90/p99, average by route, p99 by route.
     assert.equal(result.panels.length, 12);
   });
@@ -64,10 +63,10 @@ describe("exporter topology end to end", { skip: missing }, () => {
   describe("an app that answered only 200s", () => {
     const prom = () => new PrometheusApi(stack.prometheusUrl);
     const vars = { app_name: "quiet-api", __range: "30m", __rate_interval: "20s" };
-    const targets = (title: string) => prometheusDashboard().panels.find((p) => p.title === title)!.targets;
+    const targets = (title: string) => panelByTitle(prometheusDashboard(), title).targets;
 
     before(async () => {
-      const quiet = await startApp(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api", metricPrefix: "sample_api" });
+      const quiet = await startApp(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api" });
       const requests = `sum(increase(${catalog.requests.prometheusName}{app_name="quiet-api"}[30m]))`;
       // increase() needs two scrapes that differ, so the app keeps answering until Prometheus sees its traffic grow.
       const counted = await waitFor(async () => {

@@ -9,7 +9,7 @@ import { RETENTIONS, statsdConfigJs, storageSchemasConf } from "../components/pi
 import { datasourcesYaml } from "../components/pipeline/grafana-provisioning";
 import { STATSD_FLUSH_SECONDS } from "../components/pipeline/settings";
 import { graphiteDashboard } from "../dashboards/graphite";
-import { queryOf } from "../dashboards/model";
+import { panelByTitle, queryOf } from "../dashboards/model";
 import { prometheusDashboard } from "../dashboards/prometheus";
 
 describe("statsd_exporter mapping", () => {
@@ -80,7 +80,7 @@ describe("dashboards", () => {
   });
 
   it("estimate latency percentiles from the histogram with histogram_quantile", () => {
-    const latency = prom.panels.find((p) => p.title === "Latency percentiles")!;
+    const latency = panelByTitle(prom, "Latency percentiles");
     assert.deepEqual(latency.targets.map((t) => ("legendFormat" in t ? t.legendFormat : "")), ["p50", "p90", "p99"]);
     for (const t of latency.targets) assert.match(queryOf(t), /^histogram_quantile\(0\.\d+, sum by \(le\) \(rate\(http_request_duration_seconds_bucket/);
   });

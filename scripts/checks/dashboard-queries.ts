@@ -62,6 +62,11 @@ export async function checkPrometheusDashboard(
   return checks;
 }
 
+/** Each query that returned no data, in words; empty when every panel has data. */
+export function failedPanels(checks: readonly QueryCheck[]): string[] {
+  return checks.filter((c) => !c.ok).map((c) => `panel "${c.panel}" ${c.refId} returned no data: ${c.query} (${c.detail})`);
+}
+
 export async function checkGraphiteDashboard(
   api: GraphiteApi,
   dashboard: Dashboard,

@@ -78,6 +78,11 @@ export async function graphiteCounts(api: GraphiteApi, prefix: string, like: Cou
   return counts;
 }
 
+/** Requests Graphite has counted for `prefix` in points stamped at or after `sinceEpoch`, over the last 5 minutes. */
+export async function graphiteRequestsSince(api: GraphiteApi, prefix: string, sinceEpoch = 0): Promise<number> {
+  return sumPoints(await api.render(`sumSeries(${graphitePaths(prefix).requestCounts}.*.*.*)`, "-5min"), sinceEpoch);
+}
+
 /** `after - before` for every key of `expected`. */
 export function delta(after: Counts, before: Counts, expected: Counts): Counts {
   return new Map([...expected.keys()].map((k) => [k, (after.get(k) ?? 0) - (before.get(k) ?? 0)]));

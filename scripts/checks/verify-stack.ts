@@ -5,13 +5,12 @@
  */
 import { catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
-import { graphitePaths } from "../../components/pipeline/graphite-config";
 import { SCRAPE_INTERVAL_SECONDS } from "../../components/pipeline/settings";
 import { graphiteDashboard } from "../../dashboards/graphite";
 import { prometheusDashboard } from "../../dashboards/prometheus";
-import { exporterLosses, GraphiteApi, PrometheusApi, sumPoints } from "./backends";
-import { checkGraphiteDashboard, checkPrometheusDashboard, variableValues, type QueryCheck } from "./dashboard-queries";
-import { asObject, delta, graphiteCounts, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
+import { exporterLosses, GraphiteApi, PrometheusApi } from "./backends";
+import { checkGraphiteDashboard, checkPrometheusDashboard, failedPanels, variableValues, type QueryCheck } from "./dashboard-queries";
+import { asObject, delta, graphiteCounts, graphiteRequestsSince, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
 
 export interface VerifyOptions {
   /**
@@ -88,7 +87,7 @@ export async function verifyGraphiteStack(urls: { apiUrl: string; graphiteUrl: s
   const graphite = new GraphiteApi(urls.graphiteUrl);
   // statsd stamps each flush at its end, so every point of this load is stamped at or after the first request.
   const since = Math.floor(Date.now() / 1000);
-  const first = timeToFirstResult(async () => sumPoints(await graphite.render(`sumSeries(${graphitePaths(prefix).requestCounts}.*.*.*)`, "-5min"), since) > 0);
+  const first = timeToFirstResult(async () => (await graphiteRequestsSince(graphite, prefix, since)) > 0);
   const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
   const counted = await settle(() => graphiteCounts(graphite, prefix, load.expected, since), load.expected, options.settleMs ?? 45_000);
   const firstResultSeconds = await first.result();
@@ -104,7 +103,7 @@ export function problems(v: StackVerification, expectedVariable: string): string
   if (JSON.stringify(expected) !== JSON.stringify(counted)) {
     out.push(`counts differ: sent ${JSON.stringify(expected)}, counted ${JSON.stringify(counted)}`);
   }
-  for (const p of v.panels.filter((p) => !p.ok)) out.push(`panel "${p.panel}" ${p.refId} returned no data: ${p.query} (${p.detail})`);
+  out.push(...failedPanels(v.panels));
   if (!v.variable.includes(expectedVariable)) out.push(`the dashboard variable lists ${JSON.stringify(v.variable)}, not ${expectedVariable}`);
   for (const [name, n] of Object.entries(v.losses ?? {})) if (n !== 0) out.push(`${name} = ${n}`);
   if (v.firstResultSeconds === undefined) out.push("no query result within 120 s of the first request");

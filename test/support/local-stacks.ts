@@ -54,7 +54,7 @@ export async function startApp(
   group: ProcessGroup,
   style: "graphite" | "dogstatsd",
   statsdPort: number,
-  identity: AppIdentity = { appName: DEFAULT_APP_NAME, metricPrefix: DEFAULT_METRIC_PREFIX },
+  identity: Partial<AppIdentity> = {},
 ): Promise<AppProcess> {
   const port = await freeTcpPort();
   const proc = group.start("sample-api", process.execPath, ["--import", "tsx", path.join(ROOT, "app", "src", "main.ts")], {
@@ -64,8 +64,8 @@ export async function startApp(
       STATSD_HOST: "127.0.0.1",
       STATSD_PORT: String(statsdPort),
       METRICS_STYLE: style,
-      METRIC_PREFIX: identity.metricPrefix,
-      APP_NAME: identity.appName,
+      METRIC_PREFIX: identity.metricPrefix ?? DEFAULT_METRIC_PREFIX,
+      APP_NAME: identity.appName ?? DEFAULT_APP_NAME,
     },
   });
   const url = `http://127.0.0.1:${port}`;
