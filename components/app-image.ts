@@ -4,7 +4,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 export const APP_DIR = path.join(__dirname, "..", "app");
-export const APP_IMAGE_REPOSITORY = "statsd-stack/sample-api";
 
 /** Inputs of the Docker build (see app/.dockerignore): a change to any of them changes the tag. */
 const BUILD_INPUTS = ["Dockerfile", "package.json", "package-lock.json", "tsconfig.json", "src"];

@@ -4,10 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
-import { PORTS, type PortId } from "./ports";
+import { defaultHostPort, PORTS, publishedPorts, TOPOLOGIES, type PortId, type Topology } from "./ports";
 
-export const TOPOLOGIES = ["graphite", "exporter"] as const;
-export type Topology = (typeof TOPOLOGIES)[number];
+export { TOPOLOGIES, type Topology };
 export const PLATFORMS = ["docker", "kubernetes"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
 
@@ -20,14 +19,20 @@ export const DEFAULT_IMAGES = {
 } as const;
 export type ImageKey = keyof typeof DEFAULT_IMAGES;
 
+/** The kind cluster `kind/cluster.yaml` creates; its context, `kind-statsd-stack`, is the default. */
 export const DEFAULT_KIND_CLUSTER = "statsd-stack";
+const KIND_CONTEXT_PREFIX = "kind-";
 
 export interface KubernetesConfig {
-  /** kubeconfig context; defaults to the kind cluster's, `kind-<kindClusterName>`. */
+  /** kubeconfig context; defaults to the kind cluster's, `kind-statsd-stack`. */
   readonly context: string;
   readonly namespace: string;
-  /** kind cluster to `kind load` the locally built app image into; unset when `appImage` is given. */
-  readonly kindClusterName: string;
+  /** The kind cluster's name when the context is kind's (`kind-<name>`); undefined for any other cluster. */
+  readonly kindCluster?: string;
+  /** Not kind: the address this machine reaches NodePorts on. */
+  readonly nodeAddress: string;
+  /** A shell command copying the locally built app image `$IMAGE` into the cluster; kind's own when unset on kind. */
+  readonly imageLoadCommand?: string;
 }
 
 export interface StackConfig {
@@ -58,14 +63,23 @@ export class StackConfigError extends Error {
   }
 }
 
-/** The part of `pulumi.Config` this module reads; tests pass a plain object. */
+/**
+ * The part of `pulumi.Config` this module reads; tests pass a plain object. Keys that Pulumi.yaml declares with
+ * `default: ""` (optional, no default value) arrive as "" when unset: "" means unset for them.
+ */
 export interface ConfigSource {
   get(key: string): string | undefined;
   getSecret(key: string): pulumi.Output<string> | undefined;
+  /** Whether the stack stores the key encrypted (`pulumi config set --secret`). */
+  isSecret(key: string): boolean;
 }
+
+/** Grafana's admin password: long enough not to be guessed, and never Grafana's own default. */
+export const MIN_PASSWORD_LENGTH = 12;
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Reads and validates every key; throws {@link StackConfigError} listing every problem. */
@@ -105,16 +119,24 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     return raw;
   };
 
+  /** An optional key: undefined when unset or "" (Pulumi.yaml's `default: ""`). */
+  const optional = (key: string): string | undefined => {
+    const raw = source.get(key);
+    return raw === undefined || raw === "" ? undefined : raw;
+  };
+
   const topology = choice("topology", TOPOLOGIES);
   const platform = choice("platform", PLATFORMS, "docker");
   const bindAddress = pattern("bindAddress", "127.0.0.1", IPV4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)");
 
   const hostPorts = {} as Record<PortId, number>;
-  for (const [id, port] of Object.entries(PORTS) as [PortId, (typeof PORTS)[PortId]][]) {
-    hostPorts[id] = integer(port.configKey, port.defaultHostPort, 1, 65535);
+  for (const id of Object.keys(PORTS) as PortId[]) {
+    hostPorts[id] = integer(PORTS[id].configKey, defaultHostPort(id), 1, 65535);
   }
+  // Only the ports this topology publishes can clash: the others are never bound.
   const seen = new Map<string, string>();
-  for (const [id, port] of Object.entries(hostPorts) as [PortId, number][]) {
+  for (const id of publishedPorts(topology)) {
+    const port = hostPorts[id];
     const key = `${port}/${PORTS[id].protocol}`;
     const other = seen.get(key);
     if (other) problems.push(`statsd-stack:${PORTS[id].configKey} = ${port} clashes with statsd-stack:${other}: each host port can be published once`);
@@ -125,12 +147,33 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   for (const [key, fallback] of Object.entries(DEFAULT_IMAGES) as [ImageKey, string][]) {
     images[key] = pattern(key, fallback, IMAGE_REF, "an image reference such as prom/prometheus:v3.13.5");
   }
-  const appImageRaw = source.get("appImage");
-  const appImage = appImageRaw === undefined ? undefined : pattern("appImage", "", IMAGE_REF, "an image reference such as registry.example.com/sample-api:1.0.0");
+  const appImage = optional("appImage") === undefined ? undefined : pattern("appImage", "", IMAGE_REF, "an image reference such as registry.example.com/sample-api:1.0.0");
 
-  const kindClusterName = pattern("kindClusterName", DEFAULT_KIND_CLUSTER, DNS_LABEL, "a DNS label: lowercase letters, digits and -");
-  const context = pattern("kubeContext", `kind-${kindClusterName}`, /^\S+$/, "a kubeconfig context name without spaces");
-  const namespace = pattern("namespace", `statsd-stack-${stack}`.toLowerCase().slice(0, 63).replace(/-+$/, ""), DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
+  const context =
+    optional("kubeContext") === undefined
+      ? `${KIND_CONTEXT_PREFIX}${DEFAULT_KIND_CLUSTER}`
+      : pattern("kubeContext", "", /^\S+$/, "a kubeconfig context name without spaces");
+  const kindCluster = context.startsWith(KIND_CONTEXT_PREFIX) ? context.slice(KIND_CONTEXT_PREFIX.length) : undefined;
+  const nodeAddress = pattern("nodeAddress", "127.0.0.1", HOST, "a host name or IPv4 address, e.g. 127.0.0.1 or 192.168.49.2");
+  const imageLoadCommand = optional("imageLoadCommand");
+  if (platform === "kubernetes" && kindCluster === undefined && optional("appImage") === undefined && imageLoadCommand === undefined) {
+    problems.push(
+      `statsd-stack:appImage is not set: kubeContext = ${JSON.stringify(context)} is not a kind cluster, so the locally built app image cannot reach it; ` +
+        "expected appImage (an image the cluster can pull) or imageLoadCommand (a command that copies $IMAGE into the cluster)",
+    );
+  }
+  const defaultNamespace = `statsd-stack-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/-+$/, "");
+  const namespace = optional("namespace") === undefined ? defaultNamespace : pattern("namespace", "", DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
+
+  // The password is a secret: problems name the key and the rule, never the value.
+  const password = optional("grafanaAdminPassword");
+  if (password !== undefined && !source.isSecret("grafanaAdminPassword")) {
+    problems.push(
+      "statsd-stack:grafanaAdminPassword is stored in plain text: set it with `pulumi config set --secret grafanaAdminPassword <password>` (the value is not shown)",
+    );
+  } else if (password !== undefined && (password.length < MIN_PASSWORD_LENGTH || password.toLowerCase() === "admin")) {
+    problems.push(`statsd-stack:grafanaAdminPassword is not valid: expected at least ${MIN_PASSWORD_LENGTH} characters (the value is a secret and not shown)`);
+  }
 
   const appReplicas = integer("appReplicas", 1, 1, 20);
   const metricPrefix = pattern("metricPrefix", DEFAULT_METRIC_PREFIX, /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api");
@@ -148,16 +191,31 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     appReplicas,
     metricPrefix,
     appName,
-    grafanaAdminPassword: source.getSecret("grafanaAdminPassword"),
-    kubernetes: { context, namespace, kindClusterName },
+    grafanaAdminPassword: password === undefined ? undefined : source.getSecret("grafanaAdminPassword"),
+    kubernetes: { context, namespace, kindCluster, nodeAddress, imageLoadCommand },
   };
+}
+
+/**
+ * Whether the engine passed `fullKey` as a secret. `pulumi.runtime.isConfigSecret` exists in the SDK's runtime but
+ * is not in its type declarations.
+ */
+function isConfigSecret(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  if (typeof runtime.isConfigSecret !== "function") throw new Error("@pulumi/pulumi no longer provides runtime.isConfigSecret");
+  return runtime.isConfigSecret(fullKey);
 }
 
 /** Reads the project's config namespace; turns a {@link StackConfigError} into one readable Pulumi error. */
 export function loadStackConfig(): StackConfig {
   const config = new pulumi.Config();
+  const source: ConfigSource = {
+    get: (key) => config.get(key),
+    getSecret: (key) => config.getSecret(key),
+    isSecret: (key) => isConfigSecret(`${config.name}:${key}`),
+  };
   try {
-    return readStackConfig(config, pulumi.getStack());
+    return readStackConfig(source, pulumi.getStack());
   } catch (err) {
     if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
     throw err;

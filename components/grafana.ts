@@ -61,6 +61,9 @@ export class Grafana extends pulumi.ComponentResource {
         GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
         GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
         GF_NEWS_NEWS_FEED_ENABLED: "false",
+        // Logs go to stdout only (`docker logs`, `kubectl logs`): the image's default also writes /var/log/grafana,
+        // which a read-only root filesystem does not allow.
+        GF_LOG_MODE: "console",
         GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: dashboardPath(args.dashboards[0]!),
       },
       secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.adminPassword },
@@ -70,7 +73,10 @@ export class Grafana extends pulumi.ComponentResource {
         { path: "/etc/grafana/provisioning/dashboards/statsd-stack.yaml", content: dashboardProvidersYaml() },
         ...args.dashboards.map((d) => ({ path: dashboardPath(d), content: `${JSON.stringify(d, null, 2)}\n` })),
       ],
-      writablePaths: ["/var/lib/grafana"],
+      // Grafana keeps nothing worth keeping: its datasources and dashboards are provisioned from these files, and
+      // its database is made anew at each start, so the admin password always follows the config (Grafana applies
+      // GF_SECURITY_ADMIN_PASSWORD only when it creates its database). The Grafana Helm chart's default is the same.
+      scratchPaths: ["/var/lib/grafana"],
       probe: { http: { path: "/api/health", port } },
       resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
       security: { runAsUser: 472, runAsGroup: 0, readOnlyRootFilesystem: true },

@@ -57,7 +57,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf() },
         { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf() },
       ],
-      writablePaths: ["/opt/graphite/storage"],
+      dataPaths: ["/opt/graphite/storage"],
       probe: {
         http: { path: "/metrics/find?query=*", port: PORTS.graphiteWeb.containerPort },
       },

@@ -1,70 +1,99 @@
 /**
- * Every port of the stack in one table: the port a service listens on inside its container, its default host port
- * (Docker publishes it there; kind maps it there from the NodePort), and the NodePort the kind cluster config
- * (`kind/cluster.yaml`, generated from this table) forwards.
+ * Every port of the stack in one table: the port a service listens on inside its container, the host port each
+ * topology publishes it on by default, and the NodePort a kind cluster forwards to that host port.
+ *
+ * The repository's two stacks publish on different host ports where both topologies publish a service (the API,
+ * Grafana, StatsD), so `graphite` and `exporter` run side by side on one machine: Pulumi.yaml's defaults are the
+ * graphite column, and Pulumi.exporter.yaml sets the exporter column (a test keeps both in step with this table).
  */
+export const TOPOLOGIES = ["graphite", "exporter"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
 export interface PortDefinition {
   /** The config key that overrides the host port on Docker. */
   readonly configKey: string;
   readonly containerPort: number;
-  readonly defaultHostPort: number;
-  readonly nodePort: number;
   readonly protocol: "tcp" | "udp";
   readonly description: string;
+  /** The host port the repository's stack of each topology publishes this port on (see above). */
+  readonly hostPort: Readonly<Partial<Record<Topology, number>>>;
+  /**
+   * kind only: the fixed NodePort `kind/cluster.yaml` forwards to 127.0.0.1:hostPort. NodePorts are cluster-wide,
+   * so each topology has its own. Other clusters get NodePorts assigned by Kubernetes.
+   */
+  readonly kindNodePort: Readonly<Partial<Record<Topology, number>>>;
 }
 
 export const PORTS = {
   api: {
     configKey: "apiPort",
     containerPort: 8000,
-    defaultHostPort: 8000,
-    nodePort: 30800,
     protocol: "tcp",
     description: "the sample API",
+    hostPort: { graphite: 8000, exporter: 8001 },
+    kindNodePort: { graphite: 30800, exporter: 30801 },
   },
   grafana: {
     configKey: "grafanaPort",
     containerPort: 3000,
-    defaultHostPort: 3000,
-    nodePort: 30300,
     protocol: "tcp",
     description: "Grafana",
+    hostPort: { graphite: 3000, exporter: 3001 },
+    kindNodePort: { graphite: 30300, exporter: 30301 },
   },
   graphiteWeb: {
     configKey: "graphitePort",
     containerPort: 8080,
-    defaultHostPort: 8080,
-    nodePort: 30080,
     protocol: "tcp",
     description: "graphite-web (render and find APIs), graphite topology",
+    hostPort: { graphite: 8080 },
+    kindNodePort: { graphite: 30080 },
   },
   prometheus: {
     configKey: "prometheusPort",
     containerPort: 9090,
-    defaultHostPort: 9090,
-    nodePort: 30090,
     protocol: "tcp",
     description: "Prometheus, exporter topology",
+    hostPort: { exporter: 9090 },
+    kindNodePort: { exporter: 30090 },
   },
   exporterWeb: {
     configKey: "exporterPort",
     containerPort: 9102,
-    defaultHostPort: 9102,
-    nodePort: 30102,
     protocol: "tcp",
     description: "statsd_exporter /metrics, exporter topology",
+    hostPort: { exporter: 9102 },
+    kindNodePort: { exporter: 30102 },
   },
   statsd: {
     configKey: "statsdPort",
     containerPort: 8125,
-    defaultHostPort: 8125,
-    nodePort: 30125,
     protocol: "udp",
     description: "StatsD ingest (UDP) of either backend, to send your own metrics",
+    hostPort: { graphite: 8125, exporter: 9125 },
+    kindNodePort: { graphite: 30125, exporter: 30925 },
   },
 } as const satisfies Record<string, PortDefinition>;
 
 export type PortId = keyof typeof PORTS;
+
+/** The ports a topology publishes, in table order. */
+export function publishedPorts(topology: Topology): PortId[] {
+  return (Object.keys(PORTS) as PortId[]).filter((id) => (PORTS[id] as PortDefinition).hostPort[topology] !== undefined);
+}
+
+/** The host port of `id` in the repository's stack of `topology`. */
+export function stackHostPort(id: PortId, topology: Topology): number {
+  const port = (PORTS[id] as PortDefinition).hostPort[topology];
+  if (port === undefined) throw new Error(`${topology} does not publish ${id}`);
+  return port;
+}
+
+/** The config key's default (Pulumi.yaml): the graphite stack's port, or the exporter's for its own services. */
+export function defaultHostPort(id: PortId): number {
+  const port = PORTS[id] as PortDefinition;
+  return port.hostPort.graphite ?? port.hostPort.exporter!;
+}
 
 /** Ports that are not published: in-network only. */
 export const INTERNAL_PORTS = {

@@ -47,7 +47,7 @@ export class Prometheus extends pulumi.ComponentResource {
             .apply((exporterTarget) => prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}` })),
         },
       ],
-      writablePaths: ["/prometheus"],
+      dataPaths: ["/prometheus"],
       probe: { http: { path: "/-/ready", port } },
       resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },

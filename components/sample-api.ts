@@ -1,7 +1,7 @@
 /** The sample API as a component: the app image, its StatsD wiring and its public URL. */
 import * as pulumi from "@pulumi/pulumi";
 import type { MetricsStyle } from "../app/src/metrics/catalog";
-import { APP_DIR, APP_IMAGE_REPOSITORY, appImageTag } from "./app-image";
+import { APP_DIR, appImageTag } from "./app-image";
 import { PORTS } from "./ports";
 import type { Platform, WorkloadSpec } from "./workload";
 
@@ -21,6 +21,11 @@ export interface SampleApiArgs {
 
 export const SAMPLE_API_SERVICE = "sample-api";
 
+/** How long the app waits for in-flight requests after SIGTERM (`/io_task` takes 2 s, `/random_sleep` up to 5 s). */
+const SHUTDOWN_TIMEOUT_SECONDS = 10;
+/** How long a stopping pod keeps serving while Services stop routing to it (endpoint changes reach kube-proxy in ~1 s). */
+const DRAIN_SECONDS = 5;
+
 /** The sample HTTP API, instrumented with StatsD in the style the topology's backend understands. */
 export class SampleApi extends pulumi.ComponentResource {
   /** Host name the API is reachable at inside the stack's network. */
@@ -36,7 +41,7 @@ export class SampleApi extends pulumi.ComponentResource {
       name: SAMPLE_API_SERVICE,
       image: args.image
         ? { ref: args.image }
-        : { build: { context: APP_DIR, repository: APP_IMAGE_REPOSITORY, tag: appImageTag() } },
+        : { build: { context: APP_DIR, tag: appImageTag() } },
       env: {
         PORT: String(PORTS.api.containerPort),
         STATSD_HOST: args.statsdHost,
@@ -44,6 +49,7 @@ export class SampleApi extends pulumi.ComponentResource {
         METRICS_STYLE: args.metricsStyle,
         METRIC_PREFIX: args.metricPrefix,
         APP_NAME: args.appName,
+        SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
       },
       ports: [{ name: "http", port: PORTS.api.containerPort, protocol: "tcp", publish: "api" }],
       probe: {
@@ -57,6 +63,7 @@ export class SampleApi extends pulumi.ComponentResource {
       resources: { cpuRequest: "100m", memoryRequest: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" },
       security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true },
       replicas: args.replicas ?? 1,
+      shutdown: { drainSeconds: DRAIN_SECONDS, graceSeconds: DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5 },
     };
     const deployed = args.platform.deploy(name, this.spec, this);
     this.host = deployed.host;

@@ -50,8 +50,22 @@ export interface WorkloadSecurity {
 
 export type WorkloadImage =
   | { readonly ref: pulumi.Input<string> }
-  /** Build from a local directory with a Dockerfile; `tag` is a content hash so that a change makes a new image. */
-  | { readonly build: { readonly context: string; readonly repository: string; readonly tag: string } };
+  /**
+   * Build from a local directory with a Dockerfile; `tag` is a content hash so that a change makes a new image. The
+   * platform names the image per stack, so that destroying one stack removes its image and no other stack's.
+   */
+  | { readonly build: { readonly context: string; readonly tag: string } };
+
+/** How a service stops without dropping work. */
+export interface WorkloadShutdown {
+  /**
+   * Seconds it keeps serving after it is told to stop, while load balancers stop sending it requests (Kubernetes:
+   * a preStop sleep before SIGTERM).
+   */
+  readonly drainSeconds: number;
+  /** Seconds from the stop request to SIGKILL: the drain plus the time the process needs to finish after SIGTERM. */
+  readonly graceSeconds: number;
+}
 
 export interface WorkloadSpec {
   /** The service's name: its network alias on Docker, its Service name on Kubernetes. A DNS label. */
@@ -63,12 +77,19 @@ export interface WorkloadSpec {
   readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
   readonly ports: readonly WorkloadPort[];
   readonly files?: readonly WorkloadFile[];
-  /** Directories the process writes to (data, caches): volumes, so a read-only root filesystem still works. */
-  readonly writablePaths?: readonly string[];
+  /**
+   * Directories holding data worth keeping (time series): a named volume on Docker, kept when the container is
+   * replaced; an emptyDir on Kubernetes. Writable under a read-only root filesystem.
+   */
+  readonly dataPaths?: readonly string[];
+  /** Directories the process writes but need not keep: empty at every start (tmpfs on Docker, emptyDir on Kubernetes). */
+  readonly scratchPaths?: readonly string[];
   readonly probe: WorkloadProbe;
   readonly resources: WorkloadResources;
   readonly security: WorkloadSecurity;
   readonly replicas?: number;
+  /** Undefined: the platform's default stop (SIGTERM, then SIGKILL after Docker's 10 s or Kubernetes' 30 s). */
+  readonly shutdown?: WorkloadShutdown;
 }
 
 /** Where a realised workload can be reached. */

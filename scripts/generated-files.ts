@@ -7,7 +7,8 @@ import { stringify } from "yaml";
 import { DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
 import { DEFAULT_PAUSE_SECONDS, ROUND } from "../app/src/tools/round";
 import { DEFAULT_KIND_CLUSTER } from "../components/config";
-import { PORTS } from "../components/ports";
+import { kindNodePort } from "../components/platform/kubernetes";
+import { PORTS, publishedPorts, stackHostPort, TOPOLOGIES } from "../components/ports";
 import { graphiteDashboard } from "../dashboards/graphite";
 import { prometheusDashboard } from "../dashboards/prometheus";
 
@@ -19,13 +20,16 @@ export function kindClusterYaml(): string {
     nodes: [
       {
         role: "control-plane",
-        // Each NodePort of the stack on 127.0.0.1 at the same host port Docker uses, so URLs do not change.
-        extraPortMappings: Object.values(PORTS).map((p) => ({
-          containerPort: p.nodePort,
-          hostPort: p.defaultHostPort,
-          listenAddress: "127.0.0.1",
-          protocol: p.protocol.toUpperCase(),
-        })),
+        // Each topology's NodePorts on 127.0.0.1 at the host ports its Docker stack uses, so URLs do not change
+        // and both stacks can share the cluster.
+        extraPortMappings: TOPOLOGIES.flatMap((topology) =>
+          publishedPorts(topology).map((id) => ({
+            containerPort: kindNodePort(id, topology),
+            hostPort: stackHostPort(id, topology),
+            listenAddress: "127.0.0.1",
+            protocol: PORTS[id].protocol.toUpperCase(),
+          })),
+        ),
       },
     ],
   };
@@ -55,8 +59,8 @@ export default function () {
 /** Repository-relative path -> content. */
 export function generatedFiles(): Record<string, string> {
   return {
-    "dashboards/prometheus.json": `${JSON.stringify(prometheusDashboard(), null, 2)}\n`,
-    "dashboards/graphite.json": `${JSON.stringify(graphiteDashboard(DEFAULT_METRIC_PREFIX), null, 2)}\n`,
+    "dashboards/json/prometheus.json": `${JSON.stringify(prometheusDashboard(), null, 2)}\n`,
+    "dashboards/json/graphite.json": `${JSON.stringify(graphiteDashboard(DEFAULT_METRIC_PREFIX), null, 2)}\n`,
     "kind/cluster.yaml": kindClusterYaml(),
     "load/k6-script.js": k6Script(),
   };

@@ -12,7 +12,7 @@ describe("checked-in generated files", () => {
     });
   }
 
-  it("kind forwards every NodePort to 127.0.0.1, StatsD as UDP", () => {
+  it("kind forwards both topologies' NodePorts to 127.0.0.1 at their stacks' host ports, StatsD as UDP", () => {
     const cluster = parse(generatedFiles()["kind/cluster.yaml"]!);
     assert.deepEqual(
       cluster.nodes[0].extraPortMappings.map((m: any) => `${m.listenAddress}:${m.hostPort}/${m.protocol}<-${m.containerPort}`),
@@ -20,9 +20,12 @@ describe("checked-in generated files", () => {
         "127.0.0.1:8000/TCP<-30800",
         "127.0.0.1:3000/TCP<-30300",
         "127.0.0.1:8080/TCP<-30080",
+        "127.0.0.1:8125/UDP<-30125",
+        "127.0.0.1:8001/TCP<-30801",
+        "127.0.0.1:3001/TCP<-30301",
         "127.0.0.1:9090/TCP<-30090",
         "127.0.0.1:9102/TCP<-30102",
-        "127.0.0.1:8125/UDP<-30125",
+        "127.0.0.1:9125/UDP<-30925",
       ],
     );
   });

@@ -47,11 +47,11 @@ describe("docker platform, exporter topology", () => {
     );
   });
 
-  it("publishes every port on 127.0.0.1, StatsD as UDP", () => {
+  it("publishes every port on 127.0.0.1, StatsD as UDP, on the exporter stack's own host ports", () => {
     const published = ofType(run, CONTAINER).flatMap((c) => c.inputs.ports as any[]);
     assert.deepEqual(
       published.map((p) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`).sort(),
-      ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8125->9125/udp", "127.0.0.1:9090->9090/tcp", "127.0.0.1:9102->9102/tcp"],
+      ["127.0.0.1:3001->3000/tcp", "127.0.0.1:8001->8000/tcp", "127.0.0.1:9090->9090/tcp", "127.0.0.1:9102->9102/tcp", "127.0.0.1:9125->9125/udp"],
     );
   });
 
@@ -65,7 +65,7 @@ describe("docker platform, exporter topology", () => {
   it("exports the URLs of the API, Grafana, Prometheus and the exporter's metrics", () => {
     assert.deepEqual(
       [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl],
-      ["http://127.0.0.1:8000", "http://127.0.0.1:3000", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
+      ["http://127.0.0.1:8001", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
     );
   });
 });

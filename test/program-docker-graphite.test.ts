@@ -16,13 +16,13 @@ describe("docker platform, graphite topology", () => {
     run = await runProgram("graphite", { topology: "graphite" });
   });
 
-  it("registers one network, three containers, the app image build, two pulled images, two volumes and a generated password", () => {
+  it("registers one network, three containers, the app image build and its owner, two pulled images, one volume and a generated password", () => {
     assert.deepEqual(typeCounts(run), {
       "docker:index/container:Container": 3,
       "docker:index/image:Image": 1,
       "docker:index/network:Network": 1,
-      "docker:index/remoteImage:RemoteImage": 2,
-      "docker:index/volume:Volume": 2,
+      "docker:index/remoteImage:RemoteImage": 3,
+      "docker:index/volume:Volume": 1,
       "random:index/randomPassword:RandomPassword": 1,
       "statsd-stack:index:Grafana": 1,
       "statsd-stack:index:GraphiteStatsd": 1,
@@ -70,11 +70,40 @@ describe("docker platform, graphite topology", () => {
     );
   });
 
-  it("runs containers by image ID, replaced before their fixed names and ports are reused", () => {
+  it("runs containers by image ID, deleted before a replacement reuses their fixed names and ports", () => {
     for (const container of ofType(run, CONTAINER)) {
       assert.match(container.inputs.image, /^sha256:[0-9a-f]{64}$/, container.name);
+      assert.equal(container.options.deleteBeforeReplace, true, container.name);
       assert.equal(container.inputs.restart, "unless-stopped");
     }
+  });
+
+  it("builds the app image under the stack's own name and removes it when the stack goes", () => {
+    const build = one(run, "docker:index/image:Image", "api-build");
+    assert.match(build.inputs.imageName, /^statsd-stack-graphite\/sample-api:[0-9a-f]{16}$/);
+    const owner = one(run, "docker:index/remoteImage:RemoteImage", "api-image");
+    assert.deepEqual([owner.inputs.name, owner.inputs.keepLocally], [build.inputs.imageName, false]);
+    const pulled = ofType(run, "docker:index/remoteImage:RemoteImage").filter((r) => r !== owner);
+    assert.deepEqual(pulled.map((r) => [r.inputs.name, r.inputs.keepLocally]).sort(), [
+      ["grafana/grafana:13.2.2", true],
+      ["graphiteapp/graphite-statsd:1.1.10-5", true],
+    ]);
+  });
+
+  it("limits each container's memory without swap, and its CPUs in the form Docker reads back", () => {
+    const limits = Object.fromEntries(ofType(run, CONTAINER).map((c) => [c.inputs.name, [c.inputs.memory, c.inputs.memorySwap, c.inputs.cpus]]));
+    assert.deepEqual(limits, {
+      "statsd-stack-graphite-graphite": [768, 768, "1.0"],
+      "statsd-stack-graphite-sample-api": [256, 256, "1.0"],
+      "statsd-stack-graphite-grafana": [512, 512, "1.0"],
+    });
+  });
+
+  it("gives Grafana a scratch data directory that starts empty, and no volume", () => {
+    const grafana = one(run, CONTAINER, "grafana");
+    assert.deepEqual(grafana.inputs.tmpfs, { "/var/lib/grafana": "rw,nosuid,nodev,size=64m", "/tmp": "rw,noexec,nosuid,size=16m" });
+    assert.deepEqual(grafana.inputs.volumes, []);
+    assert.deepEqual(ofType(run, "docker:index/volume:Volume").map((v) => v.inputs.name), ["statsd-stack-graphite-graphite-data-0"]);
   });
 
   it("delivers the generated statsd and carbon settings into the graphite container", () => {

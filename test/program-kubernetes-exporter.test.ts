@@ -23,15 +23,16 @@ describe("kubernetes platform, exporter topology", () => {
     run = await runProgram("exporter", { topology: "exporter", platform: "kubernetes" });
   });
 
-  it("registers a provider, a namespace, and per workload a Deployment and a Service", () => {
+  it("registers a provider, a namespace, per workload a Deployment, a Service and a NodePort Service, and reads kube-system", () => {
     assert.deepEqual(typeCounts(run), {
       "command:local:Command": 1,
       "docker:index/image:Image": 1,
+      "docker:index/remoteImage:RemoteImage": 1,
       "kubernetes:apps/v1:Deployment": 4,
       "kubernetes:core/v1:ConfigMap": 3,
-      "kubernetes:core/v1:Namespace": 1,
+      "kubernetes:core/v1:Namespace": 2,
       "kubernetes:core/v1:Secret": 1,
-      "kubernetes:core/v1:Service": 4,
+      "kubernetes:core/v1:Service": 8,
       "pulumi:providers:kubernetes": 1,
       "random:index/randomPassword:RandomPassword": 1,
       "statsd-stack:index:ExporterTopology": 1,
@@ -50,10 +51,11 @@ describe("kubernetes platform, exporter topology", () => {
 
   it("every object passes the Kubernetes OpenAPI schema", async () => {
     const kinds: string[] = [];
-    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"))) {
+    // The kube-system namespace is only read (its uid tells a new cluster from the old one), not applied.
+    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "cluster-identity")) {
       kinds.push(await validate(r));
     }
-    assert.equal(kinds.length, 13);
+    assert.equal(kinds.length, 17);
   });
 
   it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
@@ -75,7 +77,7 @@ describe("kubernetes platform, exporter topology", () => {
   });
 
   it("wires the app to the exporter Service's name and UDP port", () => {
-    const exporterService = one(run, SERVICE, "exporter-exporter");
+    const exporterService = one(run, SERVICE, "exporter-exporter-service");
     const env = envOf(one(run, DEPLOYMENT, "api"));
     assert.equal(env.STATSD_HOST, exporterService.inputs.metadata.name);
     assert.equal(env.STATSD_PORT, "9125");
@@ -100,7 +102,7 @@ describe("kubernetes platform, exporter topology", () => {
   it("points Grafana's only datasource at the Prometheus Service", () => {
     const data = one(run, CONFIGMAP, "grafana").inputs.data;
     const provisioning = parse(data["etc_grafana_provisioning_datasources_statsd-stack.yaml"]);
-    assert.deepEqual(provisioning.datasources.map((d: any) => d.url), [`http://${one(run, SERVICE, "prometheus").inputs.metadata.name}:9090`]);
+    assert.deepEqual(provisioning.datasources.map((d: any) => d.url), [`http://${one(run, SERVICE, "prometheus-service").inputs.metadata.name}:9090`]);
   });
 
   it("keeps the admin password in a Secret, referenced from Grafana's env, and in no plain input", () => {
@@ -111,26 +113,60 @@ describe("kubernetes platform, exporter topology", () => {
     for (const r of plain) assert.ok(!JSON.stringify(r.inputs).includes("generated-password-for-tests"), `${r.type} ${r.name}`);
   });
 
-  it("exposes the API, Grafana, Prometheus, the exporter and StatsD as the NodePorts kind forwards", () => {
-    const nodePorts = ofType(run, SERVICE)
-      .flatMap((s) => s.inputs.spec.ports as any[])
-      .filter((p) => p.nodePort !== undefined)
-      .map((p) => `${p.nodePort}/${p.protocol}->${p.port}`)
-      .sort();
-    assert.deepEqual(nodePorts, ["30090/TCP->9090", "30102/TCP->9102", "30125/UDP->9125", "30300/TCP->3000", "30800/TCP->8000"]);
+  it("exposes only the published ports, as the exporter topology's fixed NodePorts that kind forwards", () => {
+    const byType = (type: string) =>
+      ofType(run, SERVICE)
+        .filter((s) => s.inputs.spec.type === type)
+        .flatMap((s) => (s.inputs.spec.ports as any[]).map((p) => `${s.inputs.metadata.name} ${p.nodePort ?? "-"}/${p.protocol}->${p.port}`))
+        .sort();
+    assert.deepEqual(byType("NodePort"), [
+      "grafana-nodeport 30301/TCP->3000",
+      "prometheus-nodeport 30090/TCP->9090",
+      "sample-api-nodeport 30801/TCP->8000",
+      "statsd-exporter-nodeport 30102/TCP->9102",
+      "statsd-exporter-nodeport 30925/UDP->9125",
+    ]);
+    assert.deepEqual(byType("ClusterIP"), [
+      "grafana -/TCP->3000",
+      "prometheus -/TCP->9090",
+      "sample-api -/TCP->8000",
+      "statsd-exporter -/TCP->9102",
+      "statsd-exporter -/UDP->9125",
+    ]);
   });
 
-  it("loads the locally built app image into the kind cluster and runs it by that tag", () => {
-    const load = one(run, "command:local:Command", "kind-load");
-    assert.match(load.inputs.create, /^kind load docker-image statsd-stack\/sample-api:[0-9a-f]{16} --name statsd-stack$/);
-    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, load.inputs.create.split(" ")[3]);
+  it("loads the locally built app image into the kind cluster, again when the image or the cluster changes", () => {
+    const load = one(run, "command:local:Command", "image-load");
+    assert.equal(load.inputs.create, 'kind load docker-image "$IMAGE" --name statsd-stack');
+    assert.match(load.inputs.environment.IMAGE, /^statsd-stack-exporter\/sample-api:[0-9a-f]{16}$/);
+    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, load.inputs.environment.IMAGE);
+    const imageId = one(run, "docker:index/remoteImage:RemoteImage", "api-image");
+    assert.deepEqual(load.inputs.triggers, [`sha256:${Buffer.from(imageId.name).toString("hex").padEnd(64, "0").slice(0, 64)}`, "uid-of-cluster-identity"]);
     assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::exporter-api", "statsd-stack:index:ExporterTopology::exporter"]);
   });
 
-  it("exports the kind host URLs", () => {
+  it("gives the app a preStop drain and a grace period that covers it and the app's own shutdown timeout", () => {
+    const api = one(run, DEPLOYMENT, "api");
+    assert.deepEqual(containerOf(api).lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    assert.equal(api.inputs.spec.template.spec.terminationGracePeriodSeconds, 20);
+    assert.equal(envOf(api).SHUTDOWN_TIMEOUT_SECONDS, "10");
+    assert.deepEqual(api.inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
+  it("runs Grafana read-only with its data directory in an emptyDir and its logs on stdout only", () => {
+    const grafana = one(run, DEPLOYMENT, "grafana");
+    assert.equal(containerOf(grafana).securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(
+      containerOf(grafana).volumeMounts.filter((m: any) => !m.subPath).map((m: any) => m.mountPath),
+      ["/var/lib/grafana", "/tmp"],
+    );
+    assert.equal(envOf(grafana).GF_LOG_MODE, "console");
+  });
+
+  it("exports the kind host URLs of the exporter stack", () => {
     assert.deepEqual(
       [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl],
-      ["http://127.0.0.1:8000", "http://127.0.0.1:3000", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
+      ["http://127.0.0.1:8001", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
     );
   });
 });

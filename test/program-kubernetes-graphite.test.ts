@@ -22,13 +22,14 @@ describe("kubernetes platform, graphite topology", () => {
       kubeContext: "prod-cluster",
       namespace: "metrics-demo",
       appImage: "registry.example.com/sample-api:1.0.0",
+      nodeAddress: "10.1.2.3",
     });
   });
 
   it("every object passes the Kubernetes OpenAPI schema", async () => {
     const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
     for (const r of objects) await validate(r);
-    assert.equal(objects.length, 10);
+    assert.equal(objects.length, 13);
   });
 
   it("uses the configured context and namespace, and the given app image without building or loading it", () => {
@@ -49,11 +50,28 @@ describe("kubernetes platform, graphite topology", () => {
   });
 
   it("wires the app to the graphite Service's name and UDP StatsD port", () => {
-    const graphite = one(run, SERVICE, "graphite-graphite");
+    const graphite = one(run, SERVICE, "graphite-graphite-service");
     const env = Object.fromEntries((containerOf(one(run, DEPLOYMENT, "api")).env as any[]).map((e) => [e.name, e.value]));
     assert.equal(env.STATSD_HOST, graphite.inputs.metadata.name);
     assert.equal(env.STATSD_PORT, "8125");
-    assert.ok(graphite.inputs.spec.ports.some((p: any) => p.port === 8125 && p.protocol === "UDP" && p.nodePort === 30125));
+    assert.ok(graphite.inputs.spec.ports.some((p: any) => p.port === 8125 && p.protocol === "UDP"));
+  });
+
+  it("keeps carbon and statsd's admin port inside the cluster, and lets Kubernetes assign the NodePorts of the rest", () => {
+    const nodePorts = one(run, SERVICE, "graphite-graphite-nodeport").inputs.spec;
+    assert.equal(nodePorts.type, "NodePort");
+    assert.deepEqual(nodePorts.ports.map((p: any) => [p.name, p.port, p.protocol, p.nodePort]), [
+      ["statsd", 8125, "UDP", undefined],
+      ["web", 8080, "TCP", undefined],
+    ]);
+    assert.deepEqual(one(run, SERVICE, "graphite-graphite-service").inputs.spec.type, "ClusterIP");
+  });
+
+  it("exports URLs on the node address at the NodePorts Kubernetes assigned", () => {
+    assert.deepEqual(
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.graphiteUrl],
+      ["http://10.1.2.3:32001", "http://10.1.2.3:32001", "http://10.1.2.3:32002"],
+    );
   });
 
   it("mounts each graphite setting file by itself, keeping the image's other files in place", () => {

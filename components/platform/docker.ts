@@ -21,9 +21,14 @@ export function mebibytes(quantity: string): number {
   return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
 }
 
-/** CPU quantity ("500m", "1") as Docker's `cpus` string. */
+/**
+ * CPU quantity ("500m", "1") as Docker's `cpus` string, written the way the provider reads it back from the engine
+ * ("1.0", "0.5", "0.25"): any other spelling is a difference at every `pulumi up`, and `cpus` replaces the container.
+ */
 export function cpus(quantity: string): string {
-  return quantity.endsWith("m") ? String(Number(quantity.slice(0, -1)) / 1000) : quantity;
+  const milli = quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
+  if (!Number.isInteger(milli) || milli <= 0) throw new Error(`unsupported CPU quantity ${quantity}: use e.g. 500m or 1`);
+  return milli % 1000 === 0 ? `${milli / 1000}.0` : String(milli / 1000);
 }
 
 /** The command Docker runs inside the container for a probe. */
@@ -46,10 +51,13 @@ export class DockerPlatform implements Platform {
     const { namePrefix, bindAddress, hostPorts } = this.args;
     const image = this.image(prefix, spec, parent);
 
-    const volumes = (spec.writablePaths ?? []).map((containerPath, i) => {
+    const volumes = (spec.dataPaths ?? []).map((containerPath, i) => {
       const volume = new docker.Volume(`${prefix}-data-${i}`, { name: `${namePrefix}-${spec.name}-data-${i}` }, { parent });
       return { volumeName: volume.name, containerPath };
     });
+    const tmpfs: Record<string, string> = Object.fromEntries((spec.scratchPaths ?? []).map((p) => [p, "rw,nosuid,nodev,size=64m"]));
+    if (spec.security.readOnlyRootFilesystem) tmpfs["/tmp"] = "rw,noexec,nosuid,size=16m";
+    const memory = mebibytes(spec.resources.memoryLimit);
 
     const replicas = spec.replicas ?? 1;
     const containers = Array.from({ length: replicas }, (_, replica) => {
@@ -85,14 +93,17 @@ export class DockerPlatform implements Platform {
           wait: true,
           waitTimeout: 180,
           restart: "unless-stopped",
+          stopTimeout: spec.shutdown?.graceSeconds,
           user: spec.security.runAsUser === undefined ? undefined : `${spec.security.runAsUser}:${spec.security.runAsGroup ?? spec.security.runAsUser}`,
           // Docker refuses to copy config files into a read-only root filesystem, so only file-less workloads
           // run read-only here; on Kubernetes the files are mounted and every workload that allows it is read-only.
           readOnly: spec.security.readOnlyRootFilesystem && (spec.files ?? []).length === 0,
-          tmpfs: spec.security.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=16m" } : undefined,
+          tmpfs: Object.keys(tmpfs).length > 0 ? tmpfs : undefined,
           capabilities: spec.security.runAsUser === undefined ? undefined : { drops: ["ALL"] },
           securityOpts: ["no-new-privileges:true"],
-          memory: mebibytes(spec.resources.memoryLimit),
+          memory,
+          // No swap beyond the limit. Left unset, Docker sets twice the memory, which then reads back as a change.
+          memorySwap: memory,
           cpus: cpus(spec.resources.cpuLimit),
           logDriver: "json-file",
           logOpts: { "max-size": "10m", "max-file": "3" },
@@ -117,27 +128,34 @@ export class DockerPlatform implements Platform {
   /** The image ID to run: containers referenced by ID are replaced only when the image really changes. */
   private image(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): pulumi.Output<string> {
     if ("ref" in spec.image) {
+      // Pulled images stay in Docker's cache for the next `up` (and for other stacks).
       const remote = new docker.RemoteImage(`${prefix}-image`, { name: spec.image.ref, keepLocally: true }, { parent });
       return remote.imageId;
     }
-    return buildLocalImage(`${prefix}-image`, spec.image.build, { parent }).repoDigest;
+    return buildLocalImage(prefix, localImageName(this.args.namePrefix, spec.name, spec.image.build.tag), spec.image.build.context, parent).imageId;
   }
 }
 
-/** Builds an image from a local context without pushing it; shared with the Kubernetes platform for kind. */
-export function buildLocalImage(
-  name: string,
-  build: { context: string; repository: string; tag: string },
-  opts: pulumi.CustomResourceOptions,
-): docker.Image {
-  return new docker.Image(
-    name,
+/** The local name of a workload's built image: one repository per stack, so each stack removes only its own. */
+export function localImageName(namePrefix: string, service: string, tag: string): string {
+  return `${namePrefix}/${service}:${tag}`;
+}
+
+/**
+ * Builds an image from a local context without pushing it, and owns it: `pulumi destroy` (or a rebuild under a new
+ * tag) removes it from Docker. docker.Image itself never deletes what it built, so a RemoteImage of the built name
+ * with `keepLocally: false` does. Shared with the Kubernetes platform, which loads the image into kind.
+ */
+export function buildLocalImage(prefix: string, imageName: string, context: string, parent: pulumi.Resource): docker.RemoteImage {
+  const built = new docker.Image(
+    `${prefix}-build`,
     {
-      imageName: `${build.repository}:${build.tag}`,
-      build: { context: build.context, dockerfile: `${build.context}/Dockerfile` },
+      imageName,
+      build: { context, dockerfile: `${context}/Dockerfile` },
       skipPush: true,
     },
-    opts,
+    { parent },
   );
+  return new docker.RemoteImage(`${prefix}-image`, { name: built.imageName, keepLocally: false }, { parent });
 }
 

@@ -6,9 +6,11 @@ import { DockerPlatform } from "./docker";
 import { KubernetesPlatform } from "./kubernetes";
 
 export function createPlatform(config: StackConfig): Platform {
-  if (config.platform === "kubernetes") return new KubernetesPlatform(config.kubernetes);
+  // Names outside Pulumi's state (containers, networks, volumes, images) carry the stack, so stacks do not collide.
+  const namePrefix = `statsd-stack-${pulumi.getStack()}`.toLowerCase();
+  if (config.platform === "kubernetes") return new KubernetesPlatform({ namePrefix, topology: config.topology, ...config.kubernetes });
   return new DockerPlatform({
-    namePrefix: `statsd-stack-${pulumi.getStack()}`.toLowerCase(),
+    namePrefix,
     bindAddress: config.bindAddress,
     hostPorts: config.hostPorts,
   });

@@ -1,20 +1,31 @@
 /**
- * The Kubernetes platform: each workload becomes a Deployment, a Service named after it, an auto-named ConfigMap
- * for its files (so an edit rolls the pods) and a Secret for its secret environment. Published ports are
- * NodePorts that the kind cluster config forwards to 127.0.0.1 on the same host ports as Docker.
+ * The Kubernetes platform: each workload becomes a Deployment, a ClusterIP Service named after it (the DNS name
+ * other workloads use, all its ports), a NodePort Service with only the ports the port table publishes, an
+ * auto-named ConfigMap for its files (so an edit rolls the pods) and a Secret for its secret environment.
+ *
+ * On kind (context `kind-<cluster>`) the NodePorts are the fixed ones `kind/cluster.yaml` forwards to 127.0.0.1,
+ * one set per topology. On any other cluster Kubernetes assigns them (NodePorts are cluster-wide: fixed ones would
+ * clash between stacks), and the URL outputs use the assigned port on the configured node address.
  */
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PORTS } from "../ports";
+import { PORTS, stackHostPort, type PortDefinition, type Topology } from "../ports";
 import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "../workload";
-import { buildLocalImage } from "./docker";
+import { buildLocalImage, localImageName } from "./docker";
 
 export interface KubernetesPlatformArgs {
+  /** Prefix of what is named outside the cluster (the locally built image), e.g. `statsd-stack-exporter`. */
+  readonly namePrefix: string;
+  readonly topology: Topology;
   readonly context: string;
   readonly namespace: string;
-  /** kind cluster that receives locally built images (`kind load docker-image`). */
-  readonly kindClusterName: string;
+  /** The kind cluster's name when the context is kind's (`kind-<name>`); undefined on any other cluster. */
+  readonly kindCluster?: string;
+  /** Not kind: the address this machine reaches the nodes' NodePorts on, for the URL outputs. */
+  readonly nodeAddress: string;
+  /** A shell command that copies the locally built image `$IMAGE` into the cluster (kind: `kind load`). */
+  readonly imageLoadCommand?: string;
 }
 
 const PART_OF = "statsd-stack";
@@ -22,6 +33,11 @@ const PART_OF = "statsd-stack";
 /** A ConfigMap key for a file path: ConfigMap keys allow `[-._a-zA-Z0-9]` only. */
 export function configMapKey(path: string): string {
   return path.replace(/^\/+/, "").replace(/[^-._a-zA-Z0-9]/g, "_");
+}
+
+/** How kind copies a local image into its node; the default image load command on kind. */
+export function kindLoadCommand(cluster: string): string {
+  return `kind load docker-image "$IMAGE" --name ${cluster}`;
 }
 
 function probe(p: WorkloadProbe, initialDelaySeconds: number, failureThreshold: number): k8s.types.input.core.v1.Probe {
@@ -33,6 +49,7 @@ export class KubernetesPlatform implements Platform {
   readonly kind = "kubernetes";
   readonly provider: k8s.Provider;
   readonly namespace: k8s.core.v1.Namespace;
+  private clusterUid?: pulumi.Output<string>;
 
   constructor(private readonly args: KubernetesPlatformArgs, opts?: pulumi.CustomResourceOptions) {
     this.provider = new k8s.Provider("k8s", { context: args.context, namespace: args.namespace }, opts);
@@ -67,7 +84,7 @@ export class KubernetesPlatform implements Platform {
         ? undefined
         : new k8s.core.v1.Secret(`${prefix}-secret`, { metadata: { namespace, labels }, stringData: secretEnv }, opts);
 
-    const writable = spec.writablePaths ?? [];
+    const writable = [...(spec.dataPaths ?? []), ...(spec.scratchPaths ?? [])];
     const volumes: k8s.types.input.core.v1.Volume[] = [
       ...(configMap ? [{ name: "config", configMap: { name: configMap.metadata.name } }] : []),
       ...writable.map((_, i) => ({ name: `data-${i}`, emptyDir: {} })),
@@ -81,6 +98,7 @@ export class KubernetesPlatform implements Platform {
     ];
 
     const nonRoot = spec.security.runAsUser !== undefined;
+    const shutdown = spec.shutdown;
     const deployment = new k8s.apps.v1.Deployment(
       `${prefix}-deployment`,
       {
@@ -88,11 +106,14 @@ export class KubernetesPlatform implements Platform {
         spec: {
           replicas: spec.replicas ?? 1,
           selector: { matchLabels: labels },
+          // A new pod is Ready before an old one goes: an update never leaves the Service without a ready pod.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: {
             metadata: { labels },
             spec: {
               automountServiceAccountToken: false,
               enableServiceLinks: false,
+              ...(shutdown ? { terminationGracePeriodSeconds: shutdown.graceSeconds } : {}),
               securityContext: nonRoot
                 ? {
                     runAsNonRoot: true,
@@ -106,6 +127,7 @@ export class KubernetesPlatform implements Platform {
                 {
                   name: spec.name,
                   image,
+                  // Never `Always`: a local image (kind, or loaded by imageLoadCommand) is in no registry.
                   imagePullPolicy: "IfNotPresent",
                   args: spec.args ? [...spec.args] : undefined,
                   env: [
@@ -122,6 +144,8 @@ export class KubernetesPlatform implements Platform {
                   })),
                   readinessProbe: probe(spec.probe, 5, 3),
                   livenessProbe: probe(spec.probe, 30, 6),
+                  // The pod keeps serving while Services stop routing to it, then gets SIGTERM: no refused request.
+                  ...(shutdown ? { lifecycle: { preStop: { sleep: { seconds: shutdown.drainSeconds } } } } : {}),
                   resources: {
                     requests: { cpu: spec.resources.cpuRequest, memory: spec.resources.memoryRequest },
                     limits: { cpu: spec.resources.cpuLimit, memory: spec.resources.memoryLimit },
@@ -144,53 +168,91 @@ export class KubernetesPlatform implements Platform {
       opts,
     );
 
-    const published = spec.ports.some((p) => p.publish !== undefined);
     const service = new k8s.core.v1.Service(
       `${prefix}-service`,
       {
         // A fixed name: it is the DNS name other workloads are given.
         metadata: { name: spec.name, namespace, labels },
         spec: {
-          type: published ? "NodePort" : "ClusterIP",
+          type: "ClusterIP",
           selector: labels,
-          ports: spec.ports.map((p) => ({
-            name: p.name,
-            port: p.port,
-            targetPort: p.port,
-            protocol: p.protocol.toUpperCase(),
-            nodePort: p.publish ? PORTS[p.publish].nodePort : undefined,
-          })),
+          ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol.toUpperCase() })),
         },
       },
       { ...opts, dependsOn: [deployment] },
     );
+
+    // Only the published ports leave the cluster; the others (carbon, statsd's admin port) stay ClusterIP.
+    const published = spec.ports.filter((p) => p.publish !== undefined);
+    const kindCluster = this.args.kindCluster;
+    const nodePortService =
+      published.length === 0
+        ? undefined
+        : new k8s.core.v1.Service(
+            `${prefix}-nodeport`,
+            {
+              metadata: { name: `${spec.name}-nodeport`, namespace, labels },
+              spec: {
+                type: "NodePort",
+                selector: labels,
+                ports: published.map((p) => ({
+                  name: p.name,
+                  port: p.port,
+                  targetPort: p.port,
+                  protocol: p.protocol.toUpperCase(),
+                  nodePort: kindCluster === undefined ? undefined : kindNodePort(p.publish!, this.args.topology),
+                })),
+              },
+            },
+            { ...opts, dependsOn: [deployment] },
+          );
 
     const host = service.metadata.name;
     return {
       host,
       internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
       publicUrl: (port) => {
-        if (!spec.ports.some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
-        // kind/cluster.yaml maps each NodePort to 127.0.0.1:<default host port>.
-        return service.spec.apply(() => `http://127.0.0.1:${PORTS[port].defaultHostPort}`);
+        const workloadPort = published.find((p) => p.publish === port);
+        if (!workloadPort || !nodePortService) throw new Error(`workload ${spec.name} does not publish ${port}`);
+        if (kindCluster !== undefined) {
+          // kind/cluster.yaml maps each fixed NodePort to 127.0.0.1 on the topology's default host port.
+          return nodePortService.spec.apply(() => `http://127.0.0.1:${stackHostPort(port, this.args.topology)}`);
+        }
+        return nodePortService.spec.apply((s) => {
+          const assigned = s.ports.find((p) => p.name === workloadPort.name)?.nodePort;
+          return `http://${this.args.nodeAddress}:${assigned}`;
+        });
       },
     };
   }
 
-  /** The image reference for the pod: a given reference, or a local build loaded into the kind cluster. */
+  /** The image reference for the pod: a given reference, or a local build copied into the cluster. */
   private image(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): pulumi.Input<string> {
     if ("ref" in spec.image) return spec.image.ref;
-    const built = buildLocalImage(`${prefix}-image`, spec.image.build, { parent });
-    const ref = `${spec.image.build.repository}:${spec.image.build.tag}`;
-    // kind nodes cannot pull a local image: copy it in, again whenever the image changes.
+    const loadCommand = this.args.imageLoadCommand ?? (this.args.kindCluster && kindLoadCommand(this.args.kindCluster));
+    if (!loadCommand) throw new Error(`workload ${spec.name} is built locally, but nothing copies it into the cluster`);
+    const ref = localImageName(this.args.namePrefix, spec.name, spec.image.build.tag);
+    const built = buildLocalImage(prefix, ref, spec.image.build.context, parent);
+    // Nodes cannot pull a local image: copy it in, again whenever the image changes or the cluster is a new one
+    // (a recreated cluster has a new kube-system uid, which `pulumi up` reads each time).
     const load = new command.local.Command(
-      `${prefix}-kind-load`,
-      {
-        create: `kind load docker-image ${ref} --name ${this.args.kindClusterName}`,
-        triggers: [built.repoDigest],
-      },
+      `${prefix}-image-load`,
+      { create: loadCommand, environment: { IMAGE: ref }, triggers: [built.imageId, this.clusterIdentity()] },
       { parent },
     );
     return load.stdout.apply(() => ref);
   }
+
+  /** The uid of the cluster's kube-system namespace: a new cluster has a new one. */
+  private clusterIdentity(): pulumi.Output<string> {
+    this.clusterUid ??= k8s.core.v1.Namespace.get("cluster-identity", "kube-system", { provider: this.provider }).metadata.uid;
+    return this.clusterUid;
+  }
+}
+
+/** kind's fixed NodePort for a published port of a topology (see ports.ts). */
+export function kindNodePort(port: keyof typeof PORTS, topology: Topology): number {
+  const nodePort = (PORTS[port] as PortDefinition).kindNodePort[topology];
+  if (nodePort === undefined) throw new Error(`${topology} does not publish ${port}`);
+  return nodePort;
 }

@@ -3,8 +3,10 @@
  * what cannot run here and fill the fields the providers would compute; every resource the program registers is
  * captured with its inputs and parent for the tests to inspect.
  */
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 
 export interface CapturedResource {
   readonly type: string;
@@ -13,6 +15,8 @@ export interface CapturedResource {
   inputs: Record<string, any>;
   /** `type::name` of the parent resource, undefined for the stack's direct children. */
   readonly parent?: string;
+  /** The resource options the program gave that decide how a replacement happens. */
+  readonly options: { readonly deleteBeforeReplace?: boolean; readonly replaceOnChanges?: readonly string[] };
 }
 
 export interface ProgramRun {
@@ -40,7 +44,13 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
     default:
       if (type.startsWith("kubernetes:") && type !== "pulumi:providers:kubernetes") {
         const metadata = inputs.metadata ?? {};
-        return { metadata: { ...metadata, name: metadata.name ?? `${name}-abc123` } };
+        const named = { metadata: { ...metadata, name: metadata.name ?? `${name}-abc123`, uid: `uid-of-${name}` } };
+        if (type === "kubernetes:core/v1:Service" && inputs.spec?.type === "NodePort") {
+          // The API server assigns a NodePort to every port that asks for none: 32001, 32002, ... here.
+          const ports = (inputs.spec.ports as Array<{ nodePort?: number }>).map((p, i) => ({ ...p, nodePort: p.nodePort ?? 32001 + i }));
+          return { ...named, spec: { ...inputs.spec, ports } };
+        }
+        return named;
       }
       return {};
   }
@@ -58,6 +68,24 @@ function unwrapSecrets(value: any, found: { secret: boolean }): any {
   return value;
 }
 
+/**
+ * The config the engine would give the program for `stack`, as the engine merges it: Pulumi.yaml's defaults, then
+ * the repository's Pulumi.<stack>.yaml if there is one, then `overrides` (keys without namespace).
+ */
+export function stackConfig(stack: string, overrides: Record<string, string>): Record<string, string> {
+  const project = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default?: unknown }> };
+  const merged: Record<string, string> = {};
+  for (const [key, declared] of Object.entries(project.config)) {
+    if (declared.default !== undefined) merged[key] = String(declared.default);
+  }
+  const stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
+  if (existsSync(stackFile)) {
+    const values = (parse(readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+    for (const [key, value] of Object.entries(values)) merged[key.replace(/^statsd-stack:/, "")] = String(value);
+  }
+  return { ...merged, ...overrides };
+}
+
 /** Forgets every module of this project so the next import runs the program again. */
 function forgetProjectModules(): void {
   for (const key of Object.keys(require.cache)) {
@@ -66,10 +94,10 @@ function forgetProjectModules(): void {
 }
 
 /**
- * Runs index.ts as stack `stack`. Pulumi's runtime keeps one root stack per process, so call this once per test
- * file (node --test runs each file in its own process).
+ * Runs index.ts as stack `stack` with the config the engine would give it (see {@link stackConfig}) and `config`'s
+ * values on top (keys without namespace). Pulumi's runtime keeps one root stack per process, so call this once per
+ * test file (node --test runs each file in its own process).
  */
-/** Runs index.ts as stack `stack` with the given `statsd-stack:*` config values (keys without namespace). */
 export async function runProgram(stack: string, config: Record<string, string>, secrets: string[] = []): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
   const secretInputs = new Set<string>();
@@ -92,7 +120,7 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     false,
   );
   pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([k, v]) => [`statsd-stack:${k}`, v])),
+    Object.fromEntries(Object.entries(stackConfig(stack, config)).map(([k, v]) => [`statsd-stack:${k}`, v])),
     secrets.map((k) => `statsd-stack:${k}`),
   );
 
@@ -104,7 +132,14 @@ export async function runProgram(stack: string, config: Record<string, string>, 
       const key = `${args.type}::${args.name}`;
       names.set(args.resource, key);
       const parent = args.opts.parent ? names.get(args.opts.parent) : undefined;
-      const entry: CapturedResource = { type: args.type, name: args.name, inputs: {}, parent };
+      const opts = args.opts as pulumi.CustomResourceOptions;
+      const entry: CapturedResource = {
+        type: args.type,
+        name: args.name,
+        inputs: {},
+        parent,
+        options: { deleteBeforeReplace: opts.deleteBeforeReplace, replaceOnChanges: opts.replaceOnChanges },
+      };
       resources.push(entry);
       byName.set(key, entry);
       return undefined;
@@ -147,7 +182,7 @@ export async function loadProgramExpectingFailure(stack: string, config: Record<
     stack,
     false,
   );
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`statsd-stack:${k}`, v])));
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(stackConfig(stack, config)).map(([k, v]) => [`statsd-stack:${k}`, v])));
   forgetProjectModules();
   try {
     require(path.join(ROOT, "index.ts"));
