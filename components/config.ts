@@ -74,6 +74,9 @@ export interface ConfigSource {
   isSecret(key: string): boolean;
 }
 
+/** Most replicas of the API: on Docker each takes a host port. */
+export const MAX_REPLICAS = 20;
+
 /** Grafana's admin password: long enough not to be guessed, and never Grafana's own default. */
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -133,15 +136,6 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   for (const id of Object.keys(PORTS) as PortId[]) {
     hostPorts[id] = integer(PORTS[id].configKey, defaultHostPort(id), 1, 65535);
   }
-  // Only the ports this topology publishes can clash: the others are never bound.
-  const seen = new Map<string, string>();
-  for (const id of publishedPorts(topology)) {
-    const port = hostPorts[id];
-    const key = `${port}/${PORTS[id].protocol}`;
-    const other = seen.get(key);
-    if (other) problems.push(`statsd-stack:${PORTS[id].configKey} = ${port} clashes with statsd-stack:${other}: each host port can be published once`);
-    seen.set(key, PORTS[id].configKey);
-  }
 
   const images = {} as Record<ImageKey, string>;
   for (const [key, fallback] of Object.entries(DEFAULT_IMAGES) as [ImageKey, string][]) {
@@ -175,7 +169,24 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     problems.push(`statsd-stack:grafanaAdminPassword is not valid: expected at least ${MIN_PASSWORD_LENGTH} characters (the value is a secret and not shown)`);
   }
 
-  const appReplicas = integer("appReplicas", 1, 1, 20);
+  const appReplicas = integer("appReplicas", 1, 1, MAX_REPLICAS);
+
+  // Only the ports this topology publishes can clash: the others are never bound. On Docker, replica n of the
+  // API is published on apiPort + n.
+  if (platform === "docker") {
+    const seen = new Map<string, string>();
+    for (const id of publishedPorts(topology)) {
+      const count = id === "api" ? appReplicas : 1;
+      for (let n = 0; n < count; n++) {
+        const port = hostPorts[id] + n;
+        const key = `${port}/${PORTS[id].protocol}`;
+        const name = n === 0 ? `statsd-stack:${PORTS[id].configKey} = ${port}` : `statsd-stack:${PORTS[id].configKey} + ${n} = ${port} (replica ${n})`;
+        const other = seen.get(key);
+        if (other) problems.push(`${name} clashes with ${other}: each host port can be published once`);
+        else seen.set(key, name.split(" = ")[0]!);
+      }
+    }
+  }
   const metricPrefix = pattern("metricPrefix", DEFAULT_METRIC_PREFIX, /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api");
   const appName = pattern("appName", DEFAULT_APP_NAME, DNS_LABEL, "a DNS label: lowercase letters, digits and -, e.g. sample-api");
 

@@ -1,6 +1,6 @@
 /** graphiteapp/graphite-statsd: Etsy statsd, carbon and graphite-web in one image, with generated settings. */
 import * as pulumi from "@pulumi/pulumi";
-import { statsdConfigJs, storageAggregationConf, storageSchemasConf } from "./pipeline/graphite-config";
+import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "./pipeline/graphite-config";
 import { INTERNAL_PORTS, PORTS } from "./ports";
 import type { Platform, WorkloadSpec } from "./workload";
 
@@ -11,6 +11,8 @@ export interface GraphiteStatsdArgs {
 }
 
 export const GRAPHITE_SERVICE = "graphite";
+/** Where the image keeps whisper files, logs and graphite-web's database. */
+export const GRAPHITE_STORAGE_DIR = "/opt/graphite/storage";
 
 /** The graphite topology's backend: receives plain StatsD, stores in whisper, serves the render API. */
 export class GraphiteStatsd extends pulumi.ComponentResource {
@@ -54,10 +56,21 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
             mgmtPort: INTERNAL_PORTS.statsdAdmin,
           }),
         },
+        {
+          path: "/opt/graphite/conf/carbon.conf",
+          content: carbonConf({
+            storageDir: GRAPHITE_STORAGE_DIR,
+            listenAddress: "0.0.0.0",
+            linePort: INTERNAL_PORTS.carbonPlaintext,
+            picklePort: INTERNAL_PORTS.carbonPickle,
+            cacheQueryPort: INTERNAL_PORTS.carbonCacheQuery,
+            graphiteUrl: `http://127.0.0.1:${PORTS.graphiteWeb.containerPort}`,
+          }),
+        },
         { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf() },
         { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf() },
       ],
-      dataPaths: ["/opt/graphite/storage"],
+      dataPaths: [GRAPHITE_STORAGE_DIR],
       probe: {
         http: { path: "/metrics/find?query=*", port: PORTS.graphiteWeb.containerPort },
       },

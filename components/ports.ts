@@ -30,7 +30,7 @@ export const PORTS = {
     containerPort: 8000,
     protocol: "tcp",
     description: "the sample API",
-    hostPort: { graphite: 8000, exporter: 8001 },
+    hostPort: { graphite: 8000, exporter: 8100 },
     kindNodePort: { graphite: 30800, exporter: 30801 },
   },
   grafana: {
@@ -100,4 +100,7 @@ export const INTERNAL_PORTS = {
   /** Etsy statsd's admin interface (`echo health | nc host 8126`). */
   statsdAdmin: 8126,
   carbonPlaintext: 2003,
+  /** carbon's pickle receiver and cache query port: inside the graphite container only, not in its ports. */
+  carbonPickle: 2004,
+  carbonCacheQuery: 7002,
 } as const;

@@ -15,6 +15,13 @@ export interface PrometheusArgs {
 export const PROMETHEUS_SERVICE = "prometheus";
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 
+/**
+ * Prometheus 3 features the dashboards rely on for exact counts: `increase(...[range] anchored)` (no extrapolation to
+ * the range's edges), and a zero sample at each series' created timestamp, which statsd_exporter reports (in the
+ * protobuf exposition Prometheus then prefers), so the first value of a new series is counted too.
+ */
+export const PROMETHEUS_FEATURES = ["promql-extended-range-selectors", "created-timestamp-zero-ingestion"] as const;
+
 /** Prometheus's command line: shared with the end-to-end harness, which runs the real binary with it. */
 export function prometheusArgs(o: { configPath: string; dataDir: string; listenAddress: string }): string[] {
   return [
@@ -22,6 +29,7 @@ export function prometheusArgs(o: { configPath: string; dataDir: string; listenA
     `--storage.tsdb.path=${o.dataDir}`,
     "--storage.tsdb.retention.time=7d",
     `--web.listen-address=${o.listenAddress}`,
+    `--enable-feature=${PROMETHEUS_FEATURES.join(",")}`,
   ];
 }
 

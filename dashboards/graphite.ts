@@ -56,7 +56,9 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
         unit: "short",
         decimals: 0,
         reducer: "sum",
-        targets: [{ refId: "A", target: `sumSeries(${counts})` }],
+        // When a range holds more points than the panel has pixels, graphite-web merges them by averaging, which
+        // turns counts into less than the total: merged counts must be summed.
+        targets: [{ refId: "A", target: `consolidateBy(sumSeries(${counts}), 'sum')` }],
       },
       {
         type: "stat",
@@ -69,7 +71,8 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
         targets: [
           {
             refId: "A",
-            target: `asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*, ${noneYet})), integral(sumSeries(${counts})))`,
+            // The last point is the share over the whole range; merged points keep the last, not an average.
+            target: `consolidateBy(asPercent(integral(sumSeries(${p.requestCounts}.*.*.5*, ${noneYet})), integral(sumSeries(${counts}))), 'last')`,
           },
         ],
       },
@@ -81,16 +84,19 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
         h: 5,
         unit: "ms",
         reducer: "max",
-        targets: [{ refId: "A", target: `maxSeries(${p.requestTimers}.*.*.*.upper_99)` }],
+        // Merged points keep their highest value, so the panel's max is the range's max at any width.
+        targets: [{ refId: "A", target: `consolidateBy(maxSeries(${p.requestTimers}.*.*.*.upper_99), 'max')` }],
       },
       {
         type: "stat",
         title: "Version",
-        description: "The app name and version the app reports in its info gauge.",
+        description: "The app name and version the app reports in its info gauge, over the last minute: what runs now.",
         w: 6,
         h: 5,
         unit: "none",
         textMode: "name",
+        // Only what was reported lately: after an upgrade the old version has points earlier in the range.
+        timeFrom: "1m",
         targets: [{ refId: "A", target: `aliasByNode(${p.info}.*.*, 4, 5)` }],
       },
       {

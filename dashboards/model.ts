@@ -21,6 +21,8 @@ export interface Panel {
   readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
   readonly datasource: DatasourceRef;
   readonly targets: readonly Target[];
+  /** A panel's own relative time range (Grafana's "relative time"), e.g. "1m": overrides the dashboard's. */
+  readonly timeFrom?: string;
   readonly fieldConfig: { readonly defaults: Record<string, unknown>; readonly overrides: readonly unknown[] };
   readonly options: Record<string, unknown>;
 }
@@ -124,6 +126,7 @@ export interface PanelDraft {
   readonly reducer?: "lastNotNull" | "sum" | "mean" | "max";
   readonly textMode?: "value" | "name";
   readonly decimals?: number;
+  readonly timeFrom?: string;
 }
 
 /** Turns drafts into positioned panels with consistent options. */
@@ -136,6 +139,7 @@ export function buildPanels(datasource: DatasourceRef, drafts: readonly PanelDra
     gridPos: { x: d.x, y: d.y, w: d.w, h: d.h },
     datasource,
     targets: d.targets,
+    ...(d.timeFrom === undefined ? {} : { timeFrom: d.timeFrom }),
     fieldConfig: {
       defaults: {
         unit: d.unit,

@@ -19,6 +19,12 @@ const pct = (q: number) => `p${Math.round(q * 100)}`;
  */
 const orZero = (sum: string) => `(${sum} or vector(0))`;
 
+/**
+ * Requests in the dashboard's range, exactly: `anchored` takes no extrapolation to the range's edges, and the zero
+ * Prometheus writes at a series' created timestamp makes a new series' first value count (see prometheus.ts).
+ */
+const inRange = (selector: string) => `increase(${selector}[$__range] anchored)`;
+
 /** One status class's share of all responses. */
 const classRatio = (refId: string, cls: string): Target => ({
   refId,
@@ -65,7 +71,7 @@ export function prometheusDashboard(): Dashboard {
         h: 5,
         unit: "short",
         decimals: 0,
-        targets: [{ refId: "A", expr: `sum(increase(${requests}{${app}}[$__range]))`, instant: true }],
+        targets: [{ refId: "A", expr: `sum(${inRange(`${requests}{${app}}`)})`, instant: true }],
       },
       {
         type: "stat",
@@ -77,7 +83,7 @@ export function prometheusDashboard(): Dashboard {
         targets: [
           {
             refId: "A",
-            expr: `${orZero(`sum(increase(${requests}{${app}, status=~"5.."}[$__range]))`)} / sum(increase(${requests}{${app}}[$__range]))`,
+            expr: `${orZero(`sum(${inRange(`${requests}{${app}, status=~"5.."}`)})`)} / sum(${inRange(`${requests}{${app}}`)})`,
             instant: true,
           },
         ],
@@ -92,7 +98,7 @@ export function prometheusDashboard(): Dashboard {
         targets: [
           {
             refId: "A",
-            expr: `histogram_quantile(0.99, sum by (le) (increase(${duration}_bucket{${app}}[$__range])))`,
+            expr: `histogram_quantile(0.99, sum by (le) (${inRange(`${duration}_bucket{${app}}`)}))`,
             instant: true,
           },
         ],

@@ -97,6 +97,12 @@ describe("stack configuration", () => {
     });
   }
 
+  it("a host port taken by another replica of the API is a clash (Docker publishes replica n on apiPort + n)", () => {
+    assert.deepEqual(problems({ topology: "graphite", appReplicas: "3", grafanaPort: "8002" }), [
+      "statsd-stack:grafanaPort = 8002 clashes with statsd-stack:apiPort + 2: each host port can be published once",
+    ]);
+  });
+
   it("a short secret admin password is rejected without showing it", () => {
     assert.deepEqual(problems({ topology: "graphite", grafanaAdminPassword: "hunter2" }, ["grafanaAdminPassword"]), [
       "statsd-stack:grafanaAdminPassword is not valid: expected at least 12 characters (the value is a secret and not shown)",

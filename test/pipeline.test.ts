@@ -13,17 +13,22 @@ import { panelByTitle, queryOf } from "../dashboards/model";
 import { prometheusDashboard } from "../dashboards/prometheus";
 
 describe("statsd_exporter mapping", () => {
-  it("maps the catalog's three metrics to Prometheus names, then drops anything else", () => {
+  it("maps the catalog's three metrics to Prometheus names and drops nothing", () => {
     const mapping = exporterMapping("sample_api");
     assert.deepEqual(
-      mapping.mappings.map((m) => [m.match, m.name, "match_metric_type" in m ? m.match_metric_type : "action" in m ? m.action : ""]),
+      mapping.mappings.map((m) => [m.match, m.name, m.match_metric_type, "action" in m ? m.action : "map"]),
       [
-        ["sample_api.http_request_duration_ms", "http_request_duration_seconds", "observer"],
-        ["sample_api.http_requests", "http_requests_total", "counter"],
-        ["sample_api.app_info", "app_info", "gauge"],
-        [".+", "unmapped", "drop"],
+        ["sample_api.http_request_duration_ms", "http_request_duration_seconds", "observer", "map"],
+        ["sample_api.http_requests", "http_requests_total", "counter", "map"],
+        ["sample_api.app_info", "app_info", "gauge", "map"],
       ],
     );
+  });
+
+  it("expires the info gauge's series after four missed re-sends, and no other series", () => {
+    const mapping = exporterMapping("sample_api");
+    assert.deepEqual(mapping.mappings.map((m) => ("ttl" in m ? m.ttl : "default")), ["default", "default", "60s"]);
+    assert.equal(mapping.defaults.ttl, "0s");
   });
 
   it("observes latency as a histogram with buckets from 1 ms to 10 s", () => {
@@ -41,7 +46,7 @@ describe("graphite settings", () => {
     assert.equal(config.flushInterval, STATSD_FLUSH_SECONDS * 1000);
     assert.deepEqual(config.percentThreshold, [50, 90, 99]);
     assert.equal(RETENTIONS.split(",")[0], `${STATSD_FLUSH_SECONDS}s:6h`);
-    assert.match(storageSchemasConf(), /\[statsd\]\npattern = \^stats\(_counts\)\?\\\.\nretentions = 10s:6h,1m:7d,10m:5y/);
+    assert.match(storageSchemasConf(), /\[statsd\]\npattern = \^stats\(_counts\)\?\\\.\nretentions = 10s:6h,1m:7d,10m:1y/);
   });
 });
 

@@ -51,7 +51,7 @@ describe("docker platform, exporter topology", () => {
     const published = ofType(run, CONTAINER).flatMap((c) => c.inputs.ports as any[]);
     assert.deepEqual(
       published.map((p) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`).sort(),
-      ["127.0.0.1:3001->3000/tcp", "127.0.0.1:8001->8000/tcp", "127.0.0.1:9090->9090/tcp", "127.0.0.1:9102->9102/tcp", "127.0.0.1:9125->9125/udp"],
+      ["127.0.0.1:3001->3000/tcp", "127.0.0.1:8100->8000/tcp", "127.0.0.1:9090->9090/tcp", "127.0.0.1:9102->9102/tcp", "127.0.0.1:9125->9125/udp"],
     );
   });
 
@@ -65,7 +65,7 @@ describe("docker platform, exporter topology", () => {
   it("exports the URLs of the API, Grafana, Prometheus and the exporter's metrics", () => {
     assert.deepEqual(
       [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl],
-      ["http://127.0.0.1:8001", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
+      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
     );
   });
 });

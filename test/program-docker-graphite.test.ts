@@ -93,9 +93,9 @@ describe("docker platform, graphite topology", () => {
   it("limits each container's memory without swap, and its CPUs in the form Docker reads back", () => {
     const limits = Object.fromEntries(ofType(run, CONTAINER).map((c) => [c.inputs.name, [c.inputs.memory, c.inputs.memorySwap, c.inputs.cpus]]));
     assert.deepEqual(limits, {
-      "statsd-stack-graphite-graphite": [768, 768, "1.0"],
-      "statsd-stack-graphite-sample-api": [256, 256, "1.0"],
-      "statsd-stack-graphite-grafana": [512, 512, "1.0"],
+      "statsd-stack-graphite-graphite-0": [768, 768, "1.0"],
+      "statsd-stack-graphite-sample-api-0": [256, 256, "1.0"],
+      "statsd-stack-graphite-grafana-0": [512, 512, "1.0"],
     });
   });
 
@@ -110,10 +110,11 @@ describe("docker platform, graphite topology", () => {
     const graphite = one(run, CONTAINER, "graphite-graphite");
     assert.deepEqual(
       (graphite.inputs.uploads as any[]).map((u) => u.file),
-      ["/opt/statsd/config/udp.js", "/opt/graphite/conf/storage-schemas.conf", "/opt/graphite/conf/storage-aggregation.conf"],
+      ["/opt/statsd/config/udp.js", "/opt/graphite/conf/carbon.conf", "/opt/graphite/conf/storage-schemas.conf", "/opt/graphite/conf/storage-aggregation.conf"],
     );
+    assert.match(uploadOf(graphite, "/opt/graphite/conf/carbon.conf"), /^MAX_CREATES_PER_MINUTE = 1000$/m);
     assert.match(uploadOf(graphite, "/opt/statsd/config/udp.js"), /"flushInterval": 10000/);
-    assert.match(uploadOf(graphite, "/opt/graphite/conf/storage-schemas.conf"), /retentions = 10s:6h,1m:7d,10m:5y/);
+    assert.match(uploadOf(graphite, "/opt/graphite/conf/storage-schemas.conf"), /retentions = 10s:6h,1m:7d,10m:1y/);
   });
 
   it("exports the URLs of the API, Grafana and graphite-web, and the admin password as a secret", () => {
@@ -134,7 +135,7 @@ describe("docker platform, graphite topology", () => {
   it("keeps the admin password out of every plain input", () => {
     const plain = run.resources.filter((r) => !run.secretInputs.has(`${r.type}::${r.name}`));
     for (const r of plain) assert.ok(!JSON.stringify(r.inputs).includes("generated-password-for-tests"), `${r.type} ${r.name}`);
-    assert.ok(run.secretInputs.has(`${CONTAINER}::graphite-grafana-container`));
+    assert.ok(run.secretInputs.has(`${CONTAINER}::graphite-grafana-container-0`));
   });
 
   it("enables anonymous Viewer access and never the default admin/admin", () => {

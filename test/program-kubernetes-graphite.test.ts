@@ -80,6 +80,7 @@ describe("kubernetes platform, graphite topology", () => {
       mounts.filter((m) => m.name === "config").map((m) => [m.mountPath, m.subPath]),
       [
         ["/opt/statsd/config/udp.js", "opt_statsd_config_udp.js"],
+        ["/opt/graphite/conf/carbon.conf", "opt_graphite_conf_carbon.conf"],
         ["/opt/graphite/conf/storage-schemas.conf", "opt_graphite_conf_storage-schemas.conf"],
         ["/opt/graphite/conf/storage-aggregation.conf", "opt_graphite_conf_storage-aggregation.conf"],
       ],

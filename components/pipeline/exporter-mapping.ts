@@ -1,11 +1,18 @@
-/** statsd_exporter's mapping, generated from the metric catalog. */
+/**
+ * statsd_exporter's mapping, generated from the metric catalog. Only the catalog's metrics are mapped; anything else
+ * a user sends passes through under statsd_exporter's default naming (dots become underscores, DogStatsD tags
+ * become labels), so the stack's StatsD port takes a team's own metrics as well.
+ */
 import { stringify } from "yaml";
-import { allMetrics, APP_LABEL, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "../../app/src/metrics/catalog";
-
-/** The name statsd_exporter gives events that match no catalog metric: they are dropped, and counted. */
-export const UNMAPPED_DROP_RULE_NAME = "unmapped";
+import { allMetrics, APP_LABEL, catalog, DEFAULT_INFO_INTERVAL_SECONDS, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "../../app/src/metrics/catalog";
 
 const MATCH_METRIC_TYPE = { timer: "observer", counter: "counter", gauge: "gauge" } as const;
+
+/**
+ * The info gauge's series expire this long after the app last sent them (it re-sends every 15 s), so after an
+ * upgrade the old version leaves the exporter, and Prometheus, instead of standing beside the new one for good.
+ */
+export const INFO_TTL_SECONDS = 4 * DEFAULT_INFO_INTERVAL_SECONDS;
 
 function mapping(prefix: string, metric: MetricDefinition) {
   return {
@@ -16,6 +23,7 @@ function mapping(prefix: string, metric: MetricDefinition) {
     ...(metric.type === "timer"
       ? { observer_type: "histogram", histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] } }
       : {}),
+    ...(metric === catalog.info ? { ttl: `${INFO_TTL_SECONDS}s` } : {}),
   };
 }
 
@@ -27,15 +35,10 @@ export function exporterMapping(prefix: string) {
       observer_type: "histogram",
       histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] },
       match_type: "glob",
-      // Series live until the exporter restarts; the app re-sends its info gauge, so nothing goes stale for good.
+      // Request series live until the exporter restarts: a counter that vanished would read as a reset.
       ttl: "0s",
     },
-    mappings: [
-      ...allMetrics.map((m) => mapping(prefix, m)),
-      // Anything else is dropped rather than passed through under an escaped name: the drop is counted in
-      // statsd_exporter_events_actions_total{action="drop"}, which the exporter dashboard row shows.
-      { match: ".+", match_type: "regex", action: "drop", name: UNMAPPED_DROP_RULE_NAME },
-    ],
+    mappings: allMetrics.map((m) => mapping(prefix, m)),
   };
 }
 

@@ -60,12 +60,12 @@ export class DockerPlatform implements Platform {
     const memory = mebibytes(spec.resources.memoryLimit);
 
     const replicas = spec.replicas ?? 1;
+    // Replica n is always `-n`, so a change of the replica count adds or removes containers and keeps the others.
     const containers = Array.from({ length: replicas }, (_, replica) => {
-      const suffix = replicas === 1 ? "" : `-${replica}`;
       return new docker.Container(
-        `${prefix}-container${suffix}`,
+        `${prefix}-container-${replica}`,
         {
-          name: `${namePrefix}-${spec.name}${suffix}`,
+          name: `${namePrefix}-${spec.name}-${replica}`,
           image,
           command: spec.args ? [...spec.args] : undefined,
           envs: pulumi

@@ -64,18 +64,25 @@ export async function prometheusCounts(api: PrometheusApi, metric: string, appNa
 }
 
 /**
- * Request counts Graphite holds for points at or after `sinceEpoch`, by route and status, for the routes and
- * statuses in `like` (GET only: the load sends GET).
+ * Request counts Graphite holds in the points from `fromEpoch` until now, by route and status (GET only: the load
+ * sends GET). Compare two readings with the same `fromEpoch` (see {@link delta}): whisper stamps a point at the
+ * start of its 10 s slot, which can be before the first request of a load.
  */
-export async function graphiteCounts(api: GraphiteApi, prefix: string, like: Counts, sinceEpoch: number): Promise<Counts> {
-  const counts: Counts = new Map();
+export async function graphiteCounts(api: GraphiteApi, prefix: string, fromEpoch: number): Promise<Counts> {
+  const routeOfSegment = new Map([...routes.keys(), UNMATCHED_ROUTE].map((route) => [routeSegment(route), route]));
   const base = graphitePaths(prefix).requestCounts;
-  for (const k of like.keys()) {
-    const [route, status] = k.split(" ") as [string, string];
-    const series = await api.render(`${base}.${routeSegment(route)}.GET.${graphiteSegment(status)}`, "-30min");
-    counts.set(k, sumPoints(series, sinceEpoch));
+  const counts: Counts = new Map();
+  for (const series of await api.render(`${base}.*.GET.*`, String(fromEpoch))) {
+    const [segment, , status] = series.target.slice(base.length + 1).split(".");
+    const route = routeOfSegment.get(segment ?? "");
+    if (route !== undefined && status !== undefined) counts.set(key(route, status), sumPoints([series]));
   }
   return counts;
+}
+
+/** All requests Graphite holds for `prefix` in the points from `fromEpoch` until now. */
+export async function graphiteRequestTotal(api: GraphiteApi, prefix: string, fromEpoch: number): Promise<number> {
+  return sumPoints(await api.render(`sumSeries(${graphitePaths(prefix).requestCounts}.*.*.*)`, String(fromEpoch)));
 }
 
 /** Requests Graphite has counted for `prefix` in points stamped at or after `sinceEpoch`, over the last 5 minutes. */

@@ -10,7 +10,7 @@ import { graphiteDashboard } from "../../dashboards/graphite";
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { exporterLosses, GraphiteApi, PrometheusApi } from "./backends";
 import { checkGraphiteDashboard, checkPrometheusDashboard, failedPanels, variableValues, type QueryCheck } from "./dashboard-queries";
-import { asObject, delta, graphiteCounts, graphiteRequestsSince, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
+import { asObject, delta, graphiteCounts, graphiteRequestTotal, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
 
 export interface VerifyOptions {
   /**
@@ -85,11 +85,18 @@ export async function verifyExporterStack(
 export async function verifyGraphiteStack(urls: { apiUrl: string; graphiteUrl: string }, options: VerifyOptions): Promise<StackVerification> {
   const prefix = options.metricPrefix ?? DEFAULT_METRIC_PREFIX;
   const graphite = new GraphiteApi(urls.graphiteUrl);
-  // statsd stamps each flush at its end, so every point of this load is stamped at or after the first request.
-  const since = Math.floor(Date.now() / 1000);
-  const first = timeToFirstResult(async () => (await graphiteRequestsSince(graphite, prefix, since)) > 0);
+  // Whisper stamps a point at the start of its 10 s slot, possibly before the first request: count what the load
+  // added to every point from a minute before it on, as a difference of two readings.
+  const from = Math.floor(Date.now() / 1000) - 60;
+  const baseline = await graphiteCounts(graphite, prefix, from);
+  const baselineTotal = await graphiteRequestTotal(graphite, prefix, from);
+  const first = timeToFirstResult(async () => (await graphiteRequestTotal(graphite, prefix, from)) > baselineTotal);
   const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
-  const counted = await settle(() => graphiteCounts(graphite, prefix, load.expected, since), load.expected, options.settleMs ?? 45_000);
+  const counted = await settle(
+    async () => delta(await graphiteCounts(graphite, prefix, from), baseline, load.expected),
+    load.expected,
+    options.settleMs ?? 45_000,
+  );
   const firstResultSeconds = await first.result();
   const panels = await checkGraphiteDashboard(graphite, graphiteDashboard(prefix), { prefix }, "-30min");
   return { load, counted, panels, variable: await variableValues(graphiteDashboard(prefix), graphite), firstResultSeconds };

@@ -2,11 +2,17 @@
  * Finds the real programs the pipeline tests run. On a developer's laptop a missing one skips the test with the
  * reason; under CI=true it is a failure, never a silent skip.
  */
+import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+/** Where test/images/build.sh keeps the Go binaries it builds (the same ones the images contain). */
+const TOOLS = process.env.STATSD_STACK_TOOLS ?? path.join(os.homedir(), ".cache", "statsd-stack-tools");
+
 const SEARCH = [
+  path.join(TOOLS, "prometheus", "v3.13.5", "bin"),
+  path.join(TOOLS, "statsd_exporter", "v0.30.0", "bin"),
   path.join(os.homedir(), "go", "bin"),
   ...(process.env.GOBIN ? [process.env.GOBIN] : []),
   ...(process.env.PATH ?? "").split(path.delimiter),
@@ -25,11 +31,23 @@ export function findBinary(name: string): string | undefined {
   return undefined;
 }
 
-/** The binary's path, or a skip reason for `it(..., { skip })`; throws under CI when it is missing. */
-export function requireBinary(name: string, install: string): { path: string; skip: false } | { path: ""; skip: string } {
+/**
+ * The binary's path, or a skip reason for `it(..., { skip })`; throws under CI when it is missing. With `version`,
+ * a binary whose `--version` output does not contain it counts as missing (another major version proves nothing).
+ */
+export function requireBinary(name: string, install: string, version?: string): { path: string; skip: false } | { path: ""; skip: string } {
   const found = findBinary(name);
-  if (found) return { path: found, skip: false };
-  const reason = `${name} not found (install: ${install})`;
+  const printed = found && version ? versionOf(found) : "";
+  if (found && (!version || printed.includes(version))) return { path: found, skip: false };
+  const reason = found
+    ? `${found} is not version ${version} (it says: ${printed.split("\n")[0]}); install: ${install}`
+    : `${name} not found (install: ${install})`;
   if (process.env.CI === "true") throw new Error(`CI=true and ${reason}`);
   return { path: "", skip: reason };
+}
+
+/** What `binary --version` prints, on either stream. */
+function versionOf(binary: string): string {
+  const run = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
+  return `${run.stdout ?? ""}${run.stderr ?? ""}`;
 }

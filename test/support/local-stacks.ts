@@ -9,7 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
 import { exporterMappingYaml } from "../../components/pipeline/exporter-mapping";
-import { statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../../components/pipeline/graphite-config";
+import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../../components/pipeline/graphite-config";
 import { prometheusConfigYaml } from "../../components/pipeline/prometheus-config";
 import { prometheusArgs } from "../../components/prometheus";
 import { exporterArgs } from "../../components/statsd-exporter";
@@ -22,8 +22,8 @@ const DEBIAN_PYTHON = "/usr/bin/python3";
 
 /** The real programs each topology needs; a missing one skips (or, under CI=true, fails) the tests. */
 export const binaries = {
-  statsdExporter: () => requireBinary("statsd_exporter", "go install github.com/prometheus/statsd_exporter@v0.30.0"),
-  prometheus: () => requireBinary("prometheus", "apt-get install prometheus"),
+  statsdExporter: () => requireBinary("statsd_exporter", "test/images/build.sh statsd-exporter", "version 0.30.0"),
+  prometheus: () => requireBinary("prometheus", "test/images/build.sh prometheus (Prometheus v3.13.5 from the Go module proxy)", "version 3.13.5"),
   carbonCache: () => requireBinary("carbon-cache", "apt-get install graphite-carbon"),
   graphiteWeb: () => requireBinary("graphite-manage", "apt-get install graphite-web"),
 };
@@ -138,33 +138,6 @@ export interface GraphiteStack {
   restartStatsd(downMs: number): Promise<void>;
 }
 
-function carbonConf(dir: string, ports: { line: number; pickle: number; query: number }): string {
-  const storage = path.join(dir, "storage");
-  return [
-    "[cache]",
-    `STORAGE_DIR = ${storage}/`,
-    `LOCAL_DATA_DIR = ${storage}/whisper/`,
-    `WHITELISTS_DIR = ${storage}/lists/`,
-    `CONF_DIR = ${dir}/conf/`,
-    `LOG_DIR = ${storage}/log/`,
-    `PID_DIR = ${storage}/`,
-    "USER =",
-    "ENABLE_LOGROTATION = False",
-    "MAX_CACHE_SIZE = inf",
-    "MAX_UPDATES_PER_SECOND = inf",
-    "MAX_CREATES_PER_MINUTE = inf",
-    "LINE_RECEIVER_INTERFACE = 127.0.0.1",
-    `LINE_RECEIVER_PORT = ${ports.line}`,
-    "PICKLE_RECEIVER_INTERFACE = 127.0.0.1",
-    `PICKLE_RECEIVER_PORT = ${ports.pickle}`,
-    "ENABLE_UDP_LISTENER = False",
-    "CACHE_QUERY_INTERFACE = 127.0.0.1",
-    `CACHE_QUERY_PORT = ${ports.query}`,
-    "ENABLE_TAGS = False",
-    "",
-  ].join("\n");
-}
-
 function graphiteWebSettings(dir: string, carbonQueryPort: number): string {
   const storage = path.join(dir, "storage");
   return [
@@ -191,9 +164,14 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
     freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpUdpPort(), freeTcpPort(),
   ]);
 
+  // The program's own three files, with only paths and ports set for this machine.
   write(dir, "conf/storage-schemas.conf", storageSchemasConf());
   write(dir, "conf/storage-aggregation.conf", storageAggregationConf());
-  const carbonConfig = write(dir, "conf/carbon.conf", carbonConf(dir, { line, pickle, query }));
+  const carbonConfig = write(
+    dir,
+    "conf/carbon.conf",
+    carbonConf({ storageDir: path.join(dir, "storage"), listenAddress: "127.0.0.1", linePort: line, picklePort: pickle, cacheQueryPort: query, graphiteUrl: `http://127.0.0.1:${web}` }),
+  );
   group.start("carbon-cache", carbonBin.path, [`--config=${carbonConfig}`, `--pidfile=${dir}/storage/carbon.pid`, "--nodaemon", "--logfile=-", "start"]);
 
   write(dir, "py/statsd_stack_e2e_settings.py", graphiteWebSettings(dir, query));
