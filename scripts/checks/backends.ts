@@ -60,8 +60,11 @@ export interface GraphiteSeries {
 export class GraphiteApi {
   constructor(readonly baseUrl: string) {}
 
-  async render(target: string, from = "-15min"): Promise<GraphiteSeries[]> {
-    return (await getJson(`${this.baseUrl}/render?target=${encodeURIComponent(target)}&from=${encodeURIComponent(from)}&format=json`)) as GraphiteSeries[];
+  /** `/render` as Grafana asks for it; `maxDataPoints` is the panel's width in pixels (Grafana sends it). */
+  async render(target: string, from = "-15min", maxDataPoints?: number): Promise<GraphiteSeries[]> {
+    const params = new URLSearchParams({ target, from, format: "json" });
+    if (maxDataPoints !== undefined) params.set("maxDataPoints", String(maxDataPoints));
+    return (await getJson(`${this.baseUrl}/render?${params}`)) as GraphiteSeries[];
   }
 
   /** Node names one level below a pattern (what Grafana's Graphite variable query lists). */
@@ -99,16 +102,18 @@ export function metricsTextTotal(text: string, name: string): number {
   return [...parseMetricsText(text, name).values()].reduce((a, b) => a + b, 0);
 }
 
-/** statsd_exporter's own account of what it could not turn into metrics; all zero on a healthy pipeline. */
+/**
+ * statsd_exporter's own account of what it could not turn into metrics; all zero on a healthy pipeline. (Events no
+ * mapping matches are not lost: they pass through under their own names, counted in events_unmapped_total.)
+ */
+export const EXPORTER_LOSS_COUNTERS = [
+  "statsd_exporter_udp_packet_drops_total",
+  "statsd_exporter_sample_errors_total",
+  "statsd_exporter_tag_errors_total",
+  "statsd_exporter_events_conflict_total",
+] as const;
+
 export async function exporterLosses(metricsUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(TIMEOUT_MS) })).text();
-  const names = [
-    "statsd_exporter_events_unmapped_total",
-    "statsd_exporter_events_conflict_total",
-    "statsd_exporter_sample_errors_total",
-    "statsd_exporter_udp_packet_drops_total",
-  ];
-  const losses: Record<string, number> = Object.fromEntries(names.map((n) => [n, metricsTextTotal(text, n)]));
-  losses['statsd_exporter_events_actions_total{action="drop"}'] = parseMetricsText(text, "statsd_exporter_events_actions_total").get('{action="drop"}') ?? 0;
-  return losses;
+  return Object.fromEntries(EXPORTER_LOSS_COUNTERS.map((n) => [n, metricsTextTotal(text, n)]));
 }
