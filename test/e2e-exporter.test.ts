@@ -19,6 +19,7 @@ import { asObject } from "../scripts/checks/traffic";
 import { verifyExporterStack, type StackVerification } from "../scripts/checks/verify-stack";
 import { binaries, startApp, startExporterStack, type ExporterStack } from "./support/local-stacks";
 import { ProcessGroup } from "./support/processes";
+import { sendStatsd } from "./support/udp";
 
 /** The version the app reports: app/package.json's. */
 const APP_VERSION = (JSON.parse(readFileSync(path.join(__dirname, "..", "app", "package.json"), "utf8")) as { version: string }).version;
@@ -89,6 +90,13 @@ describe("exporter topology end to end", { skip: missing }, () => {
       assert.ok(typeof estimate === "number" && estimate >= bucket.lower && estimate <= bucket.upper, `p99 ${estimate} s not in [${bucket.lower}, ${bucket.upper}] (client p99 ${p99} s)`);
     });
   }
+
+  it("a metric outside the catalog, with DogStatsD tags, reaches Prometheus under its own name, tags as labels", async () => {
+    await sendStatsd(stack.exporterStatsdPort, "checkout.orders:2|c|#team:payments,region:eu");
+    const prom = new PrometheusApi(stack.prometheusUrl);
+    const found = await waitFor(async () => (await prom.query('checkout_orders{team="payments",region="eu"}')).map((s) => s.value).join() === "2", 30_000, 500);
+    assert.ok(found, 'checkout_orders{team="payments",region="eu"} did not read 2 within 30 s');
+  });
 
   describe("an app that answered only 200s", () => {
     const prom = () => new PrometheusApi(stack.prometheusUrl);

@@ -14,13 +14,14 @@ import { graphitePaths } from "../components/pipeline/graphite-config";
 import { waitFor } from "../app/src/tools/wait";
 import { graphiteDashboard } from "../dashboards/graphite";
 import { panelByTitle, queryOf } from "../dashboards/model";
-import { GraphiteApi } from "../scripts/checks/backends";
+import { GraphiteApi, sumPoints } from "../scripts/checks/backends";
 import { failedPanels, substitute } from "../scripts/checks/dashboard-queries";
 import { graphiteStatValues } from "../scripts/checks/panel-values";
 import { asObject, graphiteRequestsSince } from "../scripts/checks/traffic";
 import { verifyGraphiteStack, type StackVerification } from "../scripts/checks/verify-stack";
 import { binaries, startApp, startGraphiteStack, type GraphiteStack } from "./support/local-stacks";
 import { ProcessGroup } from "./support/processes";
+import { sendStatsd } from "./support/udp";
 
 /** The version the app reports: app/package.json's. */
 const APP_VERSION = (JSON.parse(readFileSync(path.join(__dirname, "..", "app", "package.json"), "utf8")) as { version: string }).version;
@@ -86,6 +87,22 @@ describe("graphite topology end to end", { skip: missing }, () => {
       });
     }
   }
+
+  it("carbon dropped no point of a new series (droppedCreates 0 in every report) and created every file it needed", async () => {
+    const graphite = new GraphiteApi(stack.graphiteUrl);
+    const reported = async (stat: string) => (await graphite.render(`sumSeries(carbon.agents.*.${stat})`, "-30min")).flatMap((s) => s.datapoints.map(([v]) => v).filter((v) => v !== null));
+    const dropped = await reported("droppedCreates");
+    assert.ok(dropped.length > 0, "carbon reported no droppedCreates at all");
+    assert.deepEqual([...new Set(dropped)], [0]);
+    assert.ok((await reported("creates")).reduce((a, b) => a! + b!, 0)! > 100, "carbon created fewer than 100 files");
+  });
+
+  it("a metric outside the catalog reaches Graphite under its own name", async () => {
+    await sendStatsd(stack.statsdPort, "checkout.orders:2|c");
+    const graphite = new GraphiteApi(stack.graphiteUrl);
+    const found = await waitFor(async () => sumPoints(await graphite.render("stats_counts.checkout.orders", "-5min")) === 2, 40_000, 500);
+    assert.ok(found, "stats_counts.checkout.orders did not count 2 within 40 s");
+  });
 
   describe("an app that answered only 200s", () => {
     const graphite = () => new GraphiteApi(stack.graphiteUrl);

@@ -1,0 +1,57 @@
+/**
+ * What the deployment tier needs before it can run: the Pulumi engine, a Docker daemon, the local stand-in images
+ * (test/images/build.sh) and, for Kubernetes, a cluster. A missing piece skips the tier with the reason on a
+ * laptop; under CI=true it fails the run.
+ */
+import { execFileSync } from "node:child_process";
+import { DEFAULT_IMAGES } from "../../components/config";
+import { findEngineBin, PulumiProject } from "./pulumi-cli";
+
+/** The Grafana stand-in's image (test/images/grafana): Grafana itself cannot be built or installed here. */
+export const GRAFANA_STANDIN = "statsd-stack-test/grafana-standin:13.2.2";
+
+/** Local images the tier deploys: the real software under the pinned names, and the Grafana stand-in. */
+export const TIER_IMAGES = [DEFAULT_IMAGES.graphiteImage, DEFAULT_IMAGES.exporterImage, DEFAULT_IMAGES.prometheusImage, GRAFANA_STANDIN, "node:22-bookworm-slim"];
+
+export interface Tier {
+  /** false when the tier can run; otherwise why not. */
+  readonly skip: string | false;
+  /** A fresh copy of the project to run the CLI in. */
+  project(name: string): PulumiProject;
+}
+
+function missingPieces(platform: "docker" | "kubernetes"): string[] {
+  const missing: string[] = [];
+  const engine = findEngineBin();
+  if (!engine) missing.push("the Pulumi engine (../shared/tools/pulumi-engine/build.sh; or PULUMI_ENGINE_BIN)");
+  try {
+    execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { stdio: "pipe" });
+    const present = execFileSync("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8" }).split("\n");
+    const absent = TIER_IMAGES.filter((image) => !present.includes(image));
+    if (absent.length > 0) missing.push(`local images ${absent.join(", ")} (test/images/build.sh)`);
+  } catch {
+    missing.push("a Docker daemon (../shared/tools/runtime/docker-up.sh)");
+  }
+  if (platform === "kubernetes") {
+    try {
+      execFileSync("kubectl", ["get", "--raw", "/readyz"], { stdio: "pipe", timeout: 10_000 });
+    } catch {
+      missing.push("a Kubernetes cluster in KUBECONFIG (../shared/tools/runtime/k8s-up.sh)");
+    }
+  }
+  return missing;
+}
+
+export function deploymentTier(platform: "docker" | "kubernetes"): Tier {
+  const missing = missingPieces(platform);
+  if (missing.length > 0 && process.env.CI === "true") throw new Error(`CI=true and the ${platform} deployment tier lacks: ${missing.join("; ")}`);
+  const skip = missing.length > 0 ? `needs ${missing.join("; ")}` : false;
+  return { skip, project: (name) => new PulumiProject(findEngineBin()!, name) };
+}
+
+/** The status Grafana answers `GET /api/user` with, logged in as admin with `password` (200, or 401). */
+export async function grafanaLogin(grafanaUrl: string, password: string): Promise<number> {
+  const res = await fetch(`${grafanaUrl}/api/user`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` } });
+  await res.arrayBuffer();
+  return res.status;
+}

@@ -1,0 +1,88 @@
+/** The Docker engine as the deployment tests see it: what exists under a stack's names, read with the docker CLI. */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { findBinary } from "./binaries";
+
+const exec = promisify(execFile);
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await exec("docker", args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** Whether a Docker daemon answers; the reason when it does not. */
+export async function dockerDaemon(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (!findBinary("docker")) return { ok: false, reason: "docker CLI not found" };
+  try {
+    await docker("version", "--format", "{{.Server.Version}}");
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `no Docker daemon answers: ${(err as Error).message.split("\n")[0]}` };
+  }
+}
+
+export interface ContainerState {
+  readonly name: string;
+  readonly status: string;
+  readonly health?: string;
+  readonly image: string;
+  readonly user: string;
+  readonly readOnly: boolean;
+  /** Published ports as `hostIp:hostPort->containerPort/proto`. */
+  readonly published: string[];
+}
+
+/** Names of the lines `docker <kind> ls` prints, one per line. */
+async function names(kind: "container" | "network" | "volume", prefix: string): Promise<string[]> {
+  const all = kind === "container" ? ["container", "ls", "--all"] : [kind, "ls"];
+  const out = await docker(...all, "--format", kind === "container" ? "{{.Names}}" : "{{.Name}}");
+  return out.split("\n").filter((n) => n.startsWith(prefix)).sort();
+}
+
+export async function containers(prefix: string): Promise<ContainerState[]> {
+  const found = await names("container", prefix);
+  if (found.length === 0) return [];
+  const inspected = JSON.parse(await docker("container", "inspect", ...found)) as Array<{
+    Name: string;
+    Config: { User: string; Image: string };
+    Image: string;
+    State: { Status: string; Health?: { Status: string } };
+    HostConfig: { ReadonlyRootfs: boolean; PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
+  }>;
+  return inspected.map((c) => ({
+    name: c.Name.replace(/^\//, ""),
+    status: c.State.Status,
+    health: c.State.Health?.Status,
+    image: c.Config.Image,
+    user: c.Config.User,
+    readOnly: c.HostConfig.ReadonlyRootfs,
+    published: Object.entries(c.HostConfig.PortBindings ?? {}).flatMap(([port, bindings]) =>
+      (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}->${port}`),
+    ),
+  }));
+}
+
+export const networks = (prefix: string) => names("network", prefix);
+export const volumes = (prefix: string) => names("volume", prefix);
+
+/** Local images whose repository starts with `prefix`, as `repository:tag`. */
+export async function images(prefix: string): Promise<string[]> {
+  const out = await docker("image", "ls", "--format", "{{.Repository}}:{{.Tag}}");
+  return out.split("\n").filter((n) => n.startsWith(prefix)).sort();
+}
+
+/** Image pulls the engine recorded between two epoch seconds (a pull that fails is recorded too). */
+export async function imagePulls(sinceEpoch: number, untilEpoch: number): Promise<string[]> {
+  const out = await docker("events", "--since", String(sinceEpoch), "--until", String(untilEpoch), "--filter", "type=image", "--filter", "event=pull", "--format", "{{.Actor.ID}}");
+  return out.split("\n").filter((l) => l !== "");
+}
+
+/** The container's ID: the same ID before and after an update means the container was kept. */
+export async function containerId(name: string): Promise<string> {
+  return (await docker("container", "inspect", "--format", "{{.Id}}", name)).trim();
+}
+
+/** Runs `cmd` in a container and returns its output. */
+export async function execIn(container: string, ...cmd: string[]): Promise<string> {
+  return docker("exec", container, ...cmd);
+}

@@ -1,0 +1,141 @@
+/**
+ * The real Pulumi CLI, run as a user runs it: on a copy of this project (its own Pulumi.yaml and stack files), with
+ * local state in a temporary folder (`PULUMI_BACKEND_URL`), a passphrase for secrets, and the engine's plugins from
+ * PATH (nothing is downloaded). The copy keeps the repository's working tree untouched when a test runs
+ * `pulumi config set`.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { findBinary } from "./binaries";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** What the engine needs: the CLI, the nodejs language host and the providers the program uses. */
+const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-docker", "pulumi-resource-random", "pulumi-resource-command", "pulumi-resource-kubernetes"];
+
+/** The folder holding the engine: `PULUMI_ENGINE_BIN`, or the one `pulumi` is found in (PATH, or the kit's cache). */
+export function findEngineBin(): string | undefined {
+  const candidates = [
+    process.env.PULUMI_ENGINE_BIN,
+    ...(findBinary("pulumi") ? [path.dirname(findBinary("pulumi")!)] : []),
+    ...kitBins(),
+  ].filter((d): d is string => d !== undefined && d !== "");
+  return candidates.find((dir) => ENGINE_BINARIES.every((b) => existsSync(path.join(dir, b))));
+}
+
+/** Where ../shared/tools/pulumi-engine/build.sh puts its binaries. */
+function kitBins(): string[] {
+  const root = path.join(process.env.STATSD_STACK_TOOLS ?? path.join(os.homedir(), ".cache", "statsd-stack-tools"), "pulumi-engine");
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .sort()
+    .reverse()
+    .map((version) => path.join(root, version, "bin"));
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+/** Files and folders of the project a user's clone has; dependencies are linked, not copied. */
+const SKIP = new Set([".git", "node_modules", ".e2e", "rendered", "test"]);
+
+export class PulumiProject {
+  /** The project copy the CLI runs in. */
+  readonly dir: string;
+  readonly env: Record<string, string>;
+  private readonly work: string;
+
+  constructor(readonly engineBin: string, name: string) {
+    this.work = mkdtempSync(path.join(os.tmpdir(), `statsd-stack-${name}-`));
+    this.dir = path.join(this.work, "project");
+    mkdirSync(this.dir);
+    for (const entry of readdirSync(ROOT)) {
+      if (!SKIP.has(entry)) cpSync(path.join(ROOT, entry), path.join(this.dir, entry), { recursive: true, filter: (src) => !src.endsWith(`${path.sep}node_modules`) });
+    }
+    // Dependencies are linked: the copy runs the same installed packages as the repository.
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
+    symlinkSync(path.join(ROOT, "app", "node_modules"), path.join(this.dir, "app", "node_modules"));
+    mkdirSync(path.join(this.work, "state"));
+    mkdirSync(path.join(this.work, "home"));
+    this.env = {
+      PATH: [engineBin, path.join(ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(path.delimiter),
+      HOME: process.env.HOME ?? this.work,
+      PULUMI_HOME: path.join(this.work, "home"),
+      PULUMI_BACKEND_URL: `file://${path.join(this.work, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "deployment-tests-only",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      // No colour codes in what the tests read.
+      NO_COLOR: "1",
+      ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+      ...(process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {}),
+    };
+  }
+
+  /** Runs `pulumi ...args` in the project copy; never throws on a non-zero exit (tests assert on it). */
+  pulumi(args: readonly string[], timeoutMs = 600_000): Promise<CliResult> {
+    return this.run("pulumi", [...args, "--color", "never"], timeoutMs);
+  }
+
+  /** Runs any command in the project copy with the CLI's environment (e.g. `npm run smoke`). */
+  run(command: string, args: readonly string[], timeoutMs = 600_000, extraEnv: Record<string, string> = {}): Promise<CliResult> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn(command, [...args], { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.on("close", (code) => {
+        clearTimeout(killer);
+        resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 });
+      });
+    });
+  }
+
+  /** `pulumi ...args`, failing with the CLI's output when it exits non-zero. */
+  async must(args: readonly string[], timeoutMs?: number): Promise<CliResult> {
+    const result = await this.pulumi(args, timeoutMs);
+    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    return result;
+  }
+
+  async outputs(stack: string): Promise<Record<string, unknown>> {
+    return JSON.parse((await this.must(["stack", "output", "--json", "--show-secrets", "--stack", stack])).stdout) as Record<string, unknown>;
+  }
+
+  /** The resources the stack's state holds, as `type::name`. */
+  async stateResources(stack: string): Promise<string[]> {
+    const exported = JSON.parse((await this.must(["stack", "export", "--stack", stack])).stdout) as {
+      deployment?: { resources?: Array<{ type: string; urn: string }> };
+    };
+    return (exported.deployment?.resources ?? []).map((r) => `${r.type}::${r.urn.split("::").at(-1)}`);
+  }
+
+  /**
+   * What `pulumi preview` would do, by resource: `type::name -> op` for every step that is not `same`. Read from
+   * `--json`, so the test does not depend on the CLI's wording.
+   */
+  async plannedChanges(stack: string): Promise<Record<string, string>> {
+    const { stdout } = await this.must(["preview", "--json", "--stack", stack]);
+    const preview = JSON.parse(stdout) as { steps?: Array<{ op: string; urn: string; newState?: { type: string }; oldState?: { type: string } }> };
+    const changes: Record<string, string> = {};
+    for (const step of preview.steps ?? []) {
+      if (step.op === "same" || step.op === "read") continue;
+      const type = step.newState?.type ?? step.oldState?.type ?? "?";
+      changes[`${type}::${step.urn.split("::").at(-1)}`] = step.op;
+    }
+    return changes;
+  }
+
+  remove(): void {
+    rmSync(this.work, { recursive: true, force: true });
+  }
+}
