@@ -21,7 +21,13 @@ const outputs: Record<string, unknown> = {
 };
 if (config.topology === "graphite") {
   const stack = new GraphiteTopology(config.topology, common);
-  Object.assign(outputs, { apiUrl: stack.apiUrl, grafanaUrl: stack.grafanaUrl, graphiteUrl: stack.graphiteUrl, grafanaAdminPassword: stack.grafanaAdminPassword });
+  Object.assign(outputs, {
+    apiUrl: stack.apiUrl,
+    grafanaUrl: stack.grafanaUrl,
+    graphiteUrl: stack.graphiteUrl,
+    statsdEndpoint: stack.statsdEndpoint,
+    grafanaAdminPassword: stack.grafanaAdminPassword,
+  });
 } else {
   const stack = new ExporterTopology(config.topology, common);
   Object.assign(outputs, {
@@ -29,6 +35,7 @@ if (config.topology === "graphite") {
     grafanaUrl: stack.grafanaUrl,
     prometheusUrl: stack.prometheusUrl,
     exporterMetricsUrl: stack.exporterMetricsUrl,
+    statsdEndpoint: stack.statsdEndpoint,
     grafanaAdminPassword: stack.grafanaAdminPassword,
   });
 }

@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import type { Dashboard } from "../dashboards/model";
 import { DASHBOARDS_DIR, dashboardProvidersYaml, datasourcesYaml, type DatasourceSpec } from "./pipeline/grafana-provisioning";
 import { PORTS } from "./ports";
-import type { Platform, WorkloadSpec } from "./workload";
+import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
 
 /** A datasource whose URL is another component's output. */
 export interface GrafanaDatasourceArgs extends Omit<DatasourceSpec, "url"> {
@@ -82,7 +82,7 @@ export class Grafana extends pulumi.ComponentResource {
       security: { runAsUser: 472, runAsGroup: 0, readOnlyRootFilesystem: true },
     };
     const deployed = args.platform.deploy(name, this.spec, this);
-    this.url = deployed.publicUrl("grafana");
+    this.url = publicUrl(deployed, "grafana");
     this.registerOutputs({ url: this.url, adminPassword: this.adminPassword });
   }
 }

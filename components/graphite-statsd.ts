@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "./pipeline/graphite-config";
 import { INTERNAL_PORTS, PORTS } from "./ports";
-import type { Platform, WorkloadSpec } from "./workload";
+import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
 
 /** Arguments of {@link GraphiteStatsd}. */
 export interface GraphiteStatsdArgs {
@@ -23,6 +23,8 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
   public readonly webUrl: pulumi.Output<string>;
   /** graphite-web on this machine. */
   public readonly publicUrl: pulumi.Output<string>;
+  /** `host:port` of the StatsD ingest on this machine (UDP), for users' own metrics. */
+  public readonly statsdEndpoint: pulumi.Output<string>;
   public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: GraphiteStatsdArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -85,7 +87,14 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
     this.statsdHost = deployed.host;
     this.statsdPort = pulumi.output(PORTS.statsd.containerPort);
     this.webUrl = deployed.internalUrl("web");
-    this.publicUrl = deployed.publicUrl("graphiteWeb");
-    this.registerOutputs({ statsdHost: this.statsdHost, statsdPort: this.statsdPort, webUrl: this.webUrl, publicUrl: this.publicUrl });
+    this.publicUrl = publicUrl(deployed, "graphiteWeb");
+    this.statsdEndpoint = deployed.publicAddress("statsd");
+    this.registerOutputs({
+      statsdHost: this.statsdHost,
+      statsdPort: this.statsdPort,
+      webUrl: this.webUrl,
+      publicUrl: this.publicUrl,
+      statsdEndpoint: this.statsdEndpoint,
+    });
   }
 }

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { prometheusConfigYaml } from "./pipeline/prometheus-config";
 import { PORTS } from "./ports";
-import type { Platform, WorkloadSpec } from "./workload";
+import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
 
 /** Arguments of {@link Prometheus}. */
 export interface PrometheusArgs {
@@ -62,7 +62,7 @@ export class Prometheus extends pulumi.ComponentResource {
     };
     const deployed = args.platform.deploy(name, this.spec, this);
     this.internalUrl = deployed.internalUrl("web");
-    this.publicUrl = deployed.publicUrl("prometheus");
+    this.publicUrl = publicUrl(deployed, "prometheus");
     this.registerOutputs({ internalUrl: this.internalUrl, publicUrl: this.publicUrl });
   }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MetricsStyle } from "../app/src/metrics/catalog";
 import { APP_DIR, appImageTag } from "./app-image";
 import { PORTS } from "./ports";
-import type { Platform, WorkloadSpec } from "./workload";
+import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
 
 /** Arguments of {@link SampleApi}. */
 export interface SampleApiArgs {
@@ -67,7 +67,7 @@ export class SampleApi extends pulumi.ComponentResource {
     };
     const deployed = args.platform.deploy(name, this.spec, this);
     this.host = deployed.host;
-    this.url = deployed.publicUrl("api");
+    this.url = publicUrl(deployed, "api");
     this.registerOutputs({ host: this.host, url: this.url });
   }
 }

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { exporterMappingYaml } from "./pipeline/exporter-mapping";
 import { PORTS } from "./ports";
-import type { Platform, WorkloadSpec } from "./workload";
+import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
 
 /** Arguments of {@link StatsdExporter}. */
 export interface StatsdExporterArgs {
@@ -35,6 +35,8 @@ export class StatsdExporter extends pulumi.ComponentResource {
   public readonly scrapeTarget: pulumi.Output<string>;
   /** /metrics on this machine. */
   public readonly metricsUrl: pulumi.Output<string>;
+  /** `host:port` of the StatsD ingest on this machine (UDP), for users' own metrics. */
+  public readonly statsdEndpoint: pulumi.Output<string>;
   public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: StatsdExporterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,7 +62,14 @@ export class StatsdExporter extends pulumi.ComponentResource {
     this.statsdHost = deployed.host;
     this.statsdPort = pulumi.output(EXPORTER_STATSD_PORT);
     this.scrapeTarget = pulumi.interpolate`${deployed.host}:${PORTS.exporterWeb.containerPort}`;
-    this.metricsUrl = pulumi.interpolate`${deployed.publicUrl("exporterWeb")}/metrics`;
-    this.registerOutputs({ statsdHost: this.statsdHost, statsdPort: this.statsdPort, scrapeTarget: this.scrapeTarget, metricsUrl: this.metricsUrl });
+    this.metricsUrl = pulumi.interpolate`${publicUrl(deployed, "exporterWeb")}/metrics`;
+    this.statsdEndpoint = deployed.publicAddress("statsd");
+    this.registerOutputs({
+      statsdHost: this.statsdHost,
+      statsdPort: this.statsdPort,
+      scrapeTarget: this.scrapeTarget,
+      metricsUrl: this.metricsUrl,
+      statsdEndpoint: this.statsdEndpoint,
+    });
   }
 }

@@ -21,6 +21,8 @@ export interface TopologyArgs {
 /** What every topology exposes; the stack's outputs. */
 export interface TopologyOutputs {
   readonly apiUrl: pulumi.Output<string>;
+  /** `host:port` (UDP) where this machine sends StatsD to the topology's backend. */
+  readonly statsdEndpoint: pulumi.Output<string>;
   readonly grafanaUrl: pulumi.Output<string>;
   readonly grafanaAdminPassword: pulumi.Output<string>;
 }
@@ -63,6 +65,7 @@ export class GraphiteTopology extends pulumi.ComponentResource implements Topolo
   public readonly grafanaUrl: pulumi.Output<string>;
   public readonly grafanaAdminPassword: pulumi.Output<string>;
   public readonly graphiteUrl: pulumi.Output<string>;
+  public readonly statsdEndpoint: pulumi.Output<string>;
   public readonly statsd: GraphiteStatsd;
   public readonly api: SampleApi;
   public readonly grafana: Grafana;
@@ -82,7 +85,8 @@ export class GraphiteTopology extends pulumi.ComponentResource implements Topolo
     this.grafanaUrl = this.grafana.url;
     this.grafanaAdminPassword = this.grafana.adminPassword;
     this.graphiteUrl = this.statsd.publicUrl;
-    this.registerOutputs({ apiUrl: this.apiUrl, grafanaUrl: this.grafanaUrl, graphiteUrl: this.graphiteUrl });
+    this.statsdEndpoint = this.statsd.statsdEndpoint;
+    this.registerOutputs({ apiUrl: this.apiUrl, grafanaUrl: this.grafanaUrl, graphiteUrl: this.graphiteUrl, statsdEndpoint: this.statsdEndpoint });
   }
 }
 
@@ -93,6 +97,7 @@ export class ExporterTopology extends pulumi.ComponentResource implements Topolo
   public readonly grafanaAdminPassword: pulumi.Output<string>;
   public readonly prometheusUrl: pulumi.Output<string>;
   public readonly exporterMetricsUrl: pulumi.Output<string>;
+  public readonly statsdEndpoint: pulumi.Output<string>;
   public readonly exporter: StatsdExporter;
   public readonly prometheus: Prometheus;
   public readonly api: SampleApi;
@@ -123,7 +128,9 @@ export class ExporterTopology extends pulumi.ComponentResource implements Topolo
     this.grafanaAdminPassword = this.grafana.adminPassword;
     this.prometheusUrl = this.prometheus.publicUrl;
     this.exporterMetricsUrl = this.exporter.metricsUrl;
+    this.statsdEndpoint = this.exporter.statsdEndpoint;
     this.registerOutputs({
+      statsdEndpoint: this.statsdEndpoint,
       apiUrl: this.apiUrl,
       grafanaUrl: this.grafanaUrl,
       prometheusUrl: this.prometheusUrl,

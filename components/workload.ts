@@ -98,14 +98,19 @@ export interface Deployed {
   readonly host: pulumi.Output<string>;
   /** `http://<host>:<port>` inside the network, for a named port. */
   internalUrl(portName: string): pulumi.Output<string>;
-  /** The URL a user opens on this machine, for a published port. */
-  publicUrl(port: PortId): pulumi.Output<string>;
+  /** `host:port` where this machine reaches a published port (for UDP, where a client sends datagrams). */
+  publicAddress(port: PortId): pulumi.Output<string>;
 }
 
 export interface Platform {
   readonly kind: "docker" | "kubernetes";
   /** Realises `spec` as children of `parent`, named `${prefix}-<part>`. */
   deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed;
+}
+
+/** The URL a user opens on this machine for a published HTTP port. */
+export function publicUrl(deployed: Deployed, port: PortId): pulumi.Output<string> {
+  return deployed.publicAddress(port).apply((address) => `http://${address}`);
 }
 
 /** The port of `spec` with the given name; throws if a component refers to a port it did not declare. */

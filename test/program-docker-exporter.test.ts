@@ -62,10 +62,10 @@ describe("docker platform, exporter topology", () => {
     for (const r of plain) assert.ok(!JSON.stringify(r.inputs).includes("a-user-chosen-secret"), `${r.type} ${r.name}`);
   });
 
-  it("exports the URLs of the API, Grafana, Prometheus and the exporter's metrics", () => {
+  it("exports the URLs of the API, Grafana, Prometheus and the exporter's metrics, and the StatsD endpoint", () => {
     assert.deepEqual(
-      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl],
-      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics"],
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
+      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
     );
   });
 });

@@ -117,7 +117,7 @@ describe("docker platform, graphite topology", () => {
     assert.match(uploadOf(graphite, "/opt/graphite/conf/storage-schemas.conf"), /retentions = 10s:6h,1m:7d,10m:1y/);
   });
 
-  it("exports the URLs of the API, Grafana and graphite-web, and the admin password as a secret", () => {
+  it("exports the URLs of the API, Grafana and graphite-web, the StatsD endpoint, and the admin password as a secret", () => {
     assert.deepEqual(run.outputs, {
       topology: "graphite",
       platform: "docker",
@@ -126,6 +126,7 @@ describe("docker platform, graphite topology", () => {
       apiUrl: "http://127.0.0.1:8000",
       grafanaUrl: "http://127.0.0.1:3000",
       graphiteUrl: "http://127.0.0.1:8080",
+      statsdEndpoint: "127.0.0.1:8125",
       grafanaAdminUser: "admin",
       grafanaAdminPassword: "generated-password-for-tests",
     });

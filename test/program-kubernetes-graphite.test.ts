@@ -69,8 +69,8 @@ describe("kubernetes platform, graphite topology", () => {
 
   it("exports URLs on the node address at the NodePorts Kubernetes assigned", () => {
     assert.deepEqual(
-      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.graphiteUrl],
-      ["http://10.1.2.3:32001", "http://10.1.2.3:32001", "http://10.1.2.3:32002"],
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.graphiteUrl, run.outputs.statsdEndpoint],
+      ["http://10.1.2.3:32001", "http://10.1.2.3:32001", "http://10.1.2.3:32002", "10.1.2.3:32001"],
     );
   });
 

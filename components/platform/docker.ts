@@ -117,10 +117,10 @@ export class DockerPlatform implements Platform {
     return {
       host,
       internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
-      publicUrl: (port) => {
+      publicAddress: (port) => {
         if (!spec.ports.some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
         const address = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;
-        return pulumi.output(`http://${address}:${hostPorts[port]}`);
+        return pulumi.output(`${address}:${hostPorts[port]}`);
       },
     };
   }

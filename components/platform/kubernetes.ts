@@ -211,16 +211,16 @@ export class KubernetesPlatform implements Platform {
     return {
       host,
       internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
-      publicUrl: (port) => {
+      publicAddress: (port) => {
         const workloadPort = published.find((p) => p.publish === port);
         if (!workloadPort || !nodePortService) throw new Error(`workload ${spec.name} does not publish ${port}`);
         if (kindCluster !== undefined) {
           // kind/cluster.yaml maps each fixed NodePort to 127.0.0.1 on the topology's default host port.
-          return nodePortService.spec.apply(() => `http://127.0.0.1:${stackHostPort(port, this.args.topology)}`);
+          return nodePortService.spec.apply(() => `127.0.0.1:${stackHostPort(port, this.args.topology)}`);
         }
         return nodePortService.spec.apply((s) => {
           const assigned = s.ports.find((p) => p.name === workloadPort.name)?.nodePort;
-          return `http://${this.args.nodeAddress}:${assigned}`;
+          return `${this.args.nodeAddress}:${assigned}`;
         });
       },
     };

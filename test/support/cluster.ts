@@ -1,0 +1,79 @@
+/** A real Kubernetes cluster as the deployment tests see it, through kubectl and the cluster's KUBECONFIG. */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const exec = promisify(execFile);
+
+export async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await exec("kubectl", args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+export async function kubectlJson<T>(...args: string[]): Promise<T> {
+  return JSON.parse(await kubectl(...args, "-o", "json")) as T;
+}
+
+/** The current context's name: what `kubeContext` must be set to. */
+export async function currentContext(): Promise<string> {
+  return (await kubectl("config", "current-context")).trim();
+}
+
+/**
+ * The runtime scripts (k8s-up.sh, import-image.sh, ...) that make this machine's cluster: `STATSD_STACK_RUNTIME`,
+ * or ../shared/tools/runtime beside the repository, or /work/shared/tools/runtime.
+ */
+export function runtimeTools(): string | undefined {
+  const candidates = [
+    process.env.STATSD_STACK_RUNTIME,
+    path.join(__dirname, "..", "..", "..", "shared", "tools", "runtime"),
+    "/work/shared/tools/runtime",
+  ].filter((d): d is string => d !== undefined && d !== "");
+  return candidates.find((d) => existsSync(path.join(d, "import-image.sh")));
+}
+
+export interface PodState {
+  readonly name: string;
+  readonly app: string;
+  readonly phase: string;
+  readonly ready: boolean;
+  readonly restarts: number;
+}
+
+export async function pods(namespace: string): Promise<PodState[]> {
+  const list = await kubectlJson<{
+    items: Array<{
+      metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string };
+      status: { phase: string; containerStatuses?: Array<{ ready: boolean; restartCount: number }> };
+    }>;
+  }>("get", "pods", "-n", namespace);
+  return list.items
+    .filter((p) => p.metadata.deletionTimestamp === undefined)
+    .map((p) => ({
+      name: p.metadata.name,
+      app: p.metadata.labels["app.kubernetes.io/name"] ?? "",
+      phase: p.status.phase,
+      ready: (p.status.containerStatuses ?? []).every((c) => c.ready) && (p.status.containerStatuses ?? []).length > 0,
+      restarts: (p.status.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
+    }))
+    .sort((a, b) => a.app.localeCompare(b.app));
+}
+
+/** The ReplicaSets of each Deployment of a namespace, by the Deployment's app name. */
+export async function replicaSets(namespace: string): Promise<Record<string, string[]>> {
+  const list = await kubectlJson<{ items: Array<{ metadata: { name: string; labels: Record<string, string> } }> }>("get", "replicasets", "-n", namespace);
+  const byApp: Record<string, string[]> = {};
+  for (const rs of list.items) (byApp[rs.metadata.labels["app.kubernetes.io/name"] ?? ""] ??= []).push(rs.metadata.name);
+  for (const names of Object.values(byApp)) names.sort();
+  return byApp;
+}
+
+/** What a pod's main process runs as: uid and gid from /proc/1/status, and whether / is mounted read-only. */
+export async function processIdentity(namespace: string, pod: string): Promise<{ uid: number; gid: number; readOnlyRoot: boolean }> {
+  const status = await kubectl("exec", "-n", namespace, pod, "--", "cat", "/proc/1/status");
+  const mounts = await kubectl("exec", "-n", namespace, pod, "--", "cat", "/proc/1/mounts");
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1]);
+  const root = mounts.split("\n").map((l) => l.split(" ")).find((f) => f[1] === "/");
+  return { uid: field("Uid"), gid: field("Gid"), readOnlyRoot: (root?.[3] ?? "").split(",").includes("ro") };
+}
