@@ -238,7 +238,9 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         const result = await project.pulumi(["up", "--yes", "--stack", "badconfig"]);
         for (const [key] of settings) await project.must(["config", "rm", key, "--stack", "badconfig"]);
         assert.notEqual(result.code, 0);
-        assert.ok(result.stdout.includes(message) || result.stderr.includes(message), `${result.stdout}\n${result.stderr}`);
+        // The CLI indents a message's lines under its diagnostics heading: compare line by line, trimmed.
+        const lines = (text: string) => text.split("\n").map((l) => l.trim()).join("\n");
+        assert.ok(lines(`${result.stdout}\n${result.stderr}`).includes(lines(message)), `${result.stdout}\n${result.stderr}`);
         assert.ok(!/\n\s+at .+\(.+:\d+:\d+\)/.test(result.stdout + result.stderr), "a stack trace was printed");
         const kept = (await project.stateResources("badconfig")).filter((r) => !r.startsWith("pulumi:pulumi:Stack::"));
         assert.deepEqual(kept, []);

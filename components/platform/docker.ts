@@ -113,7 +113,10 @@ export class DockerPlatform implements Platform {
       );
     });
 
-    const host = containers[0]!.networksAdvanced.apply((nets) => nets?.[0]?.aliases?.[0] ?? spec.name);
+    // The network alias is known before any container exists. Taking it from a container's outputs would make it
+    // unknown in a preview whenever that container is replaced, and every workload configured with it would show
+    // as replaced too.
+    const host = pulumi.output(spec.name);
     return {
       host,
       internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
