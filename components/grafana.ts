@@ -80,6 +80,8 @@ export class Grafana extends pulumi.ComponentResource {
       probe: { http: { path: "/api/health", port } },
       resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
       security: { runAsUser: 472, runAsGroup: 0, readOnlyRootFilesystem: true },
+      // A browser on the old pod keeps working while Services move to the new one (a password change rolls Grafana).
+      shutdown: { drainSeconds: 5, graceSeconds: 30 },
     };
     const deployed = args.platform.deploy(name, this.spec, this);
     this.url = publicUrl(deployed, "grafana");

@@ -57,10 +57,15 @@ export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): 
   return { expected, total, summary, startedAt };
 }
 
-/** Request counts Prometheus holds now, by route and status, for one app. */
-export async function prometheusCounts(api: PrometheusApi, metric: string, appName: string): Promise<Counts> {
-  const samples = await api.query(`sum by (route, status) (${metric}{app_name="${appName}"})`);
-  return new Map(samples.map((s) => [key(s.metric.route ?? "", s.metric.status ?? ""), s.value]));
+/**
+ * Requests Prometheus counted from `fromEpoch` until now, by route and status, for one app: the dashboards' own
+ * exact increase (anchored, with created-timestamp zeros), so a new series and an exporter that restarted or was
+ * replaced in between (its counters start again from zero) are counted right.
+ */
+export async function prometheusCounts(api: PrometheusApi, metric: string, appName: string, fromEpoch: number): Promise<Counts> {
+  const range = Math.max(1, Math.ceil(Date.now() / 1000 - fromEpoch));
+  const samples = await api.query(`sum by (route, status) (increase(${metric}{app_name="${appName}"}[${range}s] anchored))`);
+  return new Map(samples.filter((s) => s.value !== 0).map((s) => [key(s.metric.route ?? "", s.metric.status ?? ""), s.value]));
 }
 
 /**

@@ -58,11 +58,12 @@ export async function verifyExporterStack(
   const appName = options.appName ?? DEFAULT_APP_NAME;
   const metric = catalog.requests.prometheusName;
   const prom = new PrometheusApi(urls.prometheusUrl);
-  const baseline = await prometheusCounts(prom, metric, appName);
-  const baselineTotal = [...baseline.values()].reduce((a, b) => a + b, 0);
-  const first = timeToFirstResult(async () => ((await prom.query(`sum(${metric}{app_name="${appName}"})`))[0]?.value ?? 0) > baselineTotal);
+  // Everything counted from a second before the load on is the load's: run on an otherwise idle stack.
+  const from = Math.floor(Date.now() / 1000) - 1;
+  const total = async () => [...(await prometheusCounts(prom, metric, appName, from)).values()].reduce((a, b) => a + b, 0);
+  const first = timeToFirstResult(async () => (await total()) > 0);
   const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
-  const counted = await settle(async () => delta(await prometheusCounts(prom, metric, appName), baseline, load.expected), load.expected, options.settleMs ?? 30_000);
+  const counted = await settle(async () => delta(await prometheusCounts(prom, metric, appName, from), new Map(), load.expected), load.expected, options.settleMs ?? 30_000);
   const firstResultSeconds = await first.result();
   // rate() and increase() need two samples that include the load: wait for the scrape after the one that counted it.
   await new Promise((r) => setTimeout(r, (SCRAPE_INTERVAL_SECONDS + 1) * 1000));
