@@ -15,7 +15,7 @@ import { catalog } from "../app/src/metrics/catalog";
 import { runLoad } from "../app/src/tools/load";
 import { waitFor } from "../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../scripts/checks/backends";
-import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools } from "./support/cluster";
+import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods } from "./support/cluster";
 import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, TIER_IMAGES, type Tier } from "./support/deployment";
 import type { CliResult, PulumiProject } from "./support/pulumi-cli";
 import { sendStatsd } from "./support/udp";
@@ -174,6 +174,8 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const before = await replicaSets(namespaceOf("exporter"));
       await project.must(["config", "set", "metricPrefix", "shop_api", "--stack", "exporter"]);
       await project.must(["up", "--yes", "--stack", "exporter"]);
+      // Until the old app pod is gone, a new connection can still reach it (it drains), and it sends the old prefix.
+      await waitForOldPods(namespaceOf("exporter"));
       const after = await replicaSets(namespaceOf("exporter"));
       const rolled = Object.keys(after).filter((app) => after[app]!.some((rs) => !before[app]?.includes(rs)));
       assert.deepEqual(rolled.sort(), ["sample-api", "statsd-exporter"]);
@@ -210,6 +212,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     it("a changed Grafana admin password applies at the next pulumi up", async () => {
       await project.must(["config", "set", "--secret", "grafanaAdminPassword", "a-new-password-for-tests", "--stack", "exporter"]);
       await project.must(["up", "--yes", "--stack", "exporter"]);
+      await waitForOldPods(namespaceOf("exporter"));
       const url = String(outputs.exporter!.grafanaUrl);
       assert.deepEqual([await grafanaLogin(url, "a-new-password-for-tests"), await grafanaLogin(url, String(outputs.exporter!.grafanaAdminPassword))], [200, 401]);
     });

@@ -77,3 +77,19 @@ export async function processIdentity(namespace: string, pod: string): Promise<{
   const root = mounts.split("\n").map((l) => l.split(" ")).find((f) => f[1] === "/");
   return { uid: field("Uid"), gid: field("Gid"), readOnlyRoot: (root?.[3] ?? "").split(",").includes("ro") };
 }
+
+/**
+ * Waits until no pod of the namespace is terminating. `pulumi up` returns once a Deployment's new pods are ready
+ * and the old ones are told to stop; Services stop routing to the old ones a moment later (EndpointSlices, then
+ * kube-proxy), and meanwhile they keep serving through their preStop drain. Once they are gone, every new
+ * connection reaches the new version.
+ */
+export async function waitForOldPods(namespace: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const list = await kubectlJson<{ items: Array<{ metadata: { deletionTimestamp?: string } }> }>("get", "pods", "-n", namespace);
+    if (list.items.every((p) => p.metadata.deletionTimestamp === undefined)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`pods of ${namespace} were still terminating after ${timeoutMs} ms`);
+}
