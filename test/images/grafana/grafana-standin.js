@@ -38,11 +38,32 @@ const STANDIN = "statsd-stack test stand-in for grafana/grafana:13.2.2, not Graf
 const ROLES = ["Viewer", "Editor", "Admin"];
 
 // ---- logging (Grafana's logfmt console format) ----------------------------------------------------------------
+/** The log file, when log.mode includes "file" (Grafana's default is "console file") and it could be opened. */
+let logFile = null;
+
 function log(level, logger, msg, fields = {}) {
   const extra = Object.entries(fields)
     .map(([k, v]) => `${k}=${/[\s"=]/.test(String(v)) ? JSON.stringify(String(v)) : v}`)
     .join(" ");
-  process.stdout.write(`logger=${logger} t=${new Date().toISOString()} level=${level} msg=${JSON.stringify(msg)}${extra ? " " + extra : ""}\n`);
+  const line = `logger=${logger} t=${new Date().toISOString()} level=${level} msg=${JSON.stringify(msg)}${extra ? " " + extra : ""}\n`;
+  process.stdout.write(line);
+  if (logFile !== null) fs.writeSync(logFile, line);
+}
+
+/**
+ * Like Grafana: with "file" in log.mode, it writes grafana.log under paths.logs (the image sets /var/log/grafana),
+ * and a log folder it cannot write is an error on stderr that Grafana does not stop for.
+ */
+function openLogFile(setting) {
+  const modes = String(setting("log", "mode", "console file")).split(/[\s,]+/).filter(Boolean);
+  if (!modes.includes("file")) return;
+  const dir = setting("paths", "logs", process.env.GF_PATHS_LOGS || "/var/lib/grafana/log");
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    logFile = fs.openSync(path.join(dir, "grafana.log"), "a", 0o640);
+  } catch (err) {
+    process.stderr.write(`Failed to initialize file log writer: ${err.message}\n`);
+  }
 }
 
 class StartupError extends Error {}
@@ -351,6 +372,7 @@ function main() {
   const basicAuth = String(setting("auth.basic", "enabled", "true")).toLowerCase() !== "false";
   const homePath = setting("dashboards", "default_home_dashboard_path", "");
 
+  openLogFile(setting);
   log("info", "settings", "Starting Grafana stand-in", { version: VERSION, note: STANDIN });
   if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`server.http_port is not a port: ${port}`);
   if (!ROLES.includes(anonymousRole)) fail(`auth.anonymous.org_role must be one of ${ROLES.join(", ")}, got ${anonymousRole}`);
