@@ -78,9 +78,11 @@ describe("dashboards", () => {
     assert.equal(prom.templating.list[0]!.definition, "label_values(app_info, app_name)");
   });
 
-  it("show stat panels over the dashboard's range, never a raw cumulative counter", () => {
+  it("show stat panels as exact increases over the dashboard's range (anchored), never a raw cumulative counter", () => {
     for (const panel of prom.panels.filter((p) => p.type === "stat" && p.title !== "Version")) {
-      assert.match(queryOf(panel.targets[0]!), /increase\([^)]*\[\$__range\]\)/, panel.title);
+      const query = queryOf(panel.targets[0]!);
+      assert.match(query, /increase\([^)]*\[\$__range\] anchored\)/, panel.title);
+      assert.doesNotMatch(query, /\[\$__range\]\)/, `${panel.title}: an increase without anchored`);
     }
   });
 
