@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "./support/graph";
+import { envOf, ofType, one, uploadOf } from "./support/graph";
 import { runProgram, type ProgramRun } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";

@@ -3,9 +3,9 @@
  * resources it would create, how they are wired, and what they expose.
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ofType } from "./support/graph";
-import { runProgram, type ProgramRun } from "./support/program";
+import { runProgram } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
 

@@ -61,8 +61,8 @@ export class DockerPlatform implements Platform {
 
     const replicas = spec.replicas ?? 1;
     // Replica n is always `-n`, so a change of the replica count adds or removes containers and keeps the others.
-    const containers = Array.from({ length: replicas }, (_, replica) => {
-      return new docker.Container(
+    for (let replica = 0; replica < replicas; replica++) {
+      new docker.Container(
         `${prefix}-container-${replica}`,
         {
           name: `${namePrefix}-${spec.name}-${replica}`,
@@ -111,7 +111,7 @@ export class DockerPlatform implements Platform {
         // Fixed container names and host ports would clash if a replacement started before the old one went.
         { parent, deleteBeforeReplace: true },
       );
-    });
+    }
 
     // The network alias is known before any container exists. Taking it from a container's outputs would make it
     // unknown in a preview whenever that container is replaced, and every workload configured with it would show

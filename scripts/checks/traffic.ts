@@ -3,7 +3,7 @@
  * accounting for the end-to-end tests and for `npm run smoke`.
  */
 import { UNMATCHED_ROUTE } from "../../app/src/metrics/catalog";
-import { graphiteSegment, routeSegment } from "../../app/src/metrics/names";
+import { routeSegment } from "../../app/src/metrics/names";
 import { routes } from "../../app/src/routes";
 import { runLoad, type LoadSummary } from "../../app/src/tools/load";
 import { graphitePaths } from "../../components/pipeline/graphite-config";
