@@ -170,17 +170,31 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       }
     });
 
-    it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), each to a new ReplicaSet", async () => {
+    it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), and the smoke check passes under it", async () => {
       const before = await replicaSets(namespaceOf("exporter"));
       await project.must(["config", "set", "metricPrefix", "shop_api", "--stack", "exporter"]);
       await project.must(["up", "--yes", "--stack", "exporter"]);
-      // Until the old app pod is gone, a new connection can still reach it (it drains), and it sends the old prefix.
-      await waitForOldPods(namespaceOf("exporter"));
       const after = await replicaSets(namespaceOf("exporter"));
       const rolled = Object.keys(after).filter((app) => after[app]!.some((rs) => !before[app]?.includes(rs)));
       assert.deepEqual(rolled.sort(), ["sample-api", "statsd-exporter"]);
+      // Until the old app pod is gone, a new connection can still reach it (it drains), and it sends the old prefix.
+      await waitForOldPods(namespaceOf("exporter"));
       const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", "exporter"], 300_000);
       assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+    });
+
+    it("pulumi up returns only once the new pods of a rolled Deployment are ready and no old pod is left serving", async () => {
+      const before = await replicaSets(namespaceOf("exporter"));
+      await project.must(["config", "set", "metricPrefix", "checkout_api", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      // Checked the moment `pulumi up` returns: pods() leaves out the old ones already told to stop.
+      const live = await pods(namespaceOf("exporter"));
+      const isNew = (pod: string) => !(before[live.find((p) => p.name === pod)!.app] ?? []).some((rs) => pod.startsWith(`${rs}-`));
+      assert.deepEqual(
+        live.map((p) => `${p.app} ${p.ready ? "ready" : "not ready"} ${isNew(p.name) ? "new" : "old"}`),
+        ["grafana ready old", "prometheus ready old", "sample-api ready new", "statsd-exporter ready new"],
+      );
+      await waitForOldPods(namespaceOf("exporter"));
     });
 
     it("a rolling update of the app under load loses no request", async () => {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { rolloutWaitFor } from "../components/platform/kubernetes";
 import { ofType, one, parentChain, typeCounts } from "./support/graph";
 import { validate } from "./support/kubernetes";
 import { runProgram, type ProgramRun } from "./support/program";
@@ -151,6 +152,25 @@ describe("kubernetes platform, exporter topology", () => {
     assert.equal(api.inputs.spec.template.spec.terminationGracePeriodSeconds, 20);
     assert.equal(envOf(api).SHUTDOWN_TIMEOUT_SECONDS, "10");
     assert.deepEqual(api.inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
+  it("waits, on create and update, until every replica of each Deployment runs the new template and no old one is left", () => {
+    for (const d of ofType(run, DEPLOYMENT)) {
+      assert.deepEqual(
+        JSON.parse(d.inputs.metadata.annotations["pulumi.com/waitFor"]),
+        ["jsonpath={.status.updatedReplicas}=1", "jsonpath={.status.availableReplicas}=1", "jsonpath={.status.replicas}=1"],
+        d.name,
+      );
+      assert.deepEqual(d.options.customTimeouts, { create: "5m", update: "5m" }, d.name);
+    }
+  });
+
+  it("waits for as many replicas as the Deployment asks for", () => {
+    assert.deepEqual(JSON.parse(rolloutWaitFor(3)), [
+      "jsonpath={.status.updatedReplicas}=3",
+      "jsonpath={.status.availableReplicas}=3",
+      "jsonpath={.status.replicas}=3",
+    ]);
   });
 
   it("runs Grafana read-only with its data directory in an emptyDir and its logs on stdout only", () => {

@@ -40,6 +40,25 @@ export function kindLoadCommand(cluster: string): string {
   return `kind load docker-image "$IMAGE" --name ${cluster}`;
 }
 
+/**
+ * The `pulumi.com/waitFor` conditions that make `pulumi up` wait for a Deployment's rollout as `kubectl rollout
+ * status` does: every replica runs the current template, is available, and no old replica is left.
+ *
+ * Why not the provider's built-in Deployment await: on an update it can return while the new pod is still being
+ * created (seen with pulumi-kubernetes 4.25 on Kubernetes 1.34: the Deployment's status is observed before the
+ * controller moves its revision annotation, so the old, ready ReplicaSet passes for the new one). Load driven right
+ * after `pulumi up` then reached the old pod. A JSONPath condition is only checked once `.status.observedGeneration`
+ * has caught up with `.metadata.generation`, so it cannot pass on the old revision's status.
+ */
+export function rolloutWaitFor(replicas: number): string {
+  return JSON.stringify(
+    ["updatedReplicas", "availableReplicas", "replicas"].map((field) => `jsonpath={.status.${field}}=${replicas}`),
+  );
+}
+
+/** How long `pulumi up` waits for a rollout before it fails (the provider's own default is 10 minutes). */
+export const ROLLOUT_TIMEOUT = "5m";
+
 function probe(p: WorkloadProbe, initialDelaySeconds: number, failureThreshold: number): k8s.types.input.core.v1.Probe {
   const action = "http" in p ? { httpGet: { path: p.http.path, port: p.http.port } } : { tcpSocket: { port: p.tcp.port } };
   return { ...action, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold };
@@ -99,12 +118,13 @@ export class KubernetesPlatform implements Platform {
 
     const nonRoot = spec.security.runAsUser !== undefined;
     const shutdown = spec.shutdown;
+    const replicas = spec.replicas ?? 1;
     const deployment = new k8s.apps.v1.Deployment(
       `${prefix}-deployment`,
       {
-        metadata: { namespace, labels },
+        metadata: { namespace, labels, annotations: { "pulumi.com/waitFor": rolloutWaitFor(replicas) } },
         spec: {
-          replicas: spec.replicas ?? 1,
+          replicas,
           selector: { matchLabels: labels },
           // A new pod is Ready before an old one goes: an update never leaves the Service without a ready pod.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
@@ -165,7 +185,7 @@ export class KubernetesPlatform implements Platform {
           },
         },
       },
-      opts,
+      { ...opts, customTimeouts: { create: ROLLOUT_TIMEOUT, update: ROLLOUT_TIMEOUT } },
     );
 
     const service = new k8s.core.v1.Service(

@@ -15,8 +15,12 @@ export interface CapturedResource {
   inputs: Record<string, any>;
   /** `type::name` of the parent resource, undefined for the stack's direct children. */
   readonly parent?: string;
-  /** The resource options the program gave that decide how a replacement happens. */
-  readonly options: { readonly deleteBeforeReplace?: boolean; readonly replaceOnChanges?: readonly string[] };
+  /** The resource options the program gave that decide how a replacement happens and how long the engine waits. */
+  readonly options: {
+    readonly deleteBeforeReplace?: boolean;
+    readonly replaceOnChanges?: readonly string[];
+    readonly customTimeouts?: pulumi.CustomTimeouts;
+  };
 }
 
 export interface ProgramRun {
@@ -138,7 +142,11 @@ export async function runProgram(stack: string, config: Record<string, string>, 
         name: args.name,
         inputs: {},
         parent,
-        options: { deleteBeforeReplace: opts.deleteBeforeReplace, replaceOnChanges: opts.replaceOnChanges },
+        options: {
+          deleteBeforeReplace: opts.deleteBeforeReplace,
+          replaceOnChanges: opts.replaceOnChanges,
+          customTimeouts: opts.customTimeouts,
+        },
       };
       resources.push(entry);
       byName.set(key, entry);
