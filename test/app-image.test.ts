@@ -4,29 +4,17 @@
  * user's machine; where nothing can be pulled, test/images/build.sh makes a local one under that name.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { APP_DIR, appImageTag } from "../components/app-image";
+import { dockerSkip } from "./support/deployment";
 import { docker, dockerDaemon } from "./support/docker";
 import { freeTcpPort } from "./support/processes";
 import { waitFor } from "../app/src/tools/wait";
 
 const IMAGE = `statsd-stack-test/sample-api:${appImageTag()}`;
 
-/** Whether the tests can run: a Docker daemon with the base image; a missing one fails under CI=true. */
-function readiness(): string | false {
-  let reason: string | false = false;
-  try {
-    const baseImages = execFileSync("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    if (!baseImages.split("\n").includes("node:22-bookworm-slim")) reason = "the base image node:22-bookworm-slim is not local (test/images/build.sh node, or docker pull)";
-  } catch {
-    reason = "no Docker daemon answers (../shared/tools/runtime/docker-up.sh)";
-  }
-  if (reason && process.env.CI === "true") throw new Error(`CI=true and ${reason}`);
-  return reason;
-}
-
-const skip = readiness();
+/** The base image node:22-bookworm-slim is pulled on a user's machine; here test/images/build.sh makes it. */
+const skip = dockerSkip("the app image test", ["node:22-bookworm-slim"]);
 
 describe("app image, built and run by Docker", { skip }, () => {
   let container = "";

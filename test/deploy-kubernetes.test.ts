@@ -15,7 +15,7 @@ import { catalog } from "../app/src/metrics/catalog";
 import { runLoad } from "../app/src/tools/load";
 import { waitFor } from "../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../scripts/checks/backends";
-import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods } from "./support/cluster";
+import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "./support/cluster";
 import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, TIER_IMAGES, type Tier } from "./support/deployment";
 import type { CliResult, PulumiProject } from "./support/pulumi-cli";
 import { sendStatsd } from "./support/udp";
@@ -189,9 +189,9 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       await project.must(["up", "--yes", "--stack", "exporter"]);
       // Checked the moment `pulumi up` returns: pods() leaves out the old ones already told to stop.
       const live = await pods(namespaceOf("exporter"));
-      const isNew = (pod: string) => !(before[live.find((p) => p.name === pod)!.app] ?? []).some((rs) => pod.startsWith(`${rs}-`));
+      const isNew = (pod: PodState) => !(before[pod.app] ?? []).some((rs) => pod.name.startsWith(`${rs}-`));
       assert.deepEqual(
-        live.map((p) => `${p.app} ${p.ready ? "ready" : "not ready"} ${isNew(p.name) ? "new" : "old"}`),
+        live.map((p) => `${p.app} ${p.ready ? "ready" : "not ready"} ${isNew(p) ? "new" : "old"}`),
         ["grafana ready old", "prometheus ready old", "sample-api ready new", "statsd-exporter ready new"],
       );
       await waitForOldPods(namespaceOf("exporter"));

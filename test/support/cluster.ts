@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { waitFor } from "../../app/src/tools/wait";
 
 const exec = promisify(execFile);
 
@@ -85,11 +86,9 @@ export async function processIdentity(namespace: string, pod: string): Promise<{
  * connection reaches the new version.
  */
 export async function waitForOldPods(namespace: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const noneTerminating = async () => {
     const list = await kubectlJson<{ items: Array<{ metadata: { deletionTimestamp?: string } }> }>("get", "pods", "-n", namespace);
-    if (list.items.every((p) => p.metadata.deletionTimestamp === undefined)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`pods of ${namespace} were still terminating after ${timeoutMs} ms`);
+    return list.items.every((p) => p.metadata.deletionTimestamp === undefined);
+  };
+  if (!(await waitFor(noneTerminating, timeoutMs, 500))) throw new Error(`pods of ${namespace} were still terminating after ${timeoutMs} ms`);
 }

@@ -1,7 +1,8 @@
 /**
  * What the deployment tier needs before it can run: the Pulumi engine, a Docker daemon, the local stand-in images
  * (test/images/build.sh) and, for Kubernetes, a cluster. A missing piece skips the tier with the reason on a
- * laptop; under CI=true it fails the run.
+ * laptop; under CI=true it fails the run. Other tests that run containers use the same Docker check
+ * ({@link dockerSkip}).
  */
 import { execFileSync } from "node:child_process";
 import { DEFAULT_IMAGES } from "../../components/config";
@@ -20,18 +21,35 @@ export interface Tier {
   project(name: string): PulumiProject;
 }
 
+/** What Docker lacks for a test: a daemon that answers, or local `images` (nothing can be pulled in CI). */
+function missingFromDocker(images: readonly string[]): string[] {
+  try {
+    execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { stdio: "pipe" });
+    const present = execFileSync("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8" }).split("\n");
+    const absent = images.filter((image) => !present.includes(image));
+    return absent.length > 0 ? [`local images ${absent.join(", ")} (test/images/build.sh)`] : [];
+  } catch {
+    return ["a Docker daemon (../shared/tools/runtime/docker-up.sh)"];
+  }
+}
+
+/** false when nothing is missing; otherwise the skip reason, or under CI=true an error naming what `what` lacks. */
+function skipUnlessComplete(what: string, missing: readonly string[]): string | false {
+  if (missing.length === 0) return false;
+  if (process.env.CI === "true") throw new Error(`CI=true and ${what} lacks: ${missing.join("; ")}`);
+  return `needs ${missing.join("; ")}`;
+}
+
+/** The skip reason of tests that build and run containers from local `images` (see {@link skipUnlessComplete}). */
+export function dockerSkip(what: string, images: readonly string[]): string | false {
+  return skipUnlessComplete(what, missingFromDocker(images));
+}
+
 function missingPieces(platform: "docker" | "kubernetes"): string[] {
   const missing: string[] = [];
   const engine = findEngineBin();
   if (!engine) missing.push("the Pulumi engine (../shared/tools/pulumi-engine/build.sh; or PULUMI_ENGINE_BIN)");
-  try {
-    execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { stdio: "pipe" });
-    const present = execFileSync("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8" }).split("\n");
-    const absent = TIER_IMAGES.filter((image) => !present.includes(image));
-    if (absent.length > 0) missing.push(`local images ${absent.join(", ")} (test/images/build.sh)`);
-  } catch {
-    missing.push("a Docker daemon (../shared/tools/runtime/docker-up.sh)");
-  }
+  missing.push(...missingFromDocker(TIER_IMAGES));
   if (platform === "kubernetes") {
     try {
       execFileSync("kubectl", ["get", "--raw", "/readyz"], { stdio: "pipe", timeout: 10_000 });
@@ -43,9 +61,7 @@ function missingPieces(platform: "docker" | "kubernetes"): string[] {
 }
 
 export function deploymentTier(platform: "docker" | "kubernetes"): Tier {
-  const missing = missingPieces(platform);
-  if (missing.length > 0 && process.env.CI === "true") throw new Error(`CI=true and the ${platform} deployment tier lacks: ${missing.join("; ")}`);
-  const skip = missing.length > 0 ? `needs ${missing.join("; ")}` : false;
+  const skip = skipUnlessComplete(`the ${platform} deployment tier`, missingPieces(platform));
   return { skip, project: (name) => new PulumiProject(findEngineBin()!, name) };
 }
 
