@@ -4,9 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
-import { defaultHostPort, PORTS, publishedPorts, TOPOLOGIES, type PortId, type Topology } from "./ports";
-
-export { TOPOLOGIES, type Topology };
+import { DEFAULT_KIND_CLUSTER, defaultHostPort, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
+import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
 
@@ -19,8 +18,6 @@ export const DEFAULT_IMAGES = {
 } as const;
 export type ImageKey = keyof typeof DEFAULT_IMAGES;
 
-/** The kind cluster `kind/cluster.yaml` creates; its context, `kind-statsd-stack`, is the default. */
-export const DEFAULT_KIND_CLUSTER = "statsd-stack";
 const KIND_CONTEXT_PREFIX = "kind-";
 
 export interface KubernetesConfig {

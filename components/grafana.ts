@@ -2,9 +2,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Dashboard } from "../dashboards/model";
-import { DASHBOARDS_DIR, dashboardProvidersYaml, datasourcesYaml, type DatasourceSpec } from "./pipeline/grafana-provisioning";
-import { PORTS } from "./ports";
-import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
+import { DASHBOARDS_DIR, dashboardProvidersYaml, datasourcesYaml, type DatasourceSpec } from "../pipeline/grafana";
+import { containerPort } from "../pipeline/ports";
+import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** A datasource whose URL is another component's output. */
 export interface GrafanaDatasourceArgs extends Omit<DatasourceSpec, "url"> {
@@ -45,7 +45,7 @@ export class Grafana extends pulumi.ComponentResource {
       .all(args.datasources.map((ds) => pulumi.output(ds.url)))
       .apply((urls) => datasourcesYaml(args.datasources.map((ds, i) => ({ ...ds, url: urls[i]! }))));
     const dashboardPath = (d: Dashboard) => `${DASHBOARDS_DIR}/${d.uid}.json`;
-    const port = PORTS.grafana.containerPort;
+    const port = containerPort("grafana");
 
     this.spec = {
       name: GRAFANA_SERVICE,

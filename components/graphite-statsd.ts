@@ -1,8 +1,8 @@
 /** graphiteapp/graphite-statsd: Etsy statsd, carbon and graphite-web in one image, with generated settings. */
 import * as pulumi from "@pulumi/pulumi";
-import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "./pipeline/graphite-config";
-import { INTERNAL_PORTS, PORTS } from "./ports";
-import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
+import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../pipeline/graphite";
+import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
+import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link GraphiteStatsd}. */
 export interface GraphiteStatsdArgs {
@@ -43,8 +43,8 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         GRAPHITE_TIME_ZONE: "Etc/UTC",
       },
       ports: [
-        { name: "statsd", port: PORTS.statsd.containerPort, protocol: "udp", publish: "statsd" },
-        { name: "web", port: PORTS.graphiteWeb.containerPort, protocol: "tcp", publish: "graphiteWeb" },
+        { name: "statsd", port: containerPort("statsd", "graphite"), protocol: "udp", publish: "statsd" },
+        { name: "web", port: containerPort("graphiteWeb"), protocol: "tcp", publish: "graphiteWeb" },
         { name: "statsd-admin", port: INTERNAL_PORTS.statsdAdmin, protocol: "tcp" },
         { name: "carbon", port: INTERNAL_PORTS.carbonPlaintext, protocol: "tcp" },
       ],
@@ -54,7 +54,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
           content: statsdConfigJs({
             graphiteHost: "127.0.0.1",
             graphitePort: INTERNAL_PORTS.carbonPlaintext,
-            port: PORTS.statsd.containerPort,
+            port: containerPort("statsd", "graphite"),
             mgmtPort: INTERNAL_PORTS.statsdAdmin,
           }),
         },
@@ -66,7 +66,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
             linePort: INTERNAL_PORTS.carbonPlaintext,
             picklePort: INTERNAL_PORTS.carbonPickle,
             cacheQueryPort: INTERNAL_PORTS.carbonCacheQuery,
-            graphiteUrl: `http://127.0.0.1:${PORTS.graphiteWeb.containerPort}`,
+            graphiteUrl: `http://127.0.0.1:${containerPort("graphiteWeb")}`,
           }),
         },
         { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf() },
@@ -74,7 +74,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
       ],
       dataPaths: [GRAPHITE_STORAGE_DIR],
       probe: {
-        http: { path: "/metrics/find?query=*", port: PORTS.graphiteWeb.containerPort },
+        http: { path: "/metrics/find?query=*", port: containerPort("graphiteWeb") },
       },
       resources: { cpuRequest: "200m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "768Mi" },
       security: {
@@ -85,7 +85,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
     };
     const deployed = args.platform.deploy(name, this.spec, this);
     this.statsdHost = deployed.host;
-    this.statsdPort = pulumi.output(PORTS.statsd.containerPort);
+    this.statsdPort = pulumi.output(containerPort("statsd", "graphite"));
     this.webUrl = deployed.internalUrl("web");
     this.publicUrl = publicUrl(deployed, "graphiteWeb");
     this.statsdEndpoint = deployed.publicAddress("statsd");

@@ -1,8 +1,8 @@
 /** Prometheus scraping the exporter, with the generated configuration. */
 import * as pulumi from "@pulumi/pulumi";
-import { prometheusConfigYaml } from "./pipeline/prometheus-config";
-import { PORTS } from "./ports";
-import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
+import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_SERVICE, prometheusArgs, prometheusConfigYaml } from "../pipeline/prometheus";
+import { containerPort } from "../pipeline/ports";
+import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link Prometheus}. */
 export interface PrometheusArgs {
@@ -10,27 +10,6 @@ export interface PrometheusArgs {
   readonly image: pulumi.Input<string>;
   /** `host:port` of the exporter: the exporter component's output. */
   readonly scrapeTarget: pulumi.Input<string>;
-}
-
-export const PROMETHEUS_SERVICE = "prometheus";
-export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
-
-/**
- * Prometheus 3 features the dashboards rely on for exact counts: `increase(...[range] anchored)` (no extrapolation to
- * the range's edges), and a zero sample at each series' created timestamp, which statsd_exporter reports (in the
- * protobuf exposition Prometheus then prefers), so the first value of a new series is counted too.
- */
-export const PROMETHEUS_FEATURES = ["promql-extended-range-selectors", "created-timestamp-zero-ingestion"] as const;
-
-/** Prometheus's command line: shared with the end-to-end harness, which runs the real binary with it. */
-export function prometheusArgs(o: { configPath: string; dataDir: string; listenAddress: string }): string[] {
-  return [
-    `--config.file=${o.configPath}`,
-    `--storage.tsdb.path=${o.dataDir}`,
-    "--storage.tsdb.retention.time=7d",
-    `--web.listen-address=${o.listenAddress}`,
-    `--enable-feature=${PROMETHEUS_FEATURES.join(",")}`,
-  ];
 }
 
 export class Prometheus extends pulumi.ComponentResource {
@@ -41,7 +20,7 @@ export class Prometheus extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:Prometheus", name, {}, opts);
-    const port = PORTS.prometheus.containerPort;
+    const port = containerPort("prometheus");
     this.spec = {
       name: PROMETHEUS_SERVICE,
       image: { ref: args.image },

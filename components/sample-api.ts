@@ -1,9 +1,9 @@
 /** The sample API as a component: the app image, its StatsD wiring and its public URL. */
 import * as pulumi from "@pulumi/pulumi";
 import type { MetricsStyle } from "../app/src/metrics/catalog";
-import { APP_DIR, appImageTag } from "./app-image";
-import { PORTS } from "./ports";
-import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
+import { APP_DIR, appImageTag } from "./platform/local-image";
+import { containerPort } from "../pipeline/ports";
+import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link SampleApi}. */
 export interface SampleApiArgs {
@@ -43,7 +43,7 @@ export class SampleApi extends pulumi.ComponentResource {
         ? { ref: args.image }
         : { build: { context: APP_DIR, tag: appImageTag() } },
       env: {
-        PORT: String(PORTS.api.containerPort),
+        PORT: String(containerPort("api")),
         STATSD_HOST: args.statsdHost,
         STATSD_PORT: pulumi.output(args.statsdPort).apply(String),
         METRICS_STYLE: args.metricsStyle,
@@ -51,13 +51,13 @@ export class SampleApi extends pulumi.ComponentResource {
         APP_NAME: args.appName,
         SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
       },
-      ports: [{ name: "http", port: PORTS.api.containerPort, protocol: "tcp", publish: "api" }],
+      ports: [{ name: "http", port: containerPort("api"), protocol: "tcp", publish: "api" }],
       probe: {
         http: {
           path: "/healthz",
-          port: PORTS.api.containerPort,
+          port: containerPort("api"),
           // node:22-slim has no wget or curl; Node itself can make the request.
-          command: ["node", "-e", `fetch('http://127.0.0.1:${PORTS.api.containerPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+          command: ["node", "-e", `fetch('http://127.0.0.1:${containerPort("api")}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
         },
       },
       resources: { cpuRequest: "100m", memoryRequest: "64Mi", cpuLimit: "1", memoryLimit: "256Mi" },

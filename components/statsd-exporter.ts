@@ -1,8 +1,8 @@
 /** prom/statsd-exporter with the mapping generated from the metric catalog. */
 import * as pulumi from "@pulumi/pulumi";
-import { exporterMappingYaml } from "./pipeline/exporter-mapping";
-import { PORTS } from "./ports";
-import { publicUrl, type Platform, type WorkloadSpec } from "./workload";
+import { EXPORTER_SERVICE, exporterArgs, exporterMappingYaml, MAPPING_PATH } from "../pipeline/exporter";
+import { containerPort } from "../pipeline/ports";
+import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link StatsdExporter}. */
 export interface StatsdExporterArgs {
@@ -10,21 +10,6 @@ export interface StatsdExporterArgs {
   readonly image: pulumi.Input<string>;
   /** The app's metric prefix: the mapping matches `<prefix>.<metric>`. */
   readonly metricPrefix: string;
-}
-
-export const EXPORTER_SERVICE = "statsd-exporter";
-/** statsd_exporter's own StatsD port (the image's default). */
-export const EXPORTER_STATSD_PORT = 9125;
-export const MAPPING_PATH = "/etc/statsd-exporter/mapping.yml";
-
-/** statsd_exporter's command line: shared with the end-to-end harness, which runs the real binary with it. */
-export function exporterArgs(o: { mappingPath: string; statsdListen: string; webListen: string }): string[] {
-  return [
-    `--statsd.mapping-config=${o.mappingPath}`,
-    `--statsd.listen-udp=${o.statsdListen}`,
-    `--statsd.listen-tcp=${o.statsdListen}`,
-    `--web.listen-address=${o.webListen}`,
-  ];
 }
 
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
@@ -46,22 +31,22 @@ export class StatsdExporter extends pulumi.ComponentResource {
       image: { ref: args.image },
       args: exporterArgs({
         mappingPath: MAPPING_PATH,
-        statsdListen: `:${EXPORTER_STATSD_PORT}`,
-        webListen: `:${PORTS.exporterWeb.containerPort}`,
+        statsdListen: `:${containerPort("statsd", "exporter")}`,
+        webListen: `:${containerPort("exporterWeb")}`,
       }),
       ports: [
-        { name: "statsd", port: EXPORTER_STATSD_PORT, protocol: "udp", publish: "statsd" },
-        { name: "web", port: PORTS.exporterWeb.containerPort, protocol: "tcp", publish: "exporterWeb" },
+        { name: "statsd", port: containerPort("statsd", "exporter"), protocol: "udp", publish: "statsd" },
+        { name: "web", port: containerPort("exporterWeb"), protocol: "tcp", publish: "exporterWeb" },
       ],
       files: [{ path: MAPPING_PATH, content: exporterMappingYaml(args.metricPrefix) }],
-      probe: { http: { path: "/-/healthy", port: PORTS.exporterWeb.containerPort } },
+      probe: { http: { path: "/-/healthy", port: containerPort("exporterWeb") } },
       resources: { cpuRequest: "50m", memoryRequest: "32Mi", cpuLimit: "500m", memoryLimit: "128Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },
     };
     const deployed = args.platform.deploy(name, this.spec, this);
     this.statsdHost = deployed.host;
-    this.statsdPort = pulumi.output(EXPORTER_STATSD_PORT);
-    this.scrapeTarget = pulumi.interpolate`${deployed.host}:${PORTS.exporterWeb.containerPort}`;
+    this.statsdPort = pulumi.output(containerPort("statsd", "exporter"));
+    this.scrapeTarget = pulumi.interpolate`${deployed.host}:${containerPort("exporterWeb")}`;
     this.metricsUrl = pulumi.interpolate`${publicUrl(deployed, "exporterWeb")}/metrics`;
     this.statsdEndpoint = deployed.publicAddress("statsd");
     this.registerOutputs({

@@ -6,11 +6,11 @@ import { prometheusDashboard } from "../dashboards/prometheus";
 import type { StackConfig } from "./config";
 import { GraphiteStatsd } from "./graphite-statsd";
 import { Grafana, type GrafanaDatasourceArgs } from "./grafana";
-import { DATASOURCE_UIDS } from "./pipeline/settings";
+import { DATASOURCE_UIDS } from "../pipeline/settings";
 import { Prometheus } from "./prometheus";
 import { SampleApi } from "./sample-api";
 import { StatsdExporter } from "./statsd-exporter";
-import type { Platform } from "./workload";
+import type { Platform } from "./platform/workload";
 
 /** Arguments of both topologies. */
 export interface TopologyArgs {

@@ -1,6 +1,6 @@
 /** The graphite topology's dashboard: the same questions as the Prometheus one, answered with Graphite functions. */
-import { graphitePaths } from "../components/pipeline/graphite-config";
-import { DATASOURCE_UIDS } from "../components/pipeline/settings";
+import { graphitePaths } from "../pipeline/graphite";
+import { DATASOURCE_UIDS } from "../pipeline/settings";
 import { LATENCY_QUANTILES } from "../app/src/metrics/catalog";
 import { dashboard, type Dashboard, type DatasourceRef } from "./model";
 

@@ -2,7 +2,7 @@
  * A small typed model of the Grafana dashboard JSON this project provisions: just the fields it sets, so a typo in
  * a field name is a compile error and every panel is built the same way.
  */
-import { DASHBOARD_RANGE, DASHBOARD_REFRESH } from "../components/pipeline/settings";
+import { DASHBOARD_RANGE, DASHBOARD_REFRESH } from "../pipeline/settings";
 
 export interface DatasourceRef {
   readonly type: "prometheus" | "graphite";

@@ -1,6 +1,6 @@
 /** The exporter topology's dashboard: PromQL over the metrics statsd_exporter maps from the catalog. */
 import { APP_LABEL, catalog, LATENCY_QUANTILES } from "../app/src/metrics/catalog";
-import { DATASOURCE_UIDS } from "../components/pipeline/settings";
+import { DATASOURCE_UIDS } from "../pipeline/settings";
 import { dashboard, type Dashboard, type DatasourceRef, type Target } from "./model";
 
 export const PROMETHEUS_DASHBOARD_UID = "statsd-stack-prometheus";

@@ -16,8 +16,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
-import { startExporterStack, startGraphiteStack } from "../test/support/local-stacks";
-import { ProcessGroup } from "../test/support/processes";
+import { startExporterStack, startGraphiteStack } from "./local/stacks";
+import { ProcessGroup } from "./local/processes";
 import { EXPORTER_LOSS_COUNTERS, GraphiteApi, metricsTextTotal, PrometheusApi, sumPoints } from "./checks/backends";
 import { graphiteRequestTotal } from "./checks/traffic";
 

@@ -6,9 +6,8 @@
 import { stringify } from "yaml";
 import { DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
 import { DEFAULT_PAUSE_SECONDS, ROUND } from "../app/src/tools/round";
-import { DEFAULT_KIND_CLUSTER } from "../components/config";
-import { kindNodePort } from "../components/platform/kubernetes";
-import { PORTS, publishedPorts, stackHostPort, TOPOLOGIES } from "../components/ports";
+import { DEFAULT_KIND_CLUSTER, kindNodePort, PORTS, publishedPorts, stackHostPort } from "../pipeline/ports";
+import { TOPOLOGIES } from "../pipeline/topologies";
 import { graphiteDashboard } from "../dashboards/graphite";
 import { prometheusDashboard } from "../dashboards/prometheus";
 

@@ -4,8 +4,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { PortId } from "../ports";
-import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "../workload";
+import type { PortId } from "../../pipeline/ports";
+import { buildLocalImage, localImageName } from "./local-image";
+import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
 
 export interface DockerPlatformArgs {
   /** Prefix of container, network and volume names, e.g. `statsd-stack-graphite`: two stacks can coexist. */
@@ -138,27 +139,3 @@ export class DockerPlatform implements Platform {
     return buildLocalImage(prefix, localImageName(this.args.namePrefix, spec.name, spec.image.build.tag), spec.image.build.context, parent).imageId;
   }
 }
-
-/** The local name of a workload's built image: one repository per stack, so each stack removes only its own. */
-export function localImageName(namePrefix: string, service: string, tag: string): string {
-  return `${namePrefix}/${service}:${tag}`;
-}
-
-/**
- * Builds an image from a local context without pushing it, and owns it: `pulumi destroy` (or a rebuild under a new
- * tag) removes it from Docker. docker.Image itself never deletes what it built, so a RemoteImage of the built name
- * with `keepLocally: false` does. Shared with the Kubernetes platform, which loads the image into kind.
- */
-export function buildLocalImage(prefix: string, imageName: string, context: string, parent: pulumi.Resource): docker.RemoteImage {
-  const built = new docker.Image(
-    `${prefix}-build`,
-    {
-      imageName,
-      build: { context, dockerfile: `${context}/Dockerfile` },
-      skipPush: true,
-    },
-    { parent },
-  );
-  return new docker.RemoteImage(`${prefix}-image`, { name: built.imageName, keepLocally: false }, { parent });
-}
-

@@ -1,7 +1,7 @@
 /** Picks the platform the stack's config names. */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import type { Platform } from "../workload";
+import type { Platform } from "./workload";
 import { DockerPlatform } from "./docker";
 import { KubernetesPlatform } from "./kubernetes";
 

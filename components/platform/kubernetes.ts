@@ -10,9 +10,10 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PORTS, stackHostPort, type PortDefinition, type Topology } from "../ports";
-import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "../workload";
-import { buildLocalImage, localImageName } from "./docker";
+import { kindNodePort, stackHostPort } from "../../pipeline/ports";
+import type { Topology } from "../../pipeline/topologies";
+import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
+import { buildLocalImage, localImageName } from "./local-image";
 
 export interface KubernetesPlatformArgs {
   /** Prefix of what is named outside the cluster (the locally built image), e.g. `statsd-stack-exporter`. */
@@ -268,11 +269,4 @@ export class KubernetesPlatform implements Platform {
     this.clusterUid ??= k8s.core.v1.Namespace.get("cluster-identity", "kube-system", { provider: this.provider }).metadata.uid;
     return this.clusterUid;
   }
-}
-
-/** kind's fixed NodePort for a published port of a topology (see ports.ts). */
-export function kindNodePort(port: keyof typeof PORTS, topology: Topology): number {
-  const nodePort = (PORTS[port] as PortDefinition).kindNodePort[topology];
-  if (nodePort === undefined) throw new Error(`${topology} does not publish ${port}`);
-  return nodePort;
 }

@@ -6,7 +6,7 @@ import { UNMATCHED_ROUTE } from "../../app/src/metrics/catalog";
 import { routeSegment } from "../../app/src/metrics/names";
 import { routes } from "../../app/src/routes";
 import { runLoad, type LoadSummary } from "../../app/src/tools/load";
-import { graphitePaths } from "../../components/pipeline/graphite-config";
+import { graphitePaths } from "../../pipeline/graphite";
 import { sumPoints, type GraphiteApi, type PrometheusApi } from "./backends";
 
 export type Counts = Map<string, number>;

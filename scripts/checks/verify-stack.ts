@@ -5,7 +5,7 @@
  */
 import { catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
-import { SCRAPE_INTERVAL_SECONDS } from "../../components/pipeline/settings";
+import { SCRAPE_INTERVAL_SECONDS } from "../../pipeline/settings";
 import { graphiteDashboard } from "../../dashboards/graphite";
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { exporterLosses, GraphiteApi, PrometheusApi } from "./backends";

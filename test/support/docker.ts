@@ -1,7 +1,7 @@
 /** The Docker engine as the deployment tests see it: what exists under a stack's names, read with the docker CLI. */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { findBinary } from "./binaries";
+import { findBinary } from "../../scripts/local/binaries";
 
 const exec = promisify(execFile);
 

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { findBinary } from "./binaries";
+import { findBinary } from "../../scripts/local/binaries";
 
 const ROOT = path.join(__dirname, "..", "..");
 

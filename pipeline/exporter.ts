@@ -1,0 +1,60 @@
+/**
+ * statsd_exporter's mapping, generated from the metric catalog. Only the catalog's metrics are mapped; anything else
+ * a user sends passes through under statsd_exporter's default naming (dots become underscores, DogStatsD tags
+ * become labels), so the stack's StatsD port takes a team's own metrics as well.
+ */
+import { stringify } from "yaml";
+import { allMetrics, APP_LABEL, catalog, DEFAULT_INFO_INTERVAL_SECONDS, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "../app/src/metrics/catalog";
+
+const MATCH_METRIC_TYPE = { timer: "observer", counter: "counter", gauge: "gauge" } as const;
+
+/**
+ * The info gauge's series expire this long after the app last sent them (it re-sends every 15 s), so after an
+ * upgrade the old version leaves the exporter, and Prometheus, instead of standing beside the new one for good.
+ */
+export const INFO_TTL_SECONDS = 4 * DEFAULT_INFO_INTERVAL_SECONDS;
+
+function mapping(prefix: string, metric: MetricDefinition) {
+  return {
+    match: `${prefix}.${metric.key}`,
+    match_metric_type: MATCH_METRIC_TYPE[metric.type],
+    name: metric.prometheusName,
+    help: `${metric.help} Labels: ${[...new Set([APP_LABEL, ...metric.labels])].join(", ")}.`,
+    ...(metric.type === "timer"
+      ? { observer_type: "histogram", histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] } }
+      : {}),
+    ...(metric === catalog.info ? { ttl: `${INFO_TTL_SECONDS}s` } : {}),
+  };
+}
+
+/** The mapping as a plain object. */
+export function exporterMapping(prefix: string) {
+  return {
+    defaults: {
+      // Timers are histograms: quantiles can then be aggregated across replicas, which summaries cannot.
+      observer_type: "histogram",
+      histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] },
+      match_type: "glob",
+      // Request series live until the exporter restarts: a counter that vanished would read as a reset.
+      ttl: "0s",
+    },
+    mappings: allMetrics.map((m) => mapping(prefix, m)),
+  };
+}
+
+export function exporterMappingYaml(prefix: string): string {
+  return `# Generated from app/src/metrics/catalog.ts by pipeline/exporter.ts; do not edit.\n${stringify(exporterMapping(prefix))}`;
+}
+
+export const EXPORTER_SERVICE = "statsd-exporter";
+export const MAPPING_PATH = "/etc/statsd-exporter/mapping.yml";
+
+/** statsd_exporter's command line: shared by the component and the local harness, which runs the real binary with it. */
+export function exporterArgs(o: { mappingPath: string; statsdListen: string; webListen: string }): string[] {
+  return [
+    `--statsd.mapping-config=${o.mappingPath}`,
+    `--statsd.listen-udp=${o.statsdListen}`,
+    `--statsd.listen-tcp=${o.statsdListen}`,
+    `--web.listen-address=${o.webListen}`,
+  ];
+}

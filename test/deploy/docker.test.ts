@@ -1,0 +1,272 @@
+/**
+ * The deployment tier on Docker: the real Pulumi CLI runs the program as a user does (a copy of this project with
+ * its own Pulumi.yaml and stack files, local state, a passphrase) against a real Docker engine, for both stacks at
+ * once. The images are local builds (test/images/build.sh) tagged with the pinned names, so the program runs them
+ * without pulling: statsd_exporter v0.30.0, Prometheus v3.13.5, Debian's carbon and graphite-web with Etsy statsd,
+ * and the sample API built from app/Dockerfile. Grafana cannot be built here: a stand-in
+ * (statsd-stack-test/grafana-standin, selected with the grafanaImage key) checks what the program gives Grafana and
+ * serves the part of Grafana's API the tests use.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { catalog } from "../../app/src/metrics/catalog";
+import { waitFor } from "../../app/src/tools/wait";
+import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
+import { containerId, containers, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
+import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, type Tier } from "../support/deployment";
+import type { CliResult, PulumiProject } from "../support/pulumi-cli";
+import { sendStatsd } from "../support/udp";
+
+const tier: Tier = deploymentTier("docker");
+
+const prefixOf = (stack: string) => `statsd-stack-${stack}-`;
+const healthy = (c: ContainerState) => `${c.name} ${c.status} ${c.health ?? "no health check"}`;
+
+describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", { skip: tier.skip }, () => {
+  let project: PulumiProject;
+  const started = Math.floor(Date.now() / 1000);
+  const up: Record<string, CliResult> = {};
+  const outputs: Record<string, Record<string, unknown>> = {};
+
+  before(async () => {
+    project = tier.project("docker");
+    for (const stack of ["graphite", "exporter"]) {
+      await project.must(["stack", "init", stack]);
+      // The one setting this machine needs: Grafana's image cannot be had here.
+      await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", stack]);
+    }
+  });
+
+  after(async () => {
+    // Whatever a failed test left running goes; the tests below prove destroy itself.
+    for (const stack of ["graphite", "exporter", "badconfig"]) await project?.pulumi(["destroy", "--yes", "--stack", stack]);
+    project?.remove();
+  });
+
+  describe("graphite stack", () => {
+    before(async () => {
+      up.graphite = await project.pulumi(["up", "--yes", "--stack", "graphite"]);
+      if (up.graphite.code === 0) outputs.graphite = await project.outputs("graphite");
+    });
+
+    it("pulumi up succeeds, and reports how long it took until every container was healthy", (t) => {
+      assert.equal(up.graphite!.code, 0, up.graphite!.stdout + up.graphite!.stderr);
+      t.diagnostic(`graphite: pulumi up from nothing to every container healthy in ${up.graphite!.seconds.toFixed(1)} s`);
+    });
+
+    it("runs graphite-statsd, the app and Grafana, each running and healthy", async () => {
+      assert.deepEqual((await containers(prefixOf("graphite"))).map(healthy), [
+        "statsd-stack-graphite-grafana-0 running healthy",
+        "statsd-stack-graphite-graphite-0 running healthy",
+        "statsd-stack-graphite-sample-api-0 running healthy",
+      ]);
+    });
+
+    it("publishes every port on 127.0.0.1 only: the API, Grafana, graphite-web and StatsD (UDP)", async () => {
+      const published = (await containers(prefixOf("graphite"))).flatMap((c) => c.published).sort();
+      assert.deepEqual(published, ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8080->8080/tcp", "127.0.0.1:8125->8125/udp"]);
+    });
+
+    it("runs the app as uid 1000 with a read-only root filesystem, and Grafana as uid 472", async () => {
+      const byName = Object.fromEntries((await containers(prefixOf("graphite"))).map((c) => [c.name, [c.user, c.readOnly]]));
+      assert.deepEqual(byName, {
+        "statsd-stack-graphite-grafana-0": ["472:0", false],
+        "statsd-stack-graphite-graphite-0": ["", false],
+        "statsd-stack-graphite-sample-api-0": ["1000:1000", true],
+      });
+    });
+
+    it("counts a StatsD line sent from this machine to the published UDP port in Graphite", async () => {
+      await sendStatsd(8125, "deploy_test.hits:3|c");
+      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
+      const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.hits", "-5min")).some((s) => s.datapoints.some(([v]) => v === 3)), 60_000, 1000);
+      assert.ok(counted, "stats_counts.deploy_test.hits never showed 3 within 60 s");
+    });
+  });
+
+  describe("exporter stack, beside the graphite stack", () => {
+    before(async () => {
+      up.exporter = await project.pulumi(["up", "--yes", "--stack", "exporter"]);
+      if (up.exporter.code === 0) outputs.exporter = await project.outputs("exporter");
+    });
+
+    it("pulumi up succeeds while the graphite stack runs, and reports how long it took", (t) => {
+      assert.equal(up.exporter!.code, 0, up.exporter!.stdout + up.exporter!.stderr);
+      t.diagnostic(`exporter: pulumi up from nothing to every container healthy in ${up.exporter!.seconds.toFixed(1)} s`);
+    });
+
+    it("runs statsd_exporter, Prometheus, the app and Grafana, each running and healthy", async () => {
+      assert.deepEqual((await containers(prefixOf("exporter"))).map(healthy), [
+        "statsd-stack-exporter-grafana-0 running healthy",
+        "statsd-stack-exporter-prometheus-0 running healthy",
+        "statsd-stack-exporter-sample-api-0 running healthy",
+        "statsd-stack-exporter-statsd-exporter-0 running healthy",
+      ]);
+    });
+
+    it("publishes every port on 127.0.0.1 only, none of them one the graphite stack uses", async () => {
+      const published = (await containers(prefixOf("exporter"))).flatMap((c) => c.published).sort();
+      assert.deepEqual(published, [
+        "127.0.0.1:3001->3000/tcp",
+        "127.0.0.1:8100->8000/tcp",
+        "127.0.0.1:9090->9090/tcp",
+        "127.0.0.1:9102->9102/tcp",
+        "127.0.0.1:9125->9125/udp",
+      ]);
+    });
+
+    it("the graphite stack is still running and healthy beside it", async () => {
+      assert.deepEqual((await containers(prefixOf("graphite"))).map((c) => `${c.status} ${c.health}`), ["running healthy", "running healthy", "running healthy"]);
+    });
+
+    it("counts a StatsD line with DogStatsD tags sent from this machine to the published UDP port in Prometheus, tags as labels", async () => {
+      await sendStatsd(9125, "deploy_test_hits:3|c|#team:payments");
+      const prom = new PrometheusApi(String(outputs.exporter!.prometheusUrl));
+      const counted = await waitFor(async () => (await prom.query('deploy_test_hits{team="payments"}')).some((s) => s.value === 3), 60_000, 1000);
+      assert.ok(counted, 'deploy_test_hits{team="payments"} never read 3 within 60 s');
+    });
+  });
+
+  describe("npm run smoke against the deployed stacks, both running", () => {
+    for (const stack of ["graphite", "exporter"]) {
+      it(`passes on the ${stack} stack: exact counts and every panel query`, async () => {
+        const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", stack], 300_000);
+        assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+        assert.equal(smoke.stdout.trim().split("\n").at(-1), `smoke: ${stack} stack proven end to end`);
+      });
+    }
+  });
+
+  describe("Grafana (stand-in) as deployed", () => {
+    it("takes the admin password the stack outputs, and refuses another", async () => {
+      for (const stack of ["graphite", "exporter"]) {
+        const url = String(outputs[stack]!.grafanaUrl);
+        assert.equal(await grafanaLogin(url, String(outputs[stack]!.grafanaAdminPassword)), 200, stack);
+        assert.equal(await grafanaLogin(url, "not-the-password"), 401, stack);
+      }
+    });
+
+    it("reaches each stack's backend through its provisioned datasource, from inside the stack's network", async () => {
+      const graphite = await fetch(`${outputs.graphite!.grafanaUrl}/api/datasources/proxy/uid/statsd-stack-graphite/metrics/find?query=stats_counts.*`);
+      assert.equal(graphite.status, 200);
+      assert.ok(((await graphite.json()) as Array<{ text: string }>).some((n) => n.text === "sample_api"));
+      const query = encodeURIComponent(`sum(${catalog.requests.prometheusName})`);
+      const prom = await fetch(`${outputs.exporter!.grafanaUrl}/api/datasources/proxy/uid/statsd-stack-prometheus/api/v1/query?query=${query}`);
+      assert.equal(prom.status, 200);
+      const body = (await prom.json()) as { data: { result: Array<{ value: [number, string] }> } };
+      assert.ok(Number(body.data.result[0]!.value[1]) > 0, JSON.stringify(body));
+    });
+
+    it("follows a changed admin password at the next pulumi up (Grafana keeps no database across restarts)", async () => {
+      const before = String(outputs.graphite!.grafanaAdminPassword);
+      await project.must(["config", "set", "--secret", "grafanaAdminPassword", "a-new-password-for-tests", "--stack", "graphite"]);
+      await project.must(["up", "--yes", "--stack", "graphite"]);
+      const url = String(outputs.graphite!.grafanaUrl);
+      assert.equal(String((await project.outputs("graphite")).grafanaAdminPassword), "a-new-password-for-tests");
+      assert.deepEqual([await grafanaLogin(url, "a-new-password-for-tests"), await grafanaLogin(url, before)], [200, 401]);
+    });
+  });
+
+  describe("updates", () => {
+    it("a second pulumi up of each stack changes nothing", async () => {
+      for (const stack of ["graphite", "exporter"]) {
+        const again = await project.pulumi(["up", "--yes", "--expect-no-changes", "--stack", stack]);
+        assert.equal(again.code, 0, `${stack}\n${again.stdout}${again.stderr}`);
+      }
+    });
+
+    it("a new metricPrefix replaces exactly the app and the exporter (its mapping), and smoke passes with it", async () => {
+      await project.must(["config", "set", "metricPrefix", "shop_api", "--stack", "exporter"]);
+      assert.deepEqual(await project.plannedChanges("exporter"), {
+        "docker:index/container:Container::exporter-api-container-0": "replace",
+        "docker:index/container:Container::exporter-exporter-container-0": "replace",
+      });
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", "exporter"], 300_000);
+      assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+    });
+
+    it("appReplicas 2 adds one app container on the next host port and keeps the first", async () => {
+      const firstId = await containerId("statsd-stack-graphite-sample-api-0");
+      await project.must(["config", "set", "appReplicas", "2", "--stack", "graphite"]);
+      assert.deepEqual(await project.plannedChanges("graphite"), { "docker:index/container:Container::graphite-api-container-1": "create" });
+      await project.must(["up", "--yes", "--stack", "graphite"]);
+      const apps = (await containers(prefixOf("graphite"))).filter((c) => c.name.includes("sample-api"));
+      assert.deepEqual(apps.map((c) => [c.name, c.published, `${c.status} ${c.health}`]), [
+        ["statsd-stack-graphite-sample-api-0", ["127.0.0.1:8000->8000/tcp"], "running healthy"],
+        ["statsd-stack-graphite-sample-api-1", ["127.0.0.1:8001->8000/tcp"], "running healthy"],
+      ]);
+      assert.equal(await containerId("statsd-stack-graphite-sample-api-0"), firstId);
+      assert.equal((await fetch("http://127.0.0.1:8001/healthz")).status, 200);
+    });
+  });
+
+  describe("bad configuration, set with pulumi config set", () => {
+    const cases: Array<[what: string, settings: Array<[string, string]>, message: string]> = [
+      [
+        "a value of the wrong type (checked by the engine, first bad key only)",
+        [["apiPort", "xyz"]],
+        "Stack 'badconfig' with configuration key 'apiPort' must be of type 'integer'",
+      ],
+      [
+        "an unknown platform and a port out of range (checked by the program, all at once)",
+        [["platform", "swarm"], ["grafanaPort", "70000"]],
+        "invalid stack configuration (2 problems):\n" +
+          '  - statsd-stack:platform = "swarm" is not valid: expected one of docker, kubernetes\n' +
+          '  - statsd-stack:grafanaPort = "70000" is not valid: expected an integer from 1 to 65535',
+      ],
+      [
+        "an admin password in plain text",
+        [["grafanaAdminPassword", "correct-horse-battery"]],
+        "statsd-stack:grafanaAdminPassword is stored in plain text: set it with `pulumi config set --secret grafanaAdminPassword <password>` (the value is not shown)",
+      ],
+      [
+        "a metric prefix with a dot",
+        [["metricPrefix", "a.b"]],
+        'statsd-stack:metricPrefix = "a.b" is not valid: expected letters, digits and _ (not starting with a digit), e.g. sample_api',
+      ],
+    ];
+
+    before(async () => {
+      await project.must(["stack", "init", "badconfig"]);
+      await project.must(["config", "set", "topology", "graphite", "--stack", "badconfig"]);
+    });
+
+    for (const [what, settings, message] of cases) {
+      it(`${what}: pulumi up fails with the message and leaves no resource`, async () => {
+        for (const [key, value] of settings) await project.must(["config", "set", key, value, "--stack", "badconfig"]);
+        const result = await project.pulumi(["up", "--yes", "--stack", "badconfig"]);
+        for (const [key] of settings) await project.must(["config", "rm", key, "--stack", "badconfig"]);
+        assert.notEqual(result.code, 0);
+        // The CLI indents a message's lines under its diagnostics heading: compare line by line, trimmed.
+        const lines = (text: string) => text.split("\n").map((l) => l.trim()).join("\n");
+        assert.ok(lines(`${result.stdout}\n${result.stderr}`).includes(lines(message)), `${result.stdout}\n${result.stderr}`);
+        assert.ok(!/\n\s+at .+\(.+:\d+:\d+\)/.test(result.stdout + result.stderr), "a stack trace was printed");
+        const kept = (await project.stateResources("badconfig")).filter((r) => !r.startsWith("pulumi:pulumi:Stack::"));
+        assert.deepEqual(kept, []);
+        assert.deepEqual(await containers(prefixOf("badconfig")), []);
+      });
+    }
+  });
+
+  describe("pulumi destroy", () => {
+    for (const stack of ["graphite", "exporter"]) {
+      it(`removes every container, network, volume and built image of the ${stack} stack`, async () => {
+        await project.must(["destroy", "--yes", "--stack", stack]);
+        assert.deepEqual(
+          {
+            containers: (await containers(prefixOf(stack))).map((c) => c.name),
+            networks: await networks(prefixOf(stack)),
+            volumes: await volumes(prefixOf(stack)),
+            images: await images(`statsd-stack-${stack}/`),
+          },
+          { containers: [], networks: [], volumes: [], images: [] },
+        );
+      });
+    }
+
+    it("nothing was pulled from a registry during the whole tier: the local images were used", async () => {
+      assert.deepEqual(await imagePulls(started, Math.ceil(Date.now() / 1000)), []);
+    });
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * The deployment tier on Kubernetes: the real Pulumi CLI runs the program as a user does against a real
+ * single-node Kubernetes v1.34 (../shared/tools/runtime/k8s-up.sh: real pods on containerd, Services through
+ * kube-proxy, CoreDNS), both stacks in one cluster, with `platform: kubernetes` and the cluster's context. The
+ * images are the Docker tier's local builds, imported into the cluster's containerd; the app image is built by the
+ * program and copied in by `imageLoadCommand` (the runtime's import-image.sh, where kind would use `kind load`).
+ * Grafana is the stand-in (statsd-stack-test/grafana-standin). URLs are the NodePorts on 127.0.0.1.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { catalog } from "../../app/src/metrics/catalog";
+import { runLoad } from "../../app/src/tools/load";
+import { waitFor } from "../../app/src/tools/wait";
+import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
+import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
+import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, TIER_IMAGES, type Tier } from "../support/deployment";
+import type { CliResult, PulumiProject } from "../support/pulumi-cli";
+import { sendStatsd } from "../support/udp";
+
+const exec = promisify(execFile);
+const tier: Tier = deploymentTier("kubernetes");
+const STACKS = ["graphite", "exporter"] as const;
+const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
+
+/** The images pods run (the app's is loaded by the program itself). */
+const CLUSTER_IMAGES = TIER_IMAGES.filter((image) => image !== "node:22-bookworm-slim");
+
+async function importImages(runtime: string): Promise<void> {
+  await exec(path.join(runtime, "import-image.sh"), CLUSTER_IMAGES, { maxBuffer: 16 * 1024 * 1024 });
+}
+
+/** NodePort Services of a namespace as `service port/PROTOCOL`, and ClusterIP ones the same way. */
+async function servicePorts(namespace: string): Promise<Record<string, string[]>> {
+  const list = await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: { type: string; ports: Array<{ port: number; protocol: string; nodePort?: number }> } }> }>(
+    "get",
+    "services",
+    "-n",
+    namespace,
+  );
+  const byType: Record<string, string[]> = {};
+  for (const s of list.items) for (const p of s.spec.ports) (byType[s.spec.type] ??= []).push(`${s.metadata.name} ${p.port}/${p.protocol}`);
+  for (const ports of Object.values(byType)) ports.sort();
+  return byType;
+}
+
+describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in)", { skip: tier.skip }, () => {
+  let project: PulumiProject;
+  let runtime: string;
+  const up: Record<string, CliResult> = {};
+  const outputs: Record<string, Record<string, unknown>> = {};
+
+  before(async () => {
+    runtime = runtimeTools()!;
+    assert.ok(runtime, "the runtime scripts (import-image.sh) were not found");
+    await importImages(runtime);
+    project = tier.project("kubernetes");
+    const context = await currentContext();
+    for (const stack of STACKS) {
+      await project.must(["stack", "init", stack]);
+      // What this environment needs: the cluster's context, Grafana's stand-in, and how a local image gets in.
+      await project.must(["config", "set", "platform", "kubernetes", "--stack", stack]);
+      await project.must(["config", "set", "kubeContext", context, "--stack", stack]);
+      await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", stack]);
+      await project.must(["config", "set", "imageLoadCommand", `${path.join(runtime, "import-image.sh")} "$IMAGE"`, "--stack", stack]);
+    }
+  });
+
+  after(async () => {
+    for (const stack of STACKS) await project?.pulumi(["destroy", "--yes", "--stack", stack]);
+    project?.remove();
+  });
+
+  describe("both stacks in one cluster", () => {
+    before(async () => {
+      for (const stack of STACKS) {
+        up[stack] = await project.pulumi(["up", "--yes", "--stack", stack]);
+        if (up[stack].code === 0) outputs[stack] = await project.outputs(stack);
+      }
+    });
+
+    for (const stack of STACKS) {
+      it(`pulumi up of the ${stack} stack succeeds (every Deployment Available), and reports how long it took`, (t) => {
+        assert.equal(up[stack]!.code, 0, up[stack]!.stdout + up[stack]!.stderr);
+        t.diagnostic(`${stack} on Kubernetes: pulumi up from nothing to every Deployment Available in ${up[stack]!.seconds.toFixed(1)} s`);
+      });
+    }
+
+    it("every pod is running and ready, its probes passing, with no restart", async () => {
+      const state = async (stack: string) => (await pods(namespaceOf(stack))).map((p) => `${p.app} ${p.phase} ${p.ready ? "ready" : "not ready"} ${p.restarts}`);
+      assert.deepEqual(await state("graphite"), ["grafana Running ready 0", "graphite Running ready 0", "sample-api Running ready 0"]);
+      assert.deepEqual(await state("exporter"), ["grafana Running ready 0", "prometheus Running ready 0", "sample-api Running ready 0", "statsd-exporter Running ready 0"]);
+    });
+
+    it("every container runs as the program says: user, group and read-only root filesystem", async () => {
+      const identities: Record<string, string> = {};
+      for (const stack of STACKS) {
+        for (const pod of await pods(namespaceOf(stack))) {
+          const id = await processIdentity(namespaceOf(stack), pod.name);
+          identities[`${stack} ${pod.app}`] = `${id.uid}:${id.gid} ${id.readOnlyRoot ? "read-only" : "writable"}`;
+        }
+      }
+      assert.deepEqual(identities, {
+        "graphite grafana": "472:0 read-only",
+        "graphite graphite": "0:0 writable",
+        "graphite sample-api": "1000:1000 read-only",
+        "exporter grafana": "472:0 read-only",
+        "exporter prometheus": "65534:65534 read-only",
+        "exporter sample-api": "1000:1000 read-only",
+        "exporter statsd-exporter": "65534:65534 read-only",
+      });
+    });
+
+    it("no container logs a permission error", async () => {
+      const found: string[] = [];
+      for (const stack of STACKS) {
+        for (const pod of await pods(namespaceOf(stack))) {
+          const logs = await kubectl("logs", "-n", namespaceOf(stack), pod.name);
+          for (const line of logs.split("\n")) if (/permission denied|read-only file system|EACCES|EROFS/i.test(line)) found.push(`${stack} ${pod.app}: ${line}`);
+        }
+      }
+      assert.deepEqual(found, []);
+    });
+
+    it("makes only the published ports NodePorts; carbon and statsd's admin port stay inside the cluster", async () => {
+      assert.deepEqual(await servicePorts(namespaceOf("graphite")), {
+        ClusterIP: ["grafana 3000/TCP", "graphite 2003/TCP", "graphite 8080/TCP", "graphite 8125/UDP", "graphite 8126/TCP", "sample-api 8000/TCP"],
+        NodePort: ["grafana-nodeport 3000/TCP", "graphite-nodeport 8080/TCP", "graphite-nodeport 8125/UDP", "sample-api-nodeport 8000/TCP"],
+      });
+      assert.deepEqual(await servicePorts(namespaceOf("exporter")), {
+        ClusterIP: ["grafana 3000/TCP", "prometheus 9090/TCP", "sample-api 8000/TCP", "statsd-exporter 9102/TCP", "statsd-exporter 9125/UDP"],
+        NodePort: ["grafana-nodeport 3000/TCP", "prometheus-nodeport 9090/TCP", "sample-api-nodeport 8000/TCP", "statsd-exporter-nodeport 9102/TCP", "statsd-exporter-nodeport 9125/UDP"],
+      });
+    });
+
+    it("counts StatsD lines sent from this machine to each stack's StatsD NodePort", async () => {
+      const port = (stack: string) => Number(String(outputs[stack]!.statsdEndpoint).split(":").at(-1));
+      await sendStatsd(port("graphite"), "deploy_test.hits:3|c");
+      await sendStatsd(port("exporter"), "deploy_test_hits:3|c|#team:payments");
+      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
+      const prom = new PrometheusApi(String(outputs.exporter!.prometheusUrl));
+      assert.ok(await waitFor(async () => (await graphite.render("stats_counts.deploy_test.hits", "-5min")).some((s) => s.datapoints.some(([v]) => v === 3)), 60_000, 1000), "graphite");
+      assert.ok(await waitFor(async () => (await prom.query('deploy_test_hits{team="payments"}')).some((s) => s.value === 3), 60_000, 1000), "prometheus");
+    });
+
+    for (const stack of STACKS) {
+      it(`npm run smoke passes on the ${stack} stack through its NodePorts: exact counts and every panel query`, async () => {
+        const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", stack], 300_000);
+        assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+        assert.equal(smoke.stdout.trim().split("\n").at(-1), `smoke: ${stack} stack proven end to end`);
+      });
+    }
+
+    it("Grafana (stand-in) takes the admin password the stack outputs and reaches Prometheus through its datasource", async () => {
+      const url = String(outputs.exporter!.grafanaUrl);
+      assert.equal(await grafanaLogin(url, String(outputs.exporter!.grafanaAdminPassword)), 200);
+      const query = encodeURIComponent(`sum(${catalog.requests.prometheusName})`);
+      const res = await fetch(`${url}/api/datasources/proxy/uid/statsd-stack-prometheus/api/v1/query?query=${query}`);
+      assert.equal(res.status, 200);
+    });
+  });
+
+  describe("updates", () => {
+    it("a second pulumi up of each stack changes nothing", async () => {
+      for (const stack of STACKS) {
+        const again = await project.pulumi(["up", "--yes", "--expect-no-changes", "--stack", stack]);
+        assert.equal(again.code, 0, `${stack}\n${again.stdout}${again.stderr}`);
+      }
+    });
+
+    it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), and the smoke check passes under it", async () => {
+      const before = await replicaSets(namespaceOf("exporter"));
+      await project.must(["config", "set", "metricPrefix", "shop_api", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      const after = await replicaSets(namespaceOf("exporter"));
+      const rolled = Object.keys(after).filter((app) => after[app]!.some((rs) => !before[app]?.includes(rs)));
+      assert.deepEqual(rolled.sort(), ["sample-api", "statsd-exporter"]);
+      // Until the old app pod is gone, a new connection can still reach it (it drains), and it sends the old prefix.
+      await waitForOldPods(namespaceOf("exporter"));
+      const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", "exporter"], 300_000);
+      assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+    });
+
+    it("pulumi up returns only once the new pods of a rolled Deployment are ready and no old pod is left serving", async () => {
+      const before = await replicaSets(namespaceOf("exporter"));
+      await project.must(["config", "set", "metricPrefix", "checkout_api", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      // Checked the moment `pulumi up` returns: pods() leaves out the old ones already told to stop.
+      const live = await pods(namespaceOf("exporter"));
+      const isNew = (pod: PodState) => !(before[pod.app] ?? []).some((rs) => pod.name.startsWith(`${rs}-`));
+      assert.deepEqual(
+        live.map((p) => `${p.app} ${p.ready ? "ready" : "not ready"} ${isNew(p) ? "new" : "old"}`),
+        ["grafana ready old", "prometheus ready old", "sample-api ready new", "statsd-exporter ready new"],
+      );
+      await waitForOldPods(namespaceOf("exporter"));
+    });
+
+    it("a rolling update of the app under load loses no request", async () => {
+      const before = await replicaSets(namespaceOf("graphite"));
+      await project.must(["config", "set", "appName", "shop-api", "--stack", "graphite"]);
+      let updating = true;
+      const apiUrl = String(outputs.graphite!.apiUrl);
+      // Load runs from before the update starts until after it ends.
+      const load = (async () => {
+        const summaries = [];
+        while (updating) summaries.push(await runLoad({ url: apiUrl, durationSeconds: 5, vus: 4, pauseSeconds: 0 }));
+        return summaries;
+      })();
+      const update = await project.pulumi(["up", "--yes", "--stack", "graphite"]);
+      await new Promise((r) => setTimeout(r, 3000));
+      updating = false;
+      const summaries = await load;
+      assert.equal(update.code, 0, update.stdout + update.stderr);
+      const after = await replicaSets(namespaceOf("graphite"));
+      assert.deepEqual(Object.keys(after).filter((app) => after[app]!.some((rs) => !before[app]?.includes(rs))), ["sample-api"]);
+      const requests = summaries.reduce((n, s) => n + s.requests, 0);
+      const failures = summaries.reduce((n, s) => n + s.failures, 0);
+      const statuses = [...new Set(summaries.flatMap((s) => Object.keys(s.statuses)))].sort();
+      assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rolling update`);
+      assert.deepEqual(statuses.filter((s) => !["200", "300", "400", "500"].includes(s)), []);
+      assert.ok(requests > 50, `only ${requests} requests during the update`);
+    });
+
+    it("a changed Grafana admin password applies at the next pulumi up", async () => {
+      await project.must(["config", "set", "--secret", "grafanaAdminPassword", "a-new-password-for-tests", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      await waitForOldPods(namespaceOf("exporter"));
+      const url = String(outputs.exporter!.grafanaUrl);
+      assert.deepEqual([await grafanaLogin(url, "a-new-password-for-tests"), await grafanaLogin(url, String(outputs.exporter!.grafanaAdminPassword))], [200, 401]);
+    });
+  });
+
+  describe("a replaced cluster", () => {
+    it("pulumi up --refresh on a new cluster loads the app image again and brings the stack back", async () => {
+      const context = await currentContext();
+      await exec(path.join(runtime, "k8s-down.sh"), [], { maxBuffer: 16 * 1024 * 1024 });
+      await exec(path.join(runtime, "k8s-up.sh"), [], { maxBuffer: 16 * 1024 * 1024 });
+      await importImages(runtime);
+      assert.equal(await currentContext(), context);
+      const plan = await project.pulumi(["preview", "--refresh", "--json", "--stack", "graphite"]);
+      const steps = (JSON.parse(plan.stdout) as { steps?: Array<{ op: string; urn: string }> }).steps ?? [];
+      assert.ok(steps.some((s) => s.urn.endsWith("::graphite-api-image-load") && ["replace", "create-replacement", "create"].includes(s.op)), plan.stdout.slice(0, 4000));
+      await project.must(["up", "--refresh", "--yes", "--stack", "graphite"]);
+      assert.deepEqual((await pods(namespaceOf("graphite"))).map((p) => `${p.app} ${p.ready ? "ready" : "not ready"}`), ["grafana ready", "graphite ready", "sample-api ready"]);
+      // The new cluster assigned new NodePorts: the outputs follow.
+      const apiUrl = String((await project.outputs("graphite")).apiUrl);
+      assert.equal((await fetch(`${apiUrl}/healthz`)).status, 200);
+    });
+  });
+
+  describe("pulumi destroy", () => {
+    for (const stack of STACKS) {
+      it(`removes the ${stack} stack's namespace and everything in it`, async () => {
+        await project.must(["destroy", "--yes", "--stack", stack]);
+        const namespaces = (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "namespaces")).items.map((n) => n.metadata.name);
+        assert.ok(!namespaces.includes(namespaceOf(stack)), namespaces.join(" "));
+      });
+    }
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The Pulumi program on the Kubernetes platform, exporter topology, under Pulumi's mocks (no cluster here): the
+ * objects it would apply, validated against the Kubernetes OpenAPI schema.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { rolloutWaitFor } from "../../components/platform/kubernetes";
+import { ofType, one, parentChain, typeCounts } from "../support/graph";
+import { validate } from "../support/kubernetes";
+import { runProgram, type ProgramRun } from "../support/program";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+
+const containerOf = (d: { inputs: any }) => d.inputs.spec.template.spec.containers[0];
+const envOf = (d: { inputs: any }) =>
+  Object.fromEntries((containerOf(d).env as any[]).filter((e) => "value" in e).map((e) => [e.name, e.value]));
+
+describe("kubernetes platform, exporter topology", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", platform: "kubernetes" });
+  });
+
+  it("registers a provider, a namespace, per workload a Deployment, a Service and a NodePort Service, and reads kube-system", () => {
+    assert.deepEqual(typeCounts(run), {
+      "command:local:Command": 1,
+      "docker:index/image:Image": 1,
+      "docker:index/remoteImage:RemoteImage": 1,
+      "kubernetes:apps/v1:Deployment": 4,
+      "kubernetes:core/v1:ConfigMap": 3,
+      "kubernetes:core/v1:Namespace": 2,
+      "kubernetes:core/v1:Secret": 1,
+      "kubernetes:core/v1:Service": 8,
+      "pulumi:providers:kubernetes": 1,
+      "random:index/randomPassword:RandomPassword": 1,
+      "statsd-stack:index:ExporterTopology": 1,
+      "statsd-stack:index:Grafana": 1,
+      "statsd-stack:index:Prometheus": 1,
+      "statsd-stack:index:SampleApi": 1,
+      "statsd-stack:index:StatsdExporter": 1,
+    });
+  });
+
+  it("targets the kind context and a namespace named after the stack", () => {
+    const provider = one(run, "pulumi:providers:kubernetes", "k8s");
+    assert.equal(provider.inputs.context, "kind-statsd-stack");
+    assert.equal(one(run, "kubernetes:core/v1:Namespace", "namespace").inputs.metadata.name, "statsd-stack-exporter");
+  });
+
+  it("every object passes the Kubernetes OpenAPI schema", async () => {
+    const kinds: string[] = [];
+    // The kube-system namespace is only read (its uid tells a new cluster from the old one), not applied.
+    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "cluster-identity")) {
+      kinds.push(await validate(r));
+    }
+    assert.equal(kinds.length, 17);
+  });
+
+  it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
+    for (const d of ofType(run, DEPLOYMENT)) {
+      const c = containerOf(d);
+      assert.ok(c.readinessProbe && c.livenessProbe, d.name);
+      assert.deepEqual(Object.keys(c.resources.limits).sort(), ["cpu", "memory"], d.name);
+      assert.deepEqual(Object.keys(c.resources.requests).sort(), ["cpu", "memory"], d.name);
+      assert.equal(d.inputs.spec.template.spec.automountServiceAccountToken, false, d.name);
+    }
+  });
+
+  it("runs every workload of this topology as non-root with a read-only root filesystem and no capabilities", () => {
+    for (const d of ofType(run, DEPLOYMENT)) {
+      assert.equal(d.inputs.spec.template.spec.securityContext.runAsNonRoot, true, d.name);
+      const sc = containerOf(d).securityContext;
+      assert.deepEqual([sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop], [true, false, ["ALL"]], d.name);
+    }
+  });
+
+  it("wires the app to the exporter Service's name and UDP port", () => {
+    const exporterService = one(run, SERVICE, "exporter-exporter-service");
+    const env = envOf(one(run, DEPLOYMENT, "api"));
+    assert.equal(env.STATSD_HOST, exporterService.inputs.metadata.name);
+    assert.equal(env.STATSD_PORT, "9125");
+    assert.ok(exporterService.inputs.spec.ports.some((p: any) => p.port === 9125 && p.protocol === "UDP"));
+  });
+
+  it("scrapes the exporter Service from Prometheus, through an auto-named ConfigMap mounted at the config path", () => {
+    const configMap = one(run, CONFIGMAP, "prometheus");
+    const config = parse(configMap.inputs.data["etc_prometheus_prometheus.yml"]);
+    assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, ["statsd-exporter:9102"]);
+    assert.equal(configMap.inputs.metadata.name, undefined);
+    const prometheus = one(run, DEPLOYMENT, "prometheus");
+    assert.equal(prometheus.inputs.spec.template.spec.volumes[0].configMap.name, "exporter-prometheus-config-abc123");
+    assert.deepEqual(containerOf(prometheus).volumeMounts[0], {
+      name: "config",
+      mountPath: "/etc/prometheus/prometheus.yml",
+      subPath: "etc_prometheus_prometheus.yml",
+      readOnly: true,
+    });
+  });
+
+  it("points Grafana's only datasource at the Prometheus Service", () => {
+    const data = one(run, CONFIGMAP, "grafana").inputs.data;
+    const provisioning = parse(data["etc_grafana_provisioning_datasources_statsd-stack.yaml"]);
+    assert.deepEqual(provisioning.datasources.map((d: any) => d.url), [`http://${one(run, SERVICE, "prometheus-service").inputs.metadata.name}:9090`]);
+  });
+
+  it("keeps the admin password in a Secret, referenced from Grafana's env, and in no plain input", () => {
+    const grafana = containerOf(one(run, DEPLOYMENT, "grafana"));
+    const ref = (grafana.env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
+    assert.deepEqual(ref.valueFrom.secretKeyRef.key, "GF_SECURITY_ADMIN_PASSWORD");
+    const plain = run.resources.filter((r) => !run.secretInputs.has(`${r.type}::${r.name}`));
+    for (const r of plain) assert.ok(!JSON.stringify(r.inputs).includes("generated-password-for-tests"), `${r.type} ${r.name}`);
+  });
+
+  it("exposes only the published ports, as the exporter topology's fixed NodePorts that kind forwards", () => {
+    const byType = (type: string) =>
+      ofType(run, SERVICE)
+        .filter((s) => s.inputs.spec.type === type)
+        .flatMap((s) => (s.inputs.spec.ports as any[]).map((p) => `${s.inputs.metadata.name} ${p.nodePort ?? "-"}/${p.protocol}->${p.port}`))
+        .sort();
+    assert.deepEqual(byType("NodePort"), [
+      "grafana-nodeport 30301/TCP->3000",
+      "prometheus-nodeport 30090/TCP->9090",
+      "sample-api-nodeport 30801/TCP->8000",
+      "statsd-exporter-nodeport 30102/TCP->9102",
+      "statsd-exporter-nodeport 30925/UDP->9125",
+    ]);
+    assert.deepEqual(byType("ClusterIP"), [
+      "grafana -/TCP->3000",
+      "prometheus -/TCP->9090",
+      "sample-api -/TCP->8000",
+      "statsd-exporter -/TCP->9102",
+      "statsd-exporter -/UDP->9125",
+    ]);
+  });
+
+  it("loads the locally built app image into the kind cluster, again when the image or the cluster changes", () => {
+    const load = one(run, "command:local:Command", "image-load");
+    assert.equal(load.inputs.create, 'kind load docker-image "$IMAGE" --name statsd-stack');
+    assert.match(load.inputs.environment.IMAGE, /^statsd-stack-exporter\/sample-api:[0-9a-f]{16}$/);
+    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, load.inputs.environment.IMAGE);
+    const imageId = one(run, "docker:index/remoteImage:RemoteImage", "api-image");
+    assert.deepEqual(load.inputs.triggers, [`sha256:${Buffer.from(imageId.name).toString("hex").padEnd(64, "0").slice(0, 64)}`, "uid-of-cluster-identity"]);
+    assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::exporter-api", "statsd-stack:index:ExporterTopology::exporter"]);
+  });
+
+  it("gives the app a preStop drain and a grace period that covers it and the app's own shutdown timeout", () => {
+    const api = one(run, DEPLOYMENT, "api");
+    assert.deepEqual(containerOf(api).lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    assert.equal(api.inputs.spec.template.spec.terminationGracePeriodSeconds, 20);
+    assert.equal(envOf(api).SHUTDOWN_TIMEOUT_SECONDS, "10");
+    assert.deepEqual(api.inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
+  it("waits, on create and update, until every replica of each Deployment runs the new template and no old one is left", () => {
+    for (const d of ofType(run, DEPLOYMENT)) {
+      assert.deepEqual(
+        JSON.parse(d.inputs.metadata.annotations["pulumi.com/waitFor"]),
+        ["jsonpath={.status.updatedReplicas}=1", "jsonpath={.status.availableReplicas}=1", "jsonpath={.status.replicas}=1"],
+        d.name,
+      );
+      assert.deepEqual(d.options.customTimeouts, { create: "5m", update: "5m" }, d.name);
+    }
+  });
+
+  it("waits for as many replicas as the Deployment asks for", () => {
+    assert.deepEqual(JSON.parse(rolloutWaitFor(3)), [
+      "jsonpath={.status.updatedReplicas}=3",
+      "jsonpath={.status.availableReplicas}=3",
+      "jsonpath={.status.replicas}=3",
+    ]);
+  });
+
+  it("runs Grafana read-only with its data directory in an emptyDir and its logs on stdout only", () => {
+    const grafana = one(run, DEPLOYMENT, "grafana");
+    assert.equal(containerOf(grafana).securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(
+      containerOf(grafana).volumeMounts.filter((m: any) => !m.subPath).map((m: any) => m.mountPath),
+      ["/var/lib/grafana", "/tmp"],
+    );
+    assert.equal(envOf(grafana).GF_LOG_MODE, "console");
+  });
+
+  it("exports the kind host URLs of the exporter stack", () => {
+    assert.deepEqual(
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
+      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
+    );
+  });
+});

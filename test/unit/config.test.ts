@@ -1,0 +1,119 @@
+/** Stack configuration: defaults, and a clear message for every bad value, all reported at once. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type * as pulumi from "@pulumi/pulumi";
+import { readStackConfig, StackConfigError, type ConfigSource } from "../../components/config";
+
+/** Config as the engine passes it: `secrets` are the keys set with `pulumi config set --secret`. */
+const source = (values: Record<string, string>, secrets: readonly string[] = []): ConfigSource => ({
+  get: (key) => values[key],
+  // A marked string stands in for the secret Output the engine would give.
+  getSecret: (key) => (values[key] === undefined ? undefined : (`secret:${values[key]}` as unknown as pulumi.Output<string>)),
+  isSecret: (key) => secrets.includes(key),
+});
+
+function problems(values: Record<string, string>, secrets: readonly string[] = []): readonly string[] {
+  try {
+    readStackConfig(source(values, secrets), "demo");
+  } catch (err) {
+    if (err instanceof StackConfigError) return err.problems;
+    throw err;
+  }
+  assert.fail("expected a StackConfigError");
+}
+
+describe("stack configuration", () => {
+  it("defaults: docker on 127.0.0.1 with the documented ports, images and names", () => {
+    const config = readStackConfig(source({ topology: "exporter" }), "demo");
+    assert.deepEqual(
+      { ...config, grafanaAdminPassword: undefined },
+      {
+        topology: "exporter",
+        platform: "docker",
+        bindAddress: "127.0.0.1",
+        hostPorts: { api: 8000, grafana: 3000, graphiteWeb: 8080, prometheus: 9090, exporterWeb: 9102, statsd: 8125 },
+        images: {
+          graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
+          exporterImage: "prom/statsd-exporter:v0.30.0",
+          prometheusImage: "prom/prometheus:v3.13.5",
+          grafanaImage: "grafana/grafana:13.2.2",
+        },
+        appImage: undefined,
+        appReplicas: 1,
+        metricPrefix: "sample_api",
+        appName: "sample-api",
+        grafanaAdminPassword: undefined,
+        kubernetes: { context: "kind-statsd-stack", namespace: "statsd-stack-demo", kindCluster: "statsd-stack", nodeAddress: "127.0.0.1", imageLoadCommand: undefined },
+      },
+    );
+  });
+
+  it('treats "" (Pulumi.yaml\'s default for optional keys) as unset', () => {
+    const config = readStackConfig(source({ topology: "graphite", appImage: "", kubeContext: "", namespace: "", grafanaAdminPassword: "", imageLoadCommand: "" }), "demo");
+    assert.deepEqual(
+      [config.appImage, config.kubernetes.context, config.kubernetes.namespace, config.grafanaAdminPassword, config.kubernetes.imageLoadCommand],
+      [undefined, "kind-statsd-stack", "statsd-stack-demo", undefined, undefined],
+    );
+  });
+
+  it("a kind-<name> context is kind cluster <name>; any other context is not kind", () => {
+    const kind = readStackConfig(source({ topology: "graphite", platform: "kubernetes", kubeContext: "kind-lab" }), "demo");
+    const other = readStackConfig(source({ topology: "graphite", platform: "kubernetes", kubeContext: "prod", appImage: "r.example.com/api:1" }), "demo");
+    assert.deepEqual([kind.kubernetes.kindCluster, other.kubernetes.kindCluster], ["lab", undefined]);
+  });
+
+  it("accepts an admin password set as a secret", () => {
+    const config = readStackConfig(source({ topology: "graphite", grafanaAdminPassword: "correct-horse-battery" }, ["grafanaAdminPassword"]), "demo");
+    assert.equal(config.grafanaAdminPassword, "secret:correct-horse-battery");
+  });
+
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ["an unknown topology", { topology: "influx" }, 'statsd-stack:topology = "influx" is not valid: expected one of graphite, exporter'],
+    ["a missing topology", {}, "statsd-stack:topology is not set: expected one of graphite, exporter"],
+    ["an unknown platform", { topology: "graphite", platform: "nomad" }, 'statsd-stack:platform = "nomad" is not valid: expected one of docker, kubernetes'],
+    ["a port out of range", { topology: "graphite", apiPort: "70000" }, 'statsd-stack:apiPort = "70000" is not valid: expected an integer from 1 to 65535'],
+    ["replicas below 1", { topology: "graphite", appReplicas: "0" }, 'statsd-stack:appReplicas = "0" is not valid: expected an integer from 1 to 20'],
+    ["a bind address that is not IPv4", { topology: "graphite", bindAddress: "localhost" }, 'statsd-stack:bindAddress = "localhost" is not valid: expected an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)'],
+    ["a malformed image", { topology: "graphite", grafanaImage: "Grafana Latest" }, 'statsd-stack:grafanaImage = "Grafana Latest" is not valid: expected an image reference such as prom/prometheus:v3.13.5'],
+    ["a metric prefix with a dot", { topology: "graphite", metricPrefix: "a.b" }, 'statsd-stack:metricPrefix = "a.b" is not valid: expected letters, digits and _ (not starting with a digit), e.g. sample_api'],
+    ["a namespace that is not a DNS label", { topology: "graphite", namespace: "My_NS" }, 'statsd-stack:namespace = "My_NS" is not valid: expected a Kubernetes namespace name: up to 63 lowercase letters, digits and -'],
+    ["a node address with a scheme", { topology: "graphite", nodeAddress: "http://10.0.0.1" }, 'statsd-stack:nodeAddress = "http://10.0.0.1" is not valid: expected a host name or IPv4 address, e.g. 127.0.0.1 or 192.168.49.2'],
+    [
+      "a cluster other than kind with no way to get the app image",
+      { topology: "graphite", platform: "kubernetes", kubeContext: "prod" },
+      'statsd-stack:appImage is not set: kubeContext = "prod" is not a kind cluster, so the locally built app image cannot reach it; expected appImage (an image the cluster can pull) or imageLoadCommand (a command that copies $IMAGE into the cluster)',
+    ],
+    [
+      "an admin password in plain text",
+      { topology: "graphite", grafanaAdminPassword: "correct-horse-battery" },
+      "statsd-stack:grafanaAdminPassword is stored in plain text: set it with `pulumi config set --secret grafanaAdminPassword <password>` (the value is not shown)",
+    ],
+    ["two services on one host port", { topology: "graphite", grafanaPort: "8000" }, "statsd-stack:grafanaPort = 3000 clashes with statsd-stack:apiPort: each host port can be published once"],
+  ];
+  for (const [what, values, message] of cases) {
+    it(`${what} is rejected with: ${message}`, () => {
+      const found = problems(values);
+      assert.deepEqual(found, [message.replace("grafanaPort = 3000", "grafanaPort = 8000")]);
+    });
+  }
+
+  it("a host port taken by another replica of the API is a clash (Docker publishes replica n on apiPort + n)", () => {
+    assert.deepEqual(problems({ topology: "graphite", appReplicas: "3", grafanaPort: "8002" }), [
+      "statsd-stack:grafanaPort = 8002 clashes with statsd-stack:apiPort + 2: each host port can be published once",
+    ]);
+  });
+
+  it("a short secret admin password is rejected without showing it", () => {
+    assert.deepEqual(problems({ topology: "graphite", grafanaAdminPassword: "hunter2" }, ["grafanaAdminPassword"]), [
+      "statsd-stack:grafanaAdminPassword is not valid: expected at least 12 characters (the value is a secret and not shown)",
+    ]);
+  });
+
+  it("reports every problem at once", () => {
+    assert.deepEqual(problems({ topology: "x", platform: "y", appReplicas: "-1" }), [
+      'statsd-stack:topology = "x" is not valid: expected one of graphite, exporter',
+      'statsd-stack:platform = "y" is not valid: expected one of docker, kubernetes',
+      'statsd-stack:appReplicas = "-1" is not valid: expected an integer from 1 to 20',
+    ]);
+  });
+});

@@ -1,0 +1,99 @@
+/** The generated pipeline files and dashboards, from the one metric catalog. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { LATENCY_BUCKETS_SECONDS } from "../../app/src/metrics/catalog";
+import { routes } from "../../app/src/routes";
+import { exporterMapping } from "../../pipeline/exporter";
+import { RETENTIONS, statsdConfigJs, storageSchemasConf } from "../../pipeline/graphite";
+import { datasourcesYaml } from "../../pipeline/grafana";
+import { STATSD_FLUSH_SECONDS } from "../../pipeline/settings";
+import { graphiteDashboard } from "../../dashboards/graphite";
+import { panelByTitle, queryOf } from "../../dashboards/model";
+import { prometheusDashboard } from "../../dashboards/prometheus";
+
+describe("statsd_exporter mapping", () => {
+  it("maps the catalog's three metrics to Prometheus names and drops nothing", () => {
+    const mapping = exporterMapping("sample_api");
+    assert.deepEqual(
+      mapping.mappings.map((m) => [m.match, m.name, m.match_metric_type, "action" in m ? m.action : "map"]),
+      [
+        ["sample_api.http_request_duration_ms", "http_request_duration_seconds", "observer", "map"],
+        ["sample_api.http_requests", "http_requests_total", "counter", "map"],
+        ["sample_api.app_info", "app_info", "gauge", "map"],
+      ],
+    );
+  });
+
+  it("expires the info gauge's series after four missed re-sends, and no other series", () => {
+    const mapping = exporterMapping("sample_api");
+    assert.deepEqual(mapping.mappings.map((m) => ("ttl" in m ? m.ttl : "default")), ["default", "default", "60s"]);
+    assert.equal(mapping.defaults.ttl, "0s");
+  });
+
+  it("observes latency as a histogram with buckets from 1 ms to 10 s", () => {
+    const timer = exporterMapping("sample_api").mappings[0] as any;
+    assert.equal(timer.observer_type, "histogram");
+    assert.deepEqual(timer.histogram_options.buckets, [...LATENCY_BUCKETS_SECONDS]);
+    assert.equal(timer.histogram_options.buckets[0], 0.001);
+    assert.equal(timer.histogram_options.buckets.at(-1), 10);
+  });
+});
+
+describe("graphite settings", () => {
+  it("statsd flushes once per finest carbon bucket and computes the dashboards' percentiles", () => {
+    const config = new Function(`return ${statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: 2003, port: 8125, mgmtPort: 8126 }).replace(/^\/\/.*\n/, "")}`)();
+    assert.equal(config.flushInterval, STATSD_FLUSH_SECONDS * 1000);
+    assert.deepEqual(config.percentThreshold, [50, 90, 99]);
+    assert.equal(RETENTIONS.split(",")[0], `${STATSD_FLUSH_SECONDS}s:6h`);
+    assert.match(storageSchemasConf(), /\[statsd\]\npattern = \^stats\(_counts\)\?\\\.\nretentions = 10s:6h,1m:7d,10m:1y/);
+  });
+});
+
+describe("grafana provisioning", () => {
+  it("lists only the given datasources, the first as default, and prunes the rest", () => {
+    const parsed = parse(datasourcesYaml([{ name: "Prometheus", uid: "u", type: "prometheus", url: "http://prometheus:9090" }]));
+    assert.equal(parsed.prune, true);
+    assert.deepEqual(parsed.datasources.map((d: any) => [d.name, d.uid, d.isDefault]), [["Prometheus", "u", true]]);
+  });
+});
+
+describe("dashboards", () => {
+  const prom = prometheusDashboard();
+  const graphite = graphiteDashboard("sample_api");
+  const queries = (d: typeof prom) => d.panels.flatMap((p) => p.targets.map(queryOf));
+
+  it("have stable uids", () => {
+    assert.deepEqual([prom.uid, graphite.uid], ["statsd-stack-prometheus", "statsd-stack-graphite"]);
+  });
+
+  it("hard-code no route value in any query", () => {
+    for (const q of [...queries(prom), ...queries(graphite)]) {
+      for (const route of routes.keys()) if (route !== "/") assert.ok(!q.includes(route.slice(1)), `${route} in ${q}`);
+    }
+  });
+
+  it("filter every Prometheus query by the app_name variable fed by the info gauge", () => {
+    for (const q of queries(prom)) assert.match(q, /app_name="\$app_name"/);
+    assert.equal(prom.templating.list[0]!.definition, "label_values(app_info, app_name)");
+  });
+
+  it("show stat panels as exact increases over the dashboard's range (anchored), never a raw cumulative counter", () => {
+    for (const panel of prom.panels.filter((p) => p.type === "stat" && p.title !== "Version")) {
+      const query = queryOf(panel.targets[0]!);
+      assert.match(query, /increase\([^)]*\[\$__range\] anchored\)/, panel.title);
+      assert.doesNotMatch(query, /\[\$__range\]\)/, `${panel.title}: an increase without anchored`);
+    }
+  });
+
+  it("estimate latency percentiles from the histogram with histogram_quantile", () => {
+    const latency = panelByTitle(prom, "Latency percentiles");
+    assert.deepEqual(latency.targets.map((t) => ("legendFormat" in t ? t.legendFormat : "")), ["p50", "p90", "p99"]);
+    for (const t of latency.targets) assert.match(queryOf(t), /^histogram_quantile\(0\.\d+, sum by \(le\) \(rate\(http_request_duration_seconds_bucket/);
+  });
+
+  it("query Graphite through the prefix variable only", () => {
+    for (const q of queries(graphite)) assert.match(q, /\$prefix/);
+    assert.deepEqual(graphite.templating.list[0]!.current, { text: "sample_api", value: "sample_api" });
+  });
+});
