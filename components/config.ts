@@ -3,20 +3,11 @@
  * Every problem is reported at once, each naming the key, the value given and what is accepted.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
-import { DEFAULT_KIND_CLUSTER, defaultHostPort, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
+import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey } from "../pipeline/config-keys";
+import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
 import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
-
-/** Images pinned to current releases; each can be overridden by config. */
-export const DEFAULT_IMAGES = {
-  graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
-  exporterImage: "prom/statsd-exporter:v0.30.0",
-  prometheusImage: "prom/prometheus:v3.13.5",
-  grafanaImage: "grafana/grafana:13.2.2",
-} as const;
-export type ImageKey = keyof typeof DEFAULT_IMAGES;
 
 const KIND_CONTEXT_PREFIX = "kind-";
 
@@ -71,9 +62,6 @@ export interface ConfigSource {
   isSecret(key: string): boolean;
 }
 
-/** Most replicas of the API: on Docker each takes a host port. */
-export const MAX_REPLICAS = 20;
-
 /** Grafana's admin password: long enough not to be guessed, and never Grafana's own default. */
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -88,10 +76,12 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   const bad = (key: string, value: string, accepted: string) =>
     problems.push(`statsd-stack:${key} = ${JSON.stringify(value)} is not valid: expected ${accepted}`);
 
-  const choice = <T extends string>(key: string, choices: readonly T[], fallback?: T): T => {
-    const raw = source.get(key);
+  /** The stack's value, else the key's declared default (the engine passes it too; plain objects in tests may not). */
+  const read = (key: ConfigKeyName): string | undefined => source.get(key) ?? defaultOf(key);
+  // On a bad value each reader still returns a value of the right type, so that every key is checked in one run.
+  const choice = <T extends string>(key: ConfigKeyName, choices: readonly T[]): T => {
+    const raw = read(key);
     if (raw === undefined) {
-      if (fallback !== undefined) return fallback;
       problems.push(`statsd-stack:${key} is not set: expected one of ${choices.join(", ")}`);
       return choices[0]!;
     }
@@ -99,53 +89,48 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     bad(key, raw, `one of ${choices.join(", ")}`);
     return choices[0]!;
   };
-  const integer = (key: string, fallback: number, min: number, max: number): number => {
-    const raw = source.get(key);
-    if (raw === undefined) return fallback;
+  const integer = (key: ConfigKeyName, min: number, max: number): number => {
+    const raw = read(key) ?? "";
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       bad(key, raw, `an integer from ${min} to ${max}`);
-      return fallback;
+      return min;
     }
     return value;
   };
-  const pattern = (key: string, fallback: string, re: RegExp, accepted: string): string => {
-    const raw = source.get(key);
-    if (raw === undefined) return fallback;
-    if (!re.test(raw)) {
-      bad(key, raw, accepted);
-      return fallback;
-    }
+  const pattern = (key: ConfigKeyName, re: RegExp, accepted: string): string => {
+    const raw = read(key) ?? "";
+    if (!re.test(raw)) bad(key, raw, accepted);
     return raw;
   };
 
   /** An optional key: undefined when unset or "" (Pulumi.yaml's `default: ""`). */
-  const optional = (key: string): string | undefined => {
+  const optional = (key: ConfigKeyName): string | undefined => {
     const raw = source.get(key);
     return raw === undefined || raw === "" ? undefined : raw;
   };
 
   const topology = choice("topology", TOPOLOGIES);
-  const platform = choice("platform", PLATFORMS, "docker");
-  const bindAddress = pattern("bindAddress", "127.0.0.1", IPV4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)");
+  const platform = choice("platform", PLATFORMS);
+  const bindAddress = pattern("bindAddress", IPV4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)");
 
   const hostPorts = {} as Record<PortId, number>;
   for (const id of Object.keys(PORTS) as PortId[]) {
-    hostPorts[id] = integer(PORTS[id].configKey, defaultHostPort(id), 1, 65535);
+    hostPorts[id] = integer(PORTS[id].configKey, 1, 65535);
   }
 
   const images = {} as Record<ImageKey, string>;
-  for (const [key, fallback] of Object.entries(DEFAULT_IMAGES) as [ImageKey, string][]) {
-    images[key] = pattern(key, fallback, IMAGE_REF, "an image reference such as prom/prometheus:v3.13.5");
+  for (const key of Object.keys(DEFAULT_IMAGES) as ImageKey[]) {
+    images[key] = pattern(key, IMAGE_REF, "an image reference such as prom/prometheus:v3.13.5");
   }
-  const appImage = optional("appImage") === undefined ? undefined : pattern("appImage", "", IMAGE_REF, "an image reference such as registry.example.com/sample-api:1.0.0");
+  const appImage = optional("appImage") === undefined ? undefined : pattern("appImage", IMAGE_REF, "an image reference such as registry.example.com/sample-api:1.0.0");
 
   const context =
     optional("kubeContext") === undefined
       ? `${KIND_CONTEXT_PREFIX}${DEFAULT_KIND_CLUSTER}`
-      : pattern("kubeContext", "", /^\S+$/, "a kubeconfig context name without spaces");
+      : pattern("kubeContext", /^\S+$/, "a kubeconfig context name without spaces");
   const kindCluster = context.startsWith(KIND_CONTEXT_PREFIX) ? context.slice(KIND_CONTEXT_PREFIX.length) : undefined;
-  const nodeAddress = pattern("nodeAddress", "127.0.0.1", HOST, "a host name or IPv4 address, e.g. 127.0.0.1 or 192.168.49.2");
+  const nodeAddress = pattern("nodeAddress", HOST, "a host name or IPv4 address, e.g. 127.0.0.1 or 192.168.49.2");
   const imageLoadCommand = optional("imageLoadCommand");
   if (platform === "kubernetes" && kindCluster === undefined && optional("appImage") === undefined && imageLoadCommand === undefined) {
     problems.push(
@@ -154,7 +139,7 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     );
   }
   const defaultNamespace = `statsd-stack-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/-+$/, "");
-  const namespace = optional("namespace") === undefined ? defaultNamespace : pattern("namespace", "", DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
+  const namespace = optional("namespace") === undefined ? defaultNamespace : pattern("namespace", DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
 
   // The password is a secret: problems name the key and the rule, never the value.
   const password = optional("grafanaAdminPassword");
@@ -166,7 +151,7 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     problems.push(`statsd-stack:grafanaAdminPassword is not valid: expected at least ${MIN_PASSWORD_LENGTH} characters (the value is a secret and not shown)`);
   }
 
-  const appReplicas = integer("appReplicas", 1, 1, MAX_REPLICAS);
+  const appReplicas = integer("appReplicas", 1, MAX_REPLICAS);
 
   // Only the ports this topology publishes can clash: the others are never bound. On Docker, replica n of the
   // API is published on apiPort + n.
@@ -184,8 +169,8 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
       }
     }
   }
-  const metricPrefix = pattern("metricPrefix", DEFAULT_METRIC_PREFIX, /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api");
-  const appName = pattern("appName", DEFAULT_APP_NAME, DNS_LABEL, "a DNS label: lowercase letters, digits and -, e.g. sample-api");
+  const metricPrefix = pattern("metricPrefix", /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api");
+  const appName = pattern("appName", DNS_LABEL, "a DNS label: lowercase letters, digits and -, e.g. sample-api");
 
   // Every key is read before this point, so every problem is reported at once.
   if (problems.length > 0) throw new StackConfigError(problems);

@@ -13,7 +13,9 @@ export interface GrafanaDatasourceArgs extends Omit<DatasourceSpec, "url"> {
 
 /** Arguments of {@link Grafana}. */
 export interface GrafanaArgs {
+  /** Where it runs. */
   readonly platform: Platform;
+  /** The grafana/grafana image. */
   readonly image: pulumi.Input<string>;
   /** The datasources of this topology only; the first is the default. */
   readonly datasources: readonly GrafanaDatasourceArgs[];
@@ -26,11 +28,11 @@ export interface GrafanaArgs {
 export const GRAFANA_SERVICE = "grafana";
 export const GRAFANA_ADMIN_USER = "admin";
 
+/** Grafana with the given datasources and dashboards provisioned from files, anonymous Viewer access and a secret admin password. */
 export class Grafana extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** The admin password (a secret). */
   public readonly adminPassword: pulumi.Output<string>;
-  public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:Grafana", name, {}, opts);
@@ -47,7 +49,7 @@ export class Grafana extends pulumi.ComponentResource {
     const dashboardPath = (d: Dashboard) => `${DASHBOARDS_DIR}/${d.uid}.json`;
     const port = containerPort("grafana");
 
-    this.spec = {
+    const spec: WorkloadSpec = {
       name: GRAFANA_SERVICE,
       image: { ref: args.image },
       env: {
@@ -83,7 +85,7 @@ export class Grafana extends pulumi.ComponentResource {
       // A browser on the old pod keeps working while Services move to the new one (a password change rolls Grafana).
       shutdown: { drainSeconds: 5, graceSeconds: 30 },
     };
-    const deployed = args.platform.deploy(name, this.spec, this);
+    const deployed = args.platform.deploy(name, spec, this);
     this.url = publicUrl(deployed, "grafana");
     this.registerOutputs({ url: this.url, adminPassword: this.adminPassword });
   }

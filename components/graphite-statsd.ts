@@ -6,7 +6,9 @@ import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload
 
 /** Arguments of {@link GraphiteStatsd}. */
 export interface GraphiteStatsdArgs {
+  /** Where it runs. */
   readonly platform: Platform;
+  /** The graphiteapp/graphite-statsd image (or one built the same way). */
   readonly image: pulumi.Input<string>;
 }
 
@@ -25,11 +27,10 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
   public readonly publicUrl: pulumi.Output<string>;
   /** `host:port` of the StatsD ingest on this machine (UDP), for users' own metrics. */
   public readonly statsdEndpoint: pulumi.Output<string>;
-  public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: GraphiteStatsdArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:GraphiteStatsd", name, {}, opts);
-    this.spec = {
+    const spec: WorkloadSpec = {
       name: GRAPHITE_SERVICE,
       image: { ref: args.image },
       env: {
@@ -83,7 +84,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         rootReason: "graphiteapp/graphite-statsd starts runit, nginx, carbon and statsd as root",
       },
     };
-    const deployed = args.platform.deploy(name, this.spec, this);
+    const deployed = args.platform.deploy(name, spec, this);
     this.statsdHost = deployed.host;
     this.statsdPort = pulumi.output(containerPort("statsd", "graphite"));
     this.webUrl = deployed.internalUrl("web");

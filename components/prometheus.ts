@@ -6,22 +6,24 @@ import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload
 
 /** Arguments of {@link Prometheus}. */
 export interface PrometheusArgs {
+  /** Where it runs. */
   readonly platform: Platform;
+  /** The prom/prometheus image (version 3: the dashboards use its anchored increase). */
   readonly image: pulumi.Input<string>;
   /** `host:port` of the exporter: the exporter component's output. */
   readonly scrapeTarget: pulumi.Input<string>;
 }
 
+/** Prometheus 3 scraping statsd_exporter, with the generated prometheus.yml and its TSDB on a data volume. */
 export class Prometheus extends pulumi.ComponentResource {
   /** Prometheus inside the network, for Grafana's datasource. */
   public readonly internalUrl: pulumi.Output<string>;
   public readonly publicUrl: pulumi.Output<string>;
-  public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:Prometheus", name, {}, opts);
     const port = containerPort("prometheus");
-    this.spec = {
+    const spec: WorkloadSpec = {
       name: PROMETHEUS_SERVICE,
       image: { ref: args.image },
       args: prometheusArgs({ configPath: PROMETHEUS_CONFIG_PATH, dataDir: "/prometheus", listenAddress: `:${port}` }),
@@ -39,7 +41,7 @@ export class Prometheus extends pulumi.ComponentResource {
       resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },
     };
-    const deployed = args.platform.deploy(name, this.spec, this);
+    const deployed = args.platform.deploy(name, spec, this);
     this.internalUrl = deployed.internalUrl("web");
     this.publicUrl = publicUrl(deployed, "prometheus");
     this.registerOutputs({ internalUrl: this.internalUrl, publicUrl: this.publicUrl });

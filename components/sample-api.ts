@@ -7,13 +7,18 @@ import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload
 
 /** Arguments of {@link SampleApi}. */
 export interface SampleApiArgs {
+  /** Where the app runs. */
   readonly platform: Platform;
   /** Where the app sends StatsD: the backend component's host and port, never a literal. */
   readonly statsdHost: pulumi.Input<string>;
   readonly statsdPort: pulumi.Input<number>;
+  /** The StatsD dialect the backend understands: plain Graphite-style names, or DogStatsD tags. */
   readonly metricsStyle: MetricsStyle;
+  /** Prefix of every StatsD key the app sends. */
   readonly metricPrefix: pulumi.Input<string>;
+  /** The `app_name` the app reports. */
   readonly appName: pulumi.Input<string>;
+  /** Instances of the app (a plain number: each is a container on Docker). Default 1. */
   readonly replicas?: number;
   /** A pre-built image reference; when unset the image is built from `app/`. */
   readonly image?: pulumi.Input<string>;
@@ -32,12 +37,10 @@ export class SampleApi extends pulumi.ComponentResource {
   public readonly host: pulumi.Output<string>;
   /** The URL to open on this machine. */
   public readonly url: pulumi.Output<string>;
-  /** The workload this component asked the platform for (for inspection and tests). */
-  public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: SampleApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:SampleApi", name, {}, opts);
-    this.spec = {
+    const spec: WorkloadSpec = {
       name: SAMPLE_API_SERVICE,
       image: args.image
         ? { ref: args.image }
@@ -65,7 +68,7 @@ export class SampleApi extends pulumi.ComponentResource {
       replicas: args.replicas ?? 1,
       shutdown: { drainSeconds: DRAIN_SECONDS, graceSeconds: DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5 },
     };
-    const deployed = args.platform.deploy(name, this.spec, this);
+    const deployed = args.platform.deploy(name, spec, this);
     this.host = deployed.host;
     this.url = publicUrl(deployed, "api");
     this.registerOutputs({ host: this.host, url: this.url });

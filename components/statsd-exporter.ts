@@ -6,10 +6,12 @@ import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload
 
 /** Arguments of {@link StatsdExporter}. */
 export interface StatsdExporterArgs {
+  /** Where it runs. */
   readonly platform: Platform;
+  /** The prom/statsd-exporter image. */
   readonly image: pulumi.Input<string>;
   /** The app's metric prefix: the mapping matches `<prefix>.<metric>`. */
-  readonly metricPrefix: string;
+  readonly metricPrefix: pulumi.Input<string>;
 }
 
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
@@ -22,11 +24,10 @@ export class StatsdExporter extends pulumi.ComponentResource {
   public readonly metricsUrl: pulumi.Output<string>;
   /** `host:port` of the StatsD ingest on this machine (UDP), for users' own metrics. */
   public readonly statsdEndpoint: pulumi.Output<string>;
-  public readonly spec: WorkloadSpec;
 
   constructor(name: string, args: StatsdExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:StatsdExporter", name, {}, opts);
-    this.spec = {
+    const spec: WorkloadSpec = {
       name: EXPORTER_SERVICE,
       image: { ref: args.image },
       args: exporterArgs({
@@ -38,12 +39,12 @@ export class StatsdExporter extends pulumi.ComponentResource {
         { name: "statsd", port: containerPort("statsd", "exporter"), protocol: "udp", publish: "statsd" },
         { name: "web", port: containerPort("exporterWeb"), protocol: "tcp", publish: "exporterWeb" },
       ],
-      files: [{ path: MAPPING_PATH, content: exporterMappingYaml(args.metricPrefix) }],
+      files: [{ path: MAPPING_PATH, content: pulumi.output(args.metricPrefix).apply(exporterMappingYaml) }],
       probe: { http: { path: "/-/healthy", port: containerPort("exporterWeb") } },
       resources: { cpuRequest: "50m", memoryRequest: "32Mi", cpuLimit: "500m", memoryLimit: "128Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },
     };
-    const deployed = args.platform.deploy(name, this.spec, this);
+    const deployed = args.platform.deploy(name, spec, this);
     this.statsdHost = deployed.host;
     this.statsdPort = pulumi.output(containerPort("statsd", "exporter"));
     this.scrapeTarget = pulumi.interpolate`${deployed.host}:${containerPort("exporterWeb")}`;

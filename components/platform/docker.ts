@@ -5,13 +5,17 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PortId } from "../../pipeline/ports";
+import { rootAlias } from "../aliases";
 import { buildLocalImage, localImageName } from "./local-image";
 import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
 
+/** Arguments of {@link DockerPlatform}. */
 export interface DockerPlatformArgs {
   /** Prefix of container, network and volume names, e.g. `statsd-stack-graphite`: two stacks can coexist. */
   readonly namePrefix: string;
+  /** Host address every published port binds to: 127.0.0.1 unless the stack's config says otherwise. */
   readonly bindAddress: string;
+  /** Host port of each published port (replica n of a workload publishes the port + n). */
   readonly hostPorts: Readonly<Record<PortId, number>>;
 }
 
@@ -40,12 +44,27 @@ export function healthTest(probe: WorkloadProbe): string[] {
   return ["CMD-SHELL", `nc -z 127.0.0.1 ${probe.tcp.port}`];
 }
 
-export class DockerPlatform implements Platform {
+/**
+ * The local Docker engine as a platform: owns the stack's network; each workload deployed on it becomes containers
+ * (children of the workload's component) on that network.
+ */
+export class DockerPlatform extends pulumi.ComponentResource implements Platform {
   readonly kind = "docker";
+  /** The stack's user-defined bridge network: workloads reach each other by their names as network aliases. */
   readonly network: docker.Network;
+  private readonly args: DockerPlatformArgs;
 
-  constructor(private readonly args: DockerPlatformArgs, opts?: pulumi.CustomResourceOptions) {
-    this.network = new docker.Network(`${args.namePrefix}-net`, { name: `${args.namePrefix}-net`, driver: "bridge" }, opts);
+  constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("statsd-stack:index:DockerPlatform", name, {}, opts);
+    this.args = args;
+    const networkName = `${args.namePrefix}-net`;
+    this.network = new docker.Network(
+      `${name}-network`,
+      { name: networkName, driver: "bridge" },
+      // Stacks deployed before the platform was a component had the network at the root, under its Docker name.
+      { parent: this, aliases: [rootAlias(networkName, "docker:index/network:Network")] },
+    );
+    this.registerOutputs({ network: this.network.name });
   }
 
   deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed {

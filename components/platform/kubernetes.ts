@@ -12,14 +12,19 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kindNodePort, stackHostPort } from "../../pipeline/ports";
 import type { Topology } from "../../pipeline/topologies";
+import { rootAlias } from "../aliases";
 import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
 import { buildLocalImage, localImageName } from "./local-image";
 
+/** Arguments of {@link KubernetesPlatform}. */
 export interface KubernetesPlatformArgs {
   /** Prefix of what is named outside the cluster (the locally built image), e.g. `statsd-stack-exporter`. */
   readonly namePrefix: string;
+  /** The topology deployed: kind's fixed NodePorts differ per topology, so two stacks share a kind cluster. */
   readonly topology: Topology;
+  /** The kubeconfig context to deploy to. */
   readonly context: string;
+  /** The namespace the platform creates and deploys every workload into. */
   readonly namespace: string;
   /** The kind cluster's name when the context is kind's (`kind-<name>`); undefined on any other cluster. */
   readonly kindCluster?: string;
@@ -65,19 +70,35 @@ function probe(p: WorkloadProbe, initialDelaySeconds: number, failureThreshold: 
   return { ...action, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold };
 }
 
-export class KubernetesPlatform implements Platform {
+/**
+ * A Kubernetes cluster as a platform: owns the provider for the configured context and the stack's namespace; each
+ * workload deployed on it becomes a Deployment and Services in that namespace (children of the workload's component).
+ */
+export class KubernetesPlatform extends pulumi.ComponentResource implements Platform {
   readonly kind = "kubernetes";
+  /** The provider every object of the stack is created with: the configured context, the stack's namespace. */
   readonly provider: k8s.Provider;
   readonly namespace: k8s.core.v1.Namespace;
+  private readonly args: KubernetesPlatformArgs;
+  private readonly name: string;
   private clusterUid?: pulumi.Output<string>;
 
-  constructor(private readonly args: KubernetesPlatformArgs, opts?: pulumi.CustomResourceOptions) {
-    this.provider = new k8s.Provider("k8s", { context: args.context, namespace: args.namespace }, opts);
-    this.namespace = new k8s.core.v1.Namespace(
-      "namespace",
-      { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } },
-      { ...opts, provider: this.provider },
+  constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("statsd-stack:index:KubernetesPlatform", name, {}, opts);
+    this.args = args;
+    this.name = name;
+    // Stacks deployed before the platform was a component had the provider and namespace at the root.
+    this.provider = new k8s.Provider(
+      `${name}-provider`,
+      { context: args.context, namespace: args.namespace },
+      { parent: this, aliases: [rootAlias("k8s", "pulumi:providers:kubernetes")] },
     );
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } },
+      { parent: this, provider: this.provider, aliases: [rootAlias("namespace", "kubernetes:core/v1:Namespace")] },
+    );
+    this.registerOutputs({ namespace: this.namespace.metadata.name });
   }
 
   deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed {
@@ -266,7 +287,11 @@ export class KubernetesPlatform implements Platform {
 
   /** The uid of the cluster's kube-system namespace: a new cluster has a new one. */
   private clusterIdentity(): pulumi.Output<string> {
-    this.clusterUid ??= k8s.core.v1.Namespace.get("cluster-identity", "kube-system", { provider: this.provider }).metadata.uid;
+    this.clusterUid ??= k8s.core.v1.Namespace.get(`${this.name}-cluster-identity`, "kube-system", {
+      parent: this,
+      provider: this.provider,
+      aliases: [rootAlias("cluster-identity", "kubernetes:core/v1:Namespace")],
+    }).metadata.uid;
     return this.clusterUid;
   }
 }

@@ -1,48 +1,93 @@
 /**
- * Runs the Pulumi program (index.ts) under Pulumi's mocks: no engine, no Docker, no cluster. The mocks stand in for
- * what cannot run here and fill the fields the providers would compute; every resource the program registers is
- * captured with its inputs and parent for the tests to inspect.
+ * Runs the stack (components/stack.ts, what index.ts runs) under Pulumi's mocks: no engine, no Docker, no cluster.
+ * The mocks fill the fields a provider or the API server would compute, with values that differ per resource and
+ * per run (NodePorts, passwords), so a test that reads the wrong resource's value fails. Every resource is captured
+ * with its inputs, its computed state, its parent and the options that decide how it is replaced.
+ *
+ * Several stacks can run in one process: nothing here needs Pulumi's root stack resource.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { readStackConfig, type ConfigSource } from "../../components/config";
+import { statsdStack } from "../../components/stack";
 
 export interface CapturedResource {
   readonly type: string;
   readonly name: string;
-  /** Inputs as the provider would receive them, outputs resolved. */
+  /** Inputs as the provider would receive them, outputs resolved and secrets unwrapped. */
   inputs: Record<string, any>;
+  /** The state the mocks returned: inputs plus what the provider or API server would compute. */
+  state: Record<string, any>;
+  /** Every string in the inputs that was not inside a secret, with its path: where a leaked secret would show. */
+  plainStrings: Array<[path: string, value: string]>;
   /** `type::name` of the parent resource, undefined for the stack's direct children. */
   readonly parent?: string;
   /** The resource options the program gave that decide how a replacement happens and how long the engine waits. */
   readonly options: {
     readonly deleteBeforeReplace?: boolean;
-    readonly replaceOnChanges?: readonly string[];
     readonly customTimeouts?: pulumi.CustomTimeouts;
+    readonly aliases?: readonly unknown[];
   };
 }
 
 export interface ProgramRun {
   readonly resources: CapturedResource[];
-  /** The program's exports, resolved; secret outputs are unwrapped and listed in `secretOutputs`. */
+  /** The stack's outputs, resolved; secret outputs are unwrapped and listed in `secretOutputs`. */
   readonly outputs: Record<string, unknown>;
   readonly secretOutputs: string[];
-  /** Inputs the mocks saw that were marked secret, by `type::name`. */
-  readonly secretInputs: Set<string>;
 }
 
 const ROOT = path.join(__dirname, "..", "..");
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** What the engine would send for a secret input; unwrapped by {@link unwrapSecrets}. */
+function isSecretWrapper(value: any): boolean {
+  return value !== null && typeof value === "object" && value[SECRET_SIG] === SECRET_VALUE;
+}
+
+function unwrapSecrets(value: any): any {
+  if (isSecretWrapper(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  return value;
+}
+
+/** Every string leaf of `value` that is not inside a secret, with its path (`envs.3`, `spec.template...`). */
+export function plainStrings(value: any, at = ""): Array<[string, string]> {
+  if (isSecretWrapper(value)) return [];
+  if (typeof value === "string") return [[at, value]];
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => plainStrings(v, at === "" ? k : `${at}.${k}`));
+  }
+  return [];
+}
+
+/** Where `secret` appears in plain text in any resource's inputs, as `type::name at path`. */
+export function plainOccurrences(run: Pick<ProgramRun, "resources">, secret: string): string[] {
+  return run.resources.flatMap((r) => r.plainStrings.filter(([, v]) => v.includes(secret)).map(([at]) => `${r.type}::${r.name} at ${at}`));
+}
+
+/** The run the mocks currently serve: computed values are drawn from it. */
+interface Draws {
+  nextNodePort: number;
+  readonly password: string;
+  readonly captured: Map<string, CapturedResource>;
+}
+let current: Draws | undefined;
 
 /** Computed fields a real provider would return. */
-function computed(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function computed(type: string, name: string, inputs: Record<string, any>, draws: Draws): Record<string, any> {
   switch (type) {
     case "docker:index/image:Image":
       return { repoDigest: `sha256:${"a".repeat(64)}`, imageName: inputs.imageName };
     case "docker:index/remoteImage:RemoteImage":
-      return { imageId: `sha256:${Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)}` };
+      return { imageId: imageIdOf(name) };
     case "random:index/randomPassword:RandomPassword":
-      return { result: "generated-password-for-tests" };
+      return { result: draws.password };
     case "command:local:Command":
       return { stdout: "" };
     default:
@@ -50,8 +95,8 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
         const metadata = inputs.metadata ?? {};
         const named = { metadata: { ...metadata, name: metadata.name ?? `${name}-abc123`, uid: `uid-of-${name}` } };
         if (type === "kubernetes:core/v1:Service" && inputs.spec?.type === "NodePort") {
-          // The API server assigns a NodePort to every port that asks for none: 32001, 32002, ... here.
-          const ports = (inputs.spec.ports as Array<{ nodePort?: number }>).map((p, i) => ({ ...p, nodePort: p.nodePort ?? 32001 + i }));
+          // The API server assigns a distinct free NodePort to every port that asks for none.
+          const ports = (inputs.spec.ports as Array<{ nodePort?: number }>).map((p) => ({ ...p, nodePort: p.nodePort ?? draws.nextNodePort++ }));
           return { ...named, spec: { ...inputs.spec, ports } };
         }
         return named;
@@ -60,16 +105,9 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
   }
 }
 
-function unwrapSecrets(value: any, found: { secret: boolean }): any {
-  if (value && typeof value === "object") {
-    if (value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
-      found.secret = true;
-      return unwrapSecrets(value.value, found);
-    }
-    if (Array.isArray(value)) return value.map((v) => unwrapSecrets(v, found));
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, found)]));
-  }
-  return value;
+/** The image ID the mocks give a RemoteImage: derived from its name, so tests can tell which image a trigger names. */
+export function imageIdOf(name: string): string {
+  return `sha256:${Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)}`;
 }
 
 /**
@@ -90,6 +128,72 @@ export function stackConfig(stack: string, overrides: Record<string, string>): R
   return { ...merged, ...overrides };
 }
 
+function setMocks(stack: string, newResource: (args: pulumi.runtime.MockResourceArgs) => { id: string; state: Record<string, any> }): Promise<void> {
+  return pulumi.runtime.setMocks({ newResource, call: (args) => args.inputs }, "statsd-stack", stack, false);
+}
+
+const resolve = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((done) => output.apply(done));
+
+/**
+ * Runs the stack as stack `stack` with the config the engine would give it (see {@link stackConfig}) and
+ * `overrides` on top (keys without namespace); `secrets` names the keys stored as secrets.
+ */
+export async function runProgram(stack: string, overrides: Record<string, string>, secrets: string[] = []): Promise<ProgramRun> {
+  const draws: Draws = { nextNodePort: 30000 + Math.floor(Math.random() * 2000), password: randomBytes(12).toString("hex"), captured: new Map() };
+  current = draws;
+  await setMocks(stack, (args) => {
+    if (current !== draws) throw new Error(`a resource of an earlier run registered during run ${stack}: ${args.type}::${args.name}`);
+    const inputs = unwrapSecrets(args.inputs);
+    const state = { ...inputs, ...computed(args.type, args.name, inputs, draws) };
+    const captured = draws.captured.get(`${args.type}::${args.name}`);
+    if (captured) Object.assign(captured, { inputs, state, plainStrings: plainStrings(args.inputs) });
+    return { id: `${args.name}-id`, state };
+  });
+
+  const values = stackConfig(stack, overrides);
+  const source: ConfigSource = {
+    get: (key) => values[key],
+    getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),
+    isSecret: (key) => secrets.includes(key),
+  };
+  const resources: CapturedResource[] = [];
+  const registered: pulumi.Resource[] = [];
+  const names = new Map<pulumi.Resource, string>();
+  const capture: pulumi.ResourceTransformation = (args) => {
+    const key = `${args.type}::${args.name}`;
+    names.set(args.resource, key);
+    registered.push(args.resource);
+    const opts = args.opts as pulumi.CustomResourceOptions;
+    const entry: CapturedResource = {
+      type: args.type,
+      name: args.name,
+      inputs: {},
+      state: {},
+      plainStrings: [],
+      parent: args.opts.parent ? names.get(args.opts.parent) : undefined,
+      options: { deleteBeforeReplace: opts.deleteBeforeReplace, customTimeouts: opts.customTimeouts, aliases: opts.aliases as unknown[] },
+    };
+    resources.push(entry);
+    draws.captured.set(key, entry);
+    return undefined;
+  };
+
+  const outputs = statsdStack(readStackConfig(source, stack), { transformations: [capture] });
+  const resolved: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(outputs)) {
+    if (pulumi.Output.isInstance(value)) {
+      resolved[key] = await resolve(value);
+      if (await pulumi.isSecret(value)) secretOutputs.push(key);
+    } else {
+      resolved[key] = value;
+    }
+  }
+  // A resource's URN resolves once the mocks have answered its registration: then its captured inputs are final.
+  await Promise.all(registered.map((r) => resolve(r.urn)));
+  return { resources, outputs: resolved, secretOutputs };
+}
+
 /** Forgets every module of this project so the next import runs the program again. */
 function forgetProjectModules(): void {
   for (const key of Object.keys(require.cache)) {
@@ -98,105 +202,25 @@ function forgetProjectModules(): void {
 }
 
 /**
- * Runs index.ts as stack `stack` with the config the engine would give it (see {@link stackConfig}) and `config`'s
- * values on top (keys without namespace). Pulumi's runtime keeps one root stack per process, so call this once per
- * test file (node --test runs each file in its own process).
- */
-export async function runProgram(stack: string, config: Record<string, string>, secrets: string[] = []): Promise<ProgramRun> {
-  const resources: CapturedResource[] = [];
-  const secretInputs = new Set<string>();
-  const byName = new Map<string, CapturedResource>();
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const found = { secret: false };
-        const inputs = unwrapSecrets(args.inputs, found);
-        const key = `${args.type}::${args.name}`;
-        if (found.secret) secretInputs.add(key);
-        const captured = byName.get(key);
-        if (captured) captured.inputs = inputs;
-        return { id: `${args.name}-id`, state: { ...inputs, ...computed(args.type, args.name, inputs) } };
-      },
-      call: (args) => args.inputs,
-    },
-    "statsd-stack",
-    stack,
-    false,
-  );
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(stackConfig(stack, config)).map(([k, v]) => [`statsd-stack:${k}`, v])),
-    secrets.map((k) => `statsd-stack:${k}`),
-  );
-
-  const names = new Map<pulumi.Resource, string>();
-  forgetProjectModules();
-  let outputs: Record<string, unknown> = {};
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((args) => {
-      const key = `${args.type}::${args.name}`;
-      names.set(args.resource, key);
-      const parent = args.opts.parent ? names.get(args.opts.parent) : undefined;
-      const opts = args.opts as pulumi.CustomResourceOptions;
-      const entry: CapturedResource = {
-        type: args.type,
-        name: args.name,
-        inputs: {},
-        parent,
-        options: {
-          deleteBeforeReplace: opts.deleteBeforeReplace,
-          replaceOnChanges: opts.replaceOnChanges,
-          customTimeouts: opts.customTimeouts,
-        },
-      };
-      resources.push(entry);
-      byName.set(key, entry);
-      return undefined;
-    });
-    // require, as the Pulumi runtime does: index.ts assigns its outputs to module.exports.
-    outputs = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
-    return outputs;
-  });
-
-  const resolved: Record<string, unknown> = {};
-  const secretOutputs: string[] = [];
-  for (const [key, value] of Object.entries(outputs ?? {})) {
-    if (pulumi.Output.isInstance(value)) {
-      resolved[key] = await new Promise((resolve) => value.apply(resolve));
-      if (await pulumi.isSecret(value)) secretOutputs.push(key);
-    } else {
-      resolved[key] = value;
-    }
-  }
-  // Let the mocks see every registration before the tests read the captured inputs.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  return { resources, outputs: resolved, secretOutputs, secretInputs };
-}
-
-/**
- * Loads index.ts without a root stack, counting what the mocks are asked to create: for programs that must fail
- * before registering anything (a stack would turn the failure into rejected engine promises).
+ * Loads index.ts itself, counting what the mocks are asked to create: for programs that must fail before
+ * registering anything.
  */
 export async function loadProgramExpectingFailure(stack: string, config: Record<string, string>): Promise<{ error: unknown; registered: number }> {
   let registered = 0;
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered++;
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "statsd-stack",
-    stack,
-    false,
-  );
+  await setMocks(stack, (args) => {
+    registered++;
+    return { id: `${args.name}-id`, state: args.inputs };
+  });
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(stackConfig(stack, config)).map(([k, v]) => [`statsd-stack:${k}`, v])));
   forgetProjectModules();
+  let error: unknown;
   try {
     require(path.join(ROOT, "index.ts"));
-    return { error: undefined, registered };
-  } catch (error) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    return { error, registered };
+  } catch (thrown) {
+    error = thrown;
   }
+  // A registration reaches the mocks asynchronously: wait until every RPC the program started has been answered.
+  // The runtime is unusable afterwards, so this is the last program a test process runs.
+  await pulumi.runtime.disconnect();
+  return { error, registered };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { DEFAULT_IMAGES } from "../../components/config";
+import { DEFAULT_IMAGES } from "../../pipeline/config-keys";
 import { defaultHostPort, PORTS, publishedPorts, stackHostPort, type PortId } from "../../pipeline/ports";
 import { TOPOLOGIES } from "../../pipeline/topologies";
 

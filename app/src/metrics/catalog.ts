@@ -64,8 +64,6 @@ export const catalog = {
   },
 } as const satisfies Record<string, MetricDefinition>;
 
-export type MetricId = keyof typeof catalog;
-
 /** Every metric of the catalog, in a stable order. */
 export const allMetrics: readonly MetricDefinition[] = Object.values(catalog);
 

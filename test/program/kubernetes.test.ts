@@ -1,6 +1,7 @@
 /**
- * The Pulumi program on the Kubernetes platform, exporter topology, under Pulumi's mocks (no cluster here): the
- * objects it would apply, validated against the Kubernetes OpenAPI schema.
+ * The stack on the Kubernetes platform, under Pulumi's mocks (the real cluster is the deploy tier's): the objects it
+ * would apply, validated against the Kubernetes OpenAPI schema, how they are wired and what the stack exposes.
+ * Several stacks run in this one process.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -8,7 +9,7 @@ import { parse } from "yaml";
 import { rolloutWaitFor } from "../../components/platform/kubernetes";
 import { ofType, one, parentChain, typeCounts } from "../support/graph";
 import { validate } from "../support/kubernetes";
-import { runProgram, type ProgramRun } from "../support/program";
+import { imageIdOf, plainOccurrences, runProgram, type ProgramRun } from "../support/program";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -17,6 +18,9 @@ const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const containerOf = (d: { inputs: any }) => d.inputs.spec.template.spec.containers[0];
 const envOf = (d: { inputs: any }) =>
   Object.fromEntries((containerOf(d).env as any[]).filter((e) => "value" in e).map((e) => [e.name, e.value]));
+/** The NodePort the (mock) API server assigned to a named port of a NodePort Service. */
+const assignedNodePort = (run: ProgramRun, service: string, port: string): number =>
+  (one(run, SERVICE, service).state.spec.ports as any[]).find((p) => p.name === port).nodePort;
 
 describe("kubernetes platform, exporter topology", () => {
   let run: ProgramRun;
@@ -36,24 +40,26 @@ describe("kubernetes platform, exporter topology", () => {
       "kubernetes:core/v1:Service": 8,
       "pulumi:providers:kubernetes": 1,
       "random:index/randomPassword:RandomPassword": 1,
-      "statsd-stack:index:ExporterTopology": 1,
       "statsd-stack:index:Grafana": 1,
+      "statsd-stack:index:KubernetesPlatform": 1,
       "statsd-stack:index:Prometheus": 1,
       "statsd-stack:index:SampleApi": 1,
       "statsd-stack:index:StatsdExporter": 1,
+      "statsd-stack:index:Topology": 1,
     });
   });
 
-  it("targets the kind context and a namespace named after the stack", () => {
-    const provider = one(run, "pulumi:providers:kubernetes", "k8s");
-    assert.equal(provider.inputs.context, "kind-statsd-stack");
-    assert.equal(one(run, "kubernetes:core/v1:Namespace", "namespace").inputs.metadata.name, "statsd-stack-exporter");
+  it("targets the kind context and a namespace named after the stack, both owned by the platform component", () => {
+    const provider = one(run, "pulumi:providers:kubernetes", "platform-provider");
+    const namespace = one(run, "kubernetes:core/v1:Namespace", "platform-namespace");
+    assert.deepEqual([provider.inputs.context, provider.parent], ["kind-statsd-stack", "statsd-stack:index:KubernetesPlatform::platform"]);
+    assert.deepEqual([namespace.inputs.metadata.name, namespace.parent], ["statsd-stack-exporter", "statsd-stack:index:KubernetesPlatform::platform"]);
   });
 
   it("every object passes the Kubernetes OpenAPI schema", async () => {
     const kinds: string[] = [];
     // The kube-system namespace is only read (its uid tells a new cluster from the old one), not applied.
-    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "cluster-identity")) {
+    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "platform-cluster-identity")) {
       kinds.push(await validate(r));
     }
     assert.equal(kinds.length, 17);
@@ -78,7 +84,7 @@ describe("kubernetes platform, exporter topology", () => {
   });
 
   it("wires the app to the exporter Service's name and UDP port", () => {
-    const exporterService = one(run, SERVICE, "exporter-exporter-service");
+    const exporterService = one(run, SERVICE, "pipeline-exporter-service");
     const env = envOf(one(run, DEPLOYMENT, "api"));
     assert.equal(env.STATSD_HOST, exporterService.inputs.metadata.name);
     assert.equal(env.STATSD_PORT, "9125");
@@ -91,7 +97,7 @@ describe("kubernetes platform, exporter topology", () => {
     assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, ["statsd-exporter:9102"]);
     assert.equal(configMap.inputs.metadata.name, undefined);
     const prometheus = one(run, DEPLOYMENT, "prometheus");
-    assert.equal(prometheus.inputs.spec.template.spec.volumes[0].configMap.name, "exporter-prometheus-config-abc123");
+    assert.equal(prometheus.inputs.spec.template.spec.volumes[0].configMap.name, "pipeline-prometheus-config-abc123");
     assert.deepEqual(containerOf(prometheus).volumeMounts[0], {
       name: "config",
       mountPath: "/etc/prometheus/prometheus.yml",
@@ -106,12 +112,14 @@ describe("kubernetes platform, exporter topology", () => {
     assert.deepEqual(provisioning.datasources.map((d: any) => d.url), [`http://${one(run, SERVICE, "prometheus-service").inputs.metadata.name}:9090`]);
   });
 
-  it("keeps the admin password in a Secret, referenced from Grafana's env, and in no plain input", () => {
-    const grafana = containerOf(one(run, DEPLOYMENT, "grafana"));
-    const ref = (grafana.env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
-    assert.deepEqual(ref.valueFrom.secretKeyRef.key, "GF_SECURITY_ADMIN_PASSWORD");
-    const plain = run.resources.filter((r) => !run.secretInputs.has(`${r.type}::${r.name}`));
-    for (const r of plain) assert.ok(!JSON.stringify(r.inputs).includes("generated-password-for-tests"), `${r.type} ${r.name}`);
+  it("keeps the generated admin password in a Secret that Grafana's env references, and in no plain input", () => {
+    const generated = ofType(run, "random:index/randomPassword:RandomPassword")[0]!.state.result as string;
+    const secret = one(run, "kubernetes:core/v1:Secret", "grafana");
+    assert.deepEqual(secret.inputs.stringData, { GF_SECURITY_ADMIN_PASSWORD: generated });
+    const ref = (containerOf(one(run, DEPLOYMENT, "grafana")).env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
+    assert.deepEqual(ref.valueFrom.secretKeyRef, { name: secret.state.metadata.name, key: "GF_SECURITY_ADMIN_PASSWORD" });
+    assert.equal(run.outputs.grafanaAdminPassword, generated);
+    assert.deepEqual(plainOccurrences(run, generated), []);
   });
 
   it("exposes only the published ports, as the exporter topology's fixed NodePorts that kind forwards", () => {
@@ -142,8 +150,8 @@ describe("kubernetes platform, exporter topology", () => {
     assert.match(load.inputs.environment.IMAGE, /^statsd-stack-exporter\/sample-api:[0-9a-f]{16}$/);
     assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, load.inputs.environment.IMAGE);
     const imageId = one(run, "docker:index/remoteImage:RemoteImage", "api-image");
-    assert.deepEqual(load.inputs.triggers, [`sha256:${Buffer.from(imageId.name).toString("hex").padEnd(64, "0").slice(0, 64)}`, "uid-of-cluster-identity"]);
-    assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::exporter-api", "statsd-stack:index:ExporterTopology::exporter"]);
+    assert.deepEqual(load.inputs.triggers, [imageIdOf(imageId.name), "uid-of-platform-cluster-identity"]);
+    assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::pipeline-api", "statsd-stack:index:Topology::pipeline"]);
   });
 
   it("gives the app a preStop drain and a grace period that covers it and the app's own shutdown timeout", () => {
@@ -188,5 +196,93 @@ describe("kubernetes platform, exporter topology", () => {
       [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
       ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
     );
+  });
+});
+
+describe("kubernetes platform, graphite topology", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("graphite", {
+      topology: "graphite",
+      platform: "kubernetes",
+      kubeContext: "prod-cluster",
+      namespace: "metrics-demo",
+      appImage: "registry.example.com/sample-api:1.0.0",
+      nodeAddress: "10.1.2.3",
+    });
+  });
+
+  it("every object passes the Kubernetes OpenAPI schema", async () => {
+    const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    for (const r of objects) await validate(r);
+    assert.equal(objects.length, 13);
+  });
+
+  it("uses the configured context and namespace, and the given app image without building or loading it", () => {
+    assert.equal(one(run, "pulumi:providers:kubernetes", "platform-provider").inputs.context, "prod-cluster");
+    assert.equal(one(run, "kubernetes:core/v1:Namespace", "platform-namespace").inputs.metadata.name, "metrics-demo");
+    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, "registry.example.com/sample-api:1.0.0");
+    assert.equal(ofType(run, "command:local:Command").length, 0);
+    assert.equal(ofType(run, "docker:index/image:Image").length, 0);
+  });
+
+  it("runs graphite-statsd as root (the image needs it) and the app and Grafana as non-root", () => {
+    const nonRoot = ofType(run, DEPLOYMENT).map((d) => [d.name, d.inputs.spec.template.spec.securityContext.runAsNonRoot ?? false]);
+    assert.deepEqual(nonRoot, [
+      ["pipeline-graphite-deployment", false],
+      ["pipeline-api-deployment", true],
+      ["pipeline-grafana-deployment", true],
+    ]);
+  });
+
+  it("wires the app to the graphite Service's name and UDP StatsD port", () => {
+    const graphite = one(run, SERVICE, "pipeline-graphite-service");
+    const env = Object.fromEntries((containerOf(one(run, DEPLOYMENT, "api")).env as any[]).map((e) => [e.name, e.value]));
+    assert.equal(env.STATSD_HOST, graphite.inputs.metadata.name);
+    assert.equal(env.STATSD_PORT, "8125");
+    assert.ok(graphite.inputs.spec.ports.some((p: any) => p.port === 8125 && p.protocol === "UDP"));
+  });
+
+  it("keeps carbon and statsd's admin port inside the cluster, and lets Kubernetes assign the NodePorts of the rest", () => {
+    const nodePorts = one(run, SERVICE, "pipeline-graphite-nodeport").inputs.spec;
+    assert.equal(nodePorts.type, "NodePort");
+    assert.deepEqual(nodePorts.ports.map((p: any) => [p.name, p.port, p.protocol, p.nodePort]), [
+      ["statsd", 8125, "UDP", undefined],
+      ["web", 8080, "TCP", undefined],
+    ]);
+    assert.deepEqual(one(run, SERVICE, "pipeline-graphite-service").inputs.spec.type, "ClusterIP");
+  });
+
+  it("exports each URL on the node address at the NodePort Kubernetes assigned to that Service's port", () => {
+    const ports = [
+      assignedNodePort(run, "pipeline-api-nodeport", "http"),
+      assignedNodePort(run, "pipeline-grafana-nodeport", "http"),
+      assignedNodePort(run, "pipeline-graphite-nodeport", "web"),
+      assignedNodePort(run, "pipeline-graphite-nodeport", "statsd"),
+    ];
+    assert.equal(new Set(ports).size, 4, `the API server assigns distinct NodePorts: ${ports.join(", ")}`);
+    assert.deepEqual(
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.graphiteUrl, run.outputs.statsdEndpoint],
+      [`http://10.1.2.3:${ports[0]}`, `http://10.1.2.3:${ports[1]}`, `http://10.1.2.3:${ports[2]}`, `10.1.2.3:${ports[3]}`],
+    );
+  });
+
+  it("mounts each graphite setting file by itself, keeping the image's other files in place", () => {
+    const mounts = containerOf(one(run, DEPLOYMENT, "pipeline-graphite")).volumeMounts as any[];
+    assert.deepEqual(
+      mounts.filter((m) => m.name === "config").map((m) => [m.mountPath, m.subPath]),
+      [
+        ["/opt/statsd/config/udp.js", "opt_statsd_config_udp.js"],
+        ["/opt/graphite/conf/carbon.conf", "opt_graphite_conf_carbon.conf"],
+        ["/opt/graphite/conf/storage-schemas.conf", "opt_graphite_conf_storage-schemas.conf"],
+        ["/opt/graphite/conf/storage-aggregation.conf", "opt_graphite_conf_storage-aggregation.conf"],
+      ],
+    );
+  });
+
+  it("points Grafana's only datasource at graphite-web through the graphite Service", () => {
+    const data = one(run, "kubernetes:core/v1:ConfigMap", "grafana").inputs.data;
+    const provisioning = parse(data["etc_grafana_provisioning_datasources_statsd-stack.yaml"]);
+    assert.deepEqual(provisioning.datasources.map((d: any) => [d.type, d.url]), [["graphite", "http://graphite:8080"]]);
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * What a topology's backend is to the rest of the stack: where the app sends StatsD, in which style, and what
+ * Grafana reads. A backend file (components/backends/) creates its components; the {@link Topology} adds the app and
+ * Grafana around them, so a new topology is one backend plus a stack file.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { MetricsStyle } from "../app/src/metrics/catalog";
+import type { Dashboard } from "../dashboards/model";
+import type { StackConfig } from "./config";
+import type { GrafanaDatasourceArgs } from "./grafana";
+import type { Platform } from "./platform/workload";
+
+/** What a backend is given: the platform to run on and the stack's validated configuration. */
+export interface BackendArgs {
+  readonly platform: Platform;
+  readonly config: StackConfig;
+}
+
+/** A deployed backend. */
+export interface DeployedBackend {
+  /** Host and UDP port the app sends StatsD to, inside the stack's network. */
+  readonly statsdHost: pulumi.Output<string>;
+  readonly statsdPort: pulumi.Output<number>;
+  /** The StatsD dialect the backend understands. */
+  readonly metricsStyle: MetricsStyle;
+  /** `host:port` (UDP) where this machine sends StatsD to the backend: the stack's `statsdEndpoint` output. */
+  readonly statsdEndpoint: pulumi.Output<string>;
+  /** Grafana's datasource for the backend (the first is the default) and the dashboards that read it. */
+  readonly datasources: readonly GrafanaDatasourceArgs[];
+  readonly dashboards: readonly Dashboard[];
+  /** The backend's own stack outputs, e.g. `graphiteUrl`. */
+  readonly outputs: Readonly<Record<string, pulumi.Output<string>>>;
+}
+
+export interface Backend {
+  /** Creates the backend's components as children of `parent`, each named `${name}-<part>`. */
+  deploy(name: string, args: BackendArgs, parent: pulumi.Resource): DeployedBackend;
+}

@@ -1,0 +1,30 @@
+/** The exporter topology's backend: statsd_exporter scraped by Prometheus, read by Grafana's Prometheus datasource. */
+import { prometheusDashboard } from "../../dashboards/prometheus";
+import { DATASOURCE_UIDS } from "../../pipeline/settings";
+import type { Backend } from "../backend";
+import { Prometheus } from "../prometheus";
+import { StatsdExporter } from "../statsd-exporter";
+
+export const exporterBackend: Backend = {
+  deploy(name, { platform, config }, parent) {
+    const exporter = new StatsdExporter(
+      `${name}-exporter`,
+      { platform, image: config.images.exporterImage, metricPrefix: config.metricPrefix },
+      { parent },
+    );
+    const prometheus = new Prometheus(
+      `${name}-prometheus`,
+      { platform, image: config.images.prometheusImage, scrapeTarget: exporter.scrapeTarget },
+      { parent },
+    );
+    return {
+      statsdHost: exporter.statsdHost,
+      statsdPort: exporter.statsdPort,
+      metricsStyle: "dogstatsd",
+      statsdEndpoint: exporter.statsdEndpoint,
+      datasources: [{ name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: prometheus.internalUrl }],
+      dashboards: [prometheusDashboard()],
+      outputs: { prometheusUrl: prometheus.publicUrl, exporterMetricsUrl: exporter.metricsUrl },
+    };
+  },
+};

@@ -1,0 +1,20 @@
+/** The graphite topology's backend: graphite-statsd (Etsy statsd, carbon, graphite-web) read by Grafana's Graphite datasource. */
+import { graphiteDashboard } from "../../dashboards/graphite";
+import { DATASOURCE_UIDS } from "../../pipeline/settings";
+import type { Backend } from "../backend";
+import { GraphiteStatsd } from "../graphite-statsd";
+
+export const graphiteBackend: Backend = {
+  deploy(name, { platform, config }, parent) {
+    const graphite = new GraphiteStatsd(`${name}-graphite`, { platform, image: config.images.graphiteImage }, { parent });
+    return {
+      statsdHost: graphite.statsdHost,
+      statsdPort: graphite.statsdPort,
+      metricsStyle: "graphite",
+      statsdEndpoint: graphite.statsdEndpoint,
+      datasources: [{ name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: graphite.webUrl }],
+      dashboards: [graphiteDashboard(config.metricPrefix)],
+      outputs: { graphiteUrl: graphite.publicUrl },
+    };
+  },
+};

@@ -1,0 +1,115 @@
+/**
+ * Every key of the stack's configuration, declared once: its type, its default and what it does. Pulumi.yaml's
+ * `config:` block is generated from this table (npm run generate; a test fails on a stale copy), and the program
+ * reads its defaults from here, so a default is written in one place.
+ */
+import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
+import { defaultHostPort, type PortId } from "./ports";
+
+/** Images pinned to current releases; each can be overridden by config. */
+export const DEFAULT_IMAGES = {
+  graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
+  exporterImage: "prom/statsd-exporter:v0.30.0",
+  prometheusImage: "prom/prometheus:v3.13.5",
+  grafanaImage: "grafana/grafana:13.2.2",
+} as const;
+export type ImageKey = keyof typeof DEFAULT_IMAGES;
+
+/** Most replicas of the API: on Docker each takes a host port. */
+export const MAX_REPLICAS = 20;
+
+export interface ConfigKey {
+  readonly type: "string" | "integer";
+  /**
+   * The value a stack gets when it sets none. `""` marks an optional key without a default (the engine asks for a
+   * declared key that has no default at all); undefined: every stack must set it.
+   */
+  readonly default?: string | number;
+  readonly description: string;
+}
+
+const hostPort = (id: PortId, description: string): ConfigKey => ({ type: "integer", default: defaultHostPort(id), description });
+
+/** The keys in the order Pulumi.yaml and README list them. */
+export const CONFIG_KEYS = {
+  topology: {
+    type: "string",
+    description: "Which pipeline to run: graphite (StatsD -> graphite-statsd) or exporter (DogStatsD -> statsd_exporter -> Prometheus). Set by each stack file.",
+  },
+  platform: {
+    type: "string",
+    default: "docker",
+    description: "Where to run it: docker (the local Docker engine) or kubernetes (a kind cluster, or any cluster via kubeContext).",
+  },
+  bindAddress: {
+    type: "string",
+    default: "127.0.0.1",
+    description: "Docker only: the host address published ports bind to. 0.0.0.0 exposes them on every interface.",
+  },
+  apiPort: hostPort(
+    "api",
+    "Docker only: host port of the sample API (Pulumi.exporter.yaml sets 8100, so both stacks can run at once; kind: fixed by kind/cluster.yaml). With appReplicas > 1, replica n is on apiPort + n.",
+  ),
+  grafanaPort: hostPort("grafana", "Docker only: host port of Grafana (exporter stack: 3001)."),
+  graphitePort: hostPort("graphiteWeb", "Docker only: host port of graphite-web (graphite topology)."),
+  prometheusPort: hostPort("prometheus", "Docker only: host port of Prometheus (exporter topology)."),
+  exporterPort: hostPort("exporterWeb", "Docker only: host port of statsd_exporter's /metrics (exporter topology)."),
+  statsdPort: hostPort("statsd", "Docker only: host UDP port of the StatsD ingest, to send your own metrics (exporter stack: 9125)."),
+  appReplicas: {
+    type: "integer",
+    default: 1,
+    description: `Replicas of the sample API (1 to ${MAX_REPLICAS}). On Docker replica n publishes apiPort + n.`,
+  },
+  metricPrefix: {
+    type: "string",
+    default: DEFAULT_METRIC_PREFIX,
+    description: "Prefix of every StatsD key the app sends; the exporter mapping and the Graphite dashboard follow it.",
+  },
+  appName: {
+    type: "string",
+    default: DEFAULT_APP_NAME,
+    description: "The app_name the app reports (a DNS label); the Prometheus dashboard's app variable lists it.",
+  },
+  grafanaAdminPassword: {
+    type: "string",
+    default: "",
+    description:
+      "Grafana's admin password, at least 12 characters; set it with `pulumi config set --secret` (the program refuses a plain-text one). Unset: a random one is generated, kept in state and shown by `pulumi stack output --show-secrets grafanaAdminPassword`.",
+  },
+  graphiteImage: { type: "string", default: DEFAULT_IMAGES.graphiteImage, description: "Image of statsd + carbon + graphite-web." },
+  exporterImage: { type: "string", default: DEFAULT_IMAGES.exporterImage, description: "Image of statsd_exporter." },
+  prometheusImage: { type: "string", default: DEFAULT_IMAGES.prometheusImage, description: "Image of Prometheus." },
+  grafanaImage: { type: "string", default: DEFAULT_IMAGES.grafanaImage, description: "Image of Grafana." },
+  appImage: {
+    type: "string",
+    default: "",
+    description:
+      "A pre-built sample API image. Unset: built locally from app/ (and loaded into kind on Kubernetes). Set it for clusters other than kind.",
+  },
+  kubeContext: {
+    type: "string",
+    default: "",
+    description:
+      "Kubernetes only: the kubeconfig context. Unset: kind-statsd-stack, the kind cluster kind/cluster.yaml creates. A kind-<name> context gets kind's fixed NodePorts and `kind load`.",
+  },
+  namespace: { type: "string", default: "", description: "Kubernetes only: the namespace to create. Default statsd-stack-<stack>." },
+  nodeAddress: {
+    type: "string",
+    default: "127.0.0.1",
+    description: "Kubernetes other than kind: the address this machine reaches the nodes' NodePorts on; the URL outputs use it.",
+  },
+  imageLoadCommand: {
+    type: "string",
+    default: "",
+    description:
+      "Kubernetes only: a shell command that copies the locally built app image $IMAGE into the cluster, e.g. 'minikube image load \"$IMAGE\"'. Unset: `kind load docker-image` on kind; elsewhere set this or appImage.",
+  },
+} as const satisfies Record<string, ConfigKey>;
+
+export type ConfigKeyName = keyof typeof CONFIG_KEYS;
+
+/** A key's default as the engine passes config values: a string. */
+export function defaultOf(key: ConfigKeyName): string | undefined {
+  const declared: ConfigKey = CONFIG_KEYS[key];
+  return declared.default === undefined ? undefined : String(declared.default);
+}

@@ -1,0 +1,244 @@
+/**
+ * The stack on the Docker platform, under Pulumi's mocks (the real CLI and Docker engine are the deploy tier's):
+ * the resources it would create, how they are wired, and what they expose. Several stacks run in this one process.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
+import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
+
+const CONTAINER = "docker:index/container:Container";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+const aliasOf = (container: { inputs: any }) => container.inputs.networksAdvanced[0].aliases[0] as string;
+const published = (run: ProgramRun) =>
+  ofType(run, CONTAINER)
+    .flatMap((c) => c.inputs.ports as any[])
+    .map((p) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`)
+    .sort();
+
+describe("docker platform, graphite topology", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("graphite", { topology: "graphite" });
+  });
+
+  it("registers the platform with one network, three containers, the app image build and its owner, two pulled images, one volume and a generated password", () => {
+    assert.deepEqual(typeCounts(run), {
+      "docker:index/container:Container": 3,
+      "docker:index/image:Image": 1,
+      "docker:index/network:Network": 1,
+      "docker:index/remoteImage:RemoteImage": 3,
+      "docker:index/volume:Volume": 1,
+      "random:index/randomPassword:RandomPassword": 1,
+      "statsd-stack:index:DockerPlatform": 1,
+      "statsd-stack:index:Grafana": 1,
+      "statsd-stack:index:GraphiteStatsd": 1,
+      "statsd-stack:index:SampleApi": 1,
+      "statsd-stack:index:Topology": 1,
+    });
+  });
+
+  it("names children for their role under the topology, and the network under the platform", () => {
+    assert.deepEqual(ofType(run, CONTAINER).map((c) => [c.name, parentChain(run, c)]), [
+      ["pipeline-graphite-container-0", ["statsd-stack:index:GraphiteStatsd::pipeline-graphite", "statsd-stack:index:Topology::pipeline"]],
+      ["pipeline-api-container-0", ["statsd-stack:index:SampleApi::pipeline-api", "statsd-stack:index:Topology::pipeline"]],
+      ["pipeline-grafana-container-0", ["statsd-stack:index:Grafana::pipeline-grafana", "statsd-stack:index:Topology::pipeline"]],
+    ]);
+    const network = ofType(run, "docker:index/network:Network")[0]!;
+    assert.deepEqual([network.name, network.parent, network.inputs.name], ["platform-network", "statsd-stack:index:DockerPlatform::platform", "statsd-stack-graphite-net"]);
+  });
+
+  it("wires the app's STATSD_HOST and STATSD_PORT to the graphite container's alias and StatsD port", () => {
+    const graphite = one(run, CONTAINER, "pipeline-graphite");
+    const env = envOf(one(run, CONTAINER, "api"));
+    assert.deepEqual([env.STATSD_HOST, env.STATSD_PORT, env.METRICS_STYLE], [aliasOf(graphite), "8125", "graphite"]);
+    assert.equal(aliasOf(graphite), "graphite");
+    assert.ok(graphite.inputs.ports.some((p: any) => p.internal === 8125 && p.protocol === "udp"));
+  });
+
+  it("points Grafana's only datasource at graphite-web inside the network", () => {
+    const provisioning = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/datasources/statsd-stack.yaml"));
+    assert.deepEqual(
+      provisioning.datasources.map((d: any) => [d.type, d.uid, d.url, d.isDefault]),
+      [["graphite", "statsd-stack-graphite", `http://${aliasOf(one(run, CONTAINER, "pipeline-graphite"))}:8080`, true]],
+    );
+  });
+
+  it("publishes every port on 127.0.0.1, StatsD as UDP", () => {
+    assert.deepEqual(published(run), ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8080->8080/tcp", "127.0.0.1:8125->8125/udp"]);
+  });
+
+  it("runs containers by image ID, deleted before a replacement reuses their fixed names and ports", () => {
+    for (const container of ofType(run, CONTAINER)) {
+      assert.match(container.inputs.image, /^sha256:[0-9a-f]{64}$/, container.name);
+      assert.equal(container.options.deleteBeforeReplace, true, container.name);
+      assert.equal(container.inputs.restart, "unless-stopped");
+    }
+  });
+
+  it("builds the app image under the stack's own name and removes it when the stack goes", () => {
+    const build = one(run, "docker:index/image:Image", "api-build");
+    assert.match(build.inputs.imageName, /^statsd-stack-graphite\/sample-api:[0-9a-f]{16}$/);
+    const owner = one(run, "docker:index/remoteImage:RemoteImage", "api-image");
+    assert.deepEqual([owner.inputs.name, owner.inputs.keepLocally], [build.inputs.imageName, false]);
+    assert.equal(one(run, CONTAINER, "api").inputs.image, owner.state.imageId);
+    const pulled = ofType(run, "docker:index/remoteImage:RemoteImage").filter((r) => r !== owner);
+    assert.deepEqual(pulled.map((r) => [r.inputs.name, r.inputs.keepLocally]).sort(), [
+      ["grafana/grafana:13.2.2", true],
+      ["graphiteapp/graphite-statsd:1.1.10-5", true],
+    ]);
+  });
+
+  it("keeps the Docker names of containers and volumes (renaming them would replace containers and lose data)", () => {
+    assert.deepEqual(
+      ofType(run, CONTAINER).map((c) => c.inputs.name),
+      ["statsd-stack-graphite-graphite-0", "statsd-stack-graphite-sample-api-0", "statsd-stack-graphite-grafana-0"],
+    );
+    assert.deepEqual(ofType(run, "docker:index/volume:Volume").map((v) => v.inputs.name), ["statsd-stack-graphite-graphite-data-0"]);
+  });
+
+  it("limits each container's memory without swap, and its CPUs in the form Docker reads back", () => {
+    const limits = Object.fromEntries(ofType(run, CONTAINER).map((c) => [c.inputs.name, [c.inputs.memory, c.inputs.memorySwap, c.inputs.cpus]]));
+    assert.deepEqual(limits, {
+      "statsd-stack-graphite-graphite-0": [768, 768, "1.0"],
+      "statsd-stack-graphite-sample-api-0": [256, 256, "1.0"],
+      "statsd-stack-graphite-grafana-0": [512, 512, "1.0"],
+    });
+  });
+
+  it("gives Grafana a scratch data directory that starts empty, and no volume", () => {
+    const grafana = one(run, CONTAINER, "grafana");
+    assert.deepEqual(grafana.inputs.tmpfs, { "/var/lib/grafana": "rw,nosuid,nodev,size=64m", "/tmp": "rw,noexec,nosuid,size=16m" });
+    assert.deepEqual(grafana.inputs.volumes, []);
+  });
+
+  it("delivers the generated statsd and carbon settings into the graphite container", () => {
+    const graphite = one(run, CONTAINER, "pipeline-graphite");
+    assert.deepEqual(
+      (graphite.inputs.uploads as any[]).map((u) => u.file),
+      ["/opt/statsd/config/udp.js", "/opt/graphite/conf/carbon.conf", "/opt/graphite/conf/storage-schemas.conf", "/opt/graphite/conf/storage-aggregation.conf"],
+    );
+    assert.match(uploadOf(graphite, "/opt/graphite/conf/carbon.conf"), /^MAX_CREATES_PER_MINUTE = 1000$/m);
+    assert.match(uploadOf(graphite, "/opt/statsd/config/udp.js"), /"flushInterval": 10000/);
+    assert.match(uploadOf(graphite, "/opt/graphite/conf/storage-schemas.conf"), /retentions = 10s:6h,1m:7d,10m:1y/);
+  });
+
+  it("exports the URLs of the API, Grafana and graphite-web, the StatsD endpoint, and the generated admin password as a secret", () => {
+    const generated = ofType(run, PASSWORD)[0]!.state.result as string;
+    assert.match(generated, /^[0-9a-f]{24}$/);
+    assert.deepEqual(run.outputs, {
+      topology: "graphite",
+      platform: "docker",
+      appName: "sample-api",
+      metricPrefix: "sample_api",
+      apiUrl: "http://127.0.0.1:8000",
+      grafanaUrl: "http://127.0.0.1:3000",
+      graphiteUrl: "http://127.0.0.1:8080",
+      statsdEndpoint: "127.0.0.1:8125",
+      grafanaAdminUser: "admin",
+      grafanaAdminPassword: generated,
+    });
+    assert.deepEqual(run.secretOutputs, ["grafanaAdminPassword"]);
+  });
+
+  it("gives Grafana the generated password, and shows it in no plain input of any resource", () => {
+    const generated = ofType(run, PASSWORD)[0]!.state.result as string;
+    assert.equal(envOf(one(run, CONTAINER, "grafana")).GF_SECURITY_ADMIN_PASSWORD, generated);
+    assert.deepEqual(plainOccurrences(run, generated), []);
+  });
+
+  it("enables anonymous Viewer access, never sign-up", () => {
+    const env = envOf(one(run, CONTAINER, "grafana"));
+    assert.deepEqual([env.GF_AUTH_ANONYMOUS_ENABLED, env.GF_AUTH_ANONYMOUS_ORG_ROLE, env.GF_USERS_ALLOW_SIGN_UP], ["true", "Viewer", "false"]);
+  });
+});
+
+describe("docker platform, exporter topology with a configured admin password", () => {
+  const chosen = "a-user-chosen-secret";
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", grafanaAdminPassword: chosen }, ["grafanaAdminPassword"]);
+  });
+
+  it("registers four containers, each under its role's component, and no generated password", () => {
+    assert.deepEqual(
+      ofType(run, CONTAINER).map((c) => [c.name, c.parent]),
+      [
+        ["pipeline-exporter-container-0", "statsd-stack:index:StatsdExporter::pipeline-exporter"],
+        ["pipeline-prometheus-container-0", "statsd-stack:index:Prometheus::pipeline-prometheus"],
+        ["pipeline-api-container-0", "statsd-stack:index:SampleApi::pipeline-api"],
+        ["pipeline-grafana-container-0", "statsd-stack:index:Grafana::pipeline-grafana"],
+      ],
+    );
+    assert.equal(ofType(run, PASSWORD).length, 0);
+  });
+
+  it("wires the app to the exporter's alias and StatsD port, in the DogStatsD style", () => {
+    const exporter = one(run, CONTAINER, "pipeline-exporter");
+    const env = envOf(one(run, CONTAINER, "api"));
+    assert.deepEqual([env.STATSD_HOST, env.STATSD_PORT, env.METRICS_STYLE], [aliasOf(exporter), "9125", "dogstatsd"]);
+    assert.ok(exporter.inputs.ports.some((p: any) => p.internal === 9125 && p.protocol === "udp"));
+  });
+
+  it("scrapes the exporter's alias and web port from Prometheus", () => {
+    const config = parse(uploadOf(one(run, CONTAINER, "prometheus"), "/etc/prometheus/prometheus.yml"));
+    assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, [`${aliasOf(one(run, CONTAINER, "pipeline-exporter"))}:9102`]);
+  });
+
+  it("points Grafana's only datasource at Prometheus inside the network", () => {
+    const provisioning = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/datasources/statsd-stack.yaml"));
+    assert.deepEqual(
+      provisioning.datasources.map((d: any) => [d.type, d.url]),
+      [["prometheus", `http://${aliasOf(one(run, CONTAINER, "prometheus"))}:9090`]],
+    );
+  });
+
+  it("publishes every port on 127.0.0.1, StatsD as UDP, on the exporter stack's own host ports", () => {
+    assert.deepEqual(published(run), [
+      "127.0.0.1:3001->3000/tcp",
+      "127.0.0.1:8100->8000/tcp",
+      "127.0.0.1:9090->9090/tcp",
+      "127.0.0.1:9102->9102/tcp",
+      "127.0.0.1:9125->9125/udp",
+    ]);
+  });
+
+  it("gives Grafana the configured password, exports it as a secret, and shows it in no plain input of any resource", () => {
+    assert.equal(envOf(one(run, CONTAINER, "grafana")).GF_SECURITY_ADMIN_PASSWORD, chosen);
+    assert.equal(run.outputs.grafanaAdminPassword, chosen);
+    assert.deepEqual(run.secretOutputs, ["grafanaAdminPassword"]);
+    assert.deepEqual(plainOccurrences(run, chosen), []);
+  });
+
+  it("exports the URLs of the API, Grafana, Prometheus and the exporter's metrics, and the StatsD endpoint", () => {
+    assert.deepEqual(
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
+      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
+    );
+  });
+});
+
+describe("docker platform, settings", () => {
+  it("bindAddress, apiPort and appReplicas move every replica's published port", async () => {
+    const run = await runProgram("exporter", { topology: "exporter", bindAddress: "0.0.0.0", apiPort: "18000", appReplicas: "2" });
+    const api = ofType(run, CONTAINER).filter((c) => c.name.includes("api"));
+    assert.deepEqual(
+      api.map((c) => [c.name, c.inputs.name, c.inputs.ports[0].ip, c.inputs.ports[0].external]),
+      [
+        ["pipeline-api-container-0", "statsd-stack-exporter-sample-api-0", "0.0.0.0", 18000],
+        ["pipeline-api-container-1", "statsd-stack-exporter-sample-api-1", "0.0.0.0", 18001],
+      ],
+    );
+  });
+});
+
+describe("the secret-leak check", () => {
+  it("finds a secret in a plain field of a resource that also has it as a secret input", () => {
+    const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "s3cret" };
+    const inputs = { env: { PASSWORD: secret }, labels: { note: "pw=s3cret" } };
+    assert.deepEqual(plainStrings(inputs), [["labels.note", "pw=s3cret"]]);
+    const resource = { type: "t", name: "n", plainStrings: plainStrings(inputs) } as unknown as CapturedResource;
+    assert.deepEqual(plainOccurrences({ resources: [resource] }, "s3cret"), ["t::n at labels.note"]);
+  });
+});
