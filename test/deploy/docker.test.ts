@@ -8,16 +8,22 @@
  * serves the part of Grafana's API the tests use.
  */
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
-import { containerId, containers, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
-import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, type Tier } from "../support/deployment";
+import { containerId, containers, docker, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
+import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
 
 const tier: Tier = deploymentTier("docker");
+const REPO = path.join(__dirname, "..", "..");
+const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
+/** When Docker created a volume: the same volume keeps it, a new one under the same name does not. */
+const volumeCreatedAt = async (name: string) => (await docker("volume", "inspect", "--format", "{{.CreatedAt}}", name)).trim();
 
 const prefixOf = (stack: string) => `statsd-stack-${stack}-`;
 const healthy = (c: ContainerState) => `${c.name} ${c.status} ${c.health ?? "no health check"}`;
@@ -178,8 +184,8 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     it("a new metricPrefix replaces exactly the app and the exporter (its mapping), and smoke passes with it", async () => {
       await project.must(["config", "set", "metricPrefix", "shop_api", "--stack", "exporter"]);
       assert.deepEqual(await project.plannedChanges("exporter"), {
-        "docker:index/container:Container::exporter-api-container-0": "replace",
-        "docker:index/container:Container::exporter-exporter-container-0": "replace",
+        "docker:index/container:Container::pipeline-api-container-0": "replace",
+        "docker:index/container:Container::pipeline-exporter-container-0": "replace",
       });
       await project.must(["up", "--yes", "--stack", "exporter"]);
       const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", "exporter"], 300_000);
@@ -189,7 +195,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     it("appReplicas 2 adds one app container on the next host port and keeps the first", async () => {
       const firstId = await containerId("statsd-stack-graphite-sample-api-0");
       await project.must(["config", "set", "appReplicas", "2", "--stack", "graphite"]);
-      assert.deepEqual(await project.plannedChanges("graphite"), { "docker:index/container:Container::graphite-api-container-1": "create" });
+      assert.deepEqual(await project.plannedChanges("graphite"), { "docker:index/container:Container::pipeline-api-container-1": "create" });
       await project.must(["up", "--yes", "--stack", "graphite"]);
       const apps = (await containers(prefixOf("graphite"))).filter((c) => c.name.includes("sample-api"));
       assert.deepEqual(apps.map((c) => [c.name, c.published, `${c.status} ${c.health}`]), [
@@ -267,6 +273,64 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
 
     it("nothing was pulled from a registry during the whole tier: the local images were used", async () => {
       assert.deepEqual(await imagePulls(started, Math.ceil(Date.now() / 1000)), []);
+    });
+  });
+
+  describe(`a graphite stack deployed by the release before the rename (${RELEASE_BEFORE_RENAME}), upgraded to this tree`, { skip: release.skip }, () => {
+    let old: PulumiProject;
+    let planned: Record<string, string>;
+    const ids: Record<string, string> = {};
+
+    before(async () => {
+      old = tier.project("upgrade-docker", release.dir);
+      await old.must(["stack", "init", "graphite"]);
+      await old.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", "graphite"]);
+      await old.must(["up", "--yes", "--stack", "graphite"]);
+      ids.volume = await volumeCreatedAt("statsd-stack-graphite-graphite-data-0");
+      old.useSource(REPO);
+      planned = await old.plannedChanges("graphite");
+    });
+
+    after(async () => {
+      await old?.pulumi(["destroy", "--yes", "--stack", "graphite"]);
+      old?.remove();
+      rmSync(release.dir, { recursive: true, force: true });
+    });
+
+    it("previews no create or delete of any container, image, volume, network or password: every old name maps to its new one", (t) => {
+      t.diagnostic(`planned: ${JSON.stringify(planned)}`);
+      const createdOrDeleted = Object.entries(planned).filter(([urn, op]) => /create|delete/.test(op) && !urn.startsWith("statsd-stack:index:"));
+      assert.deepEqual(createdOrDeleted, []);
+    });
+
+    it("previews nothing at all for the network, the data volume and the generated password, and creates only the new platform component", () => {
+      for (const unchanged of [
+        "docker:index/network:Network::platform-network",
+        "docker:index/volume:Volume::pipeline-graphite-data-0",
+        "random:index/randomPassword:RandomPassword::pipeline-grafana-admin-password",
+      ]) {
+        assert.equal(planned[unchanged], undefined, unchanged);
+      }
+      const components = Object.entries(planned).filter(([urn]) => urn.startsWith("statsd-stack:index:"));
+      assert.deepEqual(components, [["statsd-stack:index:DockerPlatform::platform", "create"]]);
+    });
+
+    it("pulumi up moves the stack to the new names, keeps the data volume, and a second up changes nothing", async () => {
+      await old.must(["up", "--yes", "--stack", "graphite"]);
+      const state = await old.stateResources("graphite");
+      assert.deepEqual(
+        state.filter((r) => /Container|Volume|Network/.test(r)).sort(),
+        [
+          "docker:index/container:Container::pipeline-api-container-0",
+          "docker:index/container:Container::pipeline-grafana-container-0",
+          "docker:index/container:Container::pipeline-graphite-container-0",
+          "docker:index/network:Network::platform-network",
+          "docker:index/volume:Volume::pipeline-graphite-data-0",
+        ],
+      );
+      assert.equal(await volumeCreatedAt("statsd-stack-graphite-graphite-data-0"), ids.volume);
+      const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "graphite"]);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
     });
   });
 });

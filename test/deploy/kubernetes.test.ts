@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -16,12 +17,14 @@ import { runLoad } from "../../app/src/tools/load";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
 import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
-import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, TIER_IMAGES, type Tier } from "../support/deployment";
+import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
 
 const exec = promisify(execFile);
 const tier: Tier = deploymentTier("kubernetes");
+const REPO = path.join(__dirname, "..", "..");
+const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
 const STACKS = ["graphite", "exporter"] as const;
 const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
 
@@ -46,6 +49,16 @@ async function servicePorts(namespace: string): Promise<Record<string, string[]>
   return byType;
 }
 
+/** A new stack with what this environment needs: the cluster's context, Grafana's stand-in, how a local image gets in. */
+async function configure(project: PulumiProject, stack: string): Promise<void> {
+  const runtime = runtimeTools()!;
+  await project.must(["stack", "init", stack]);
+  await project.must(["config", "set", "platform", "kubernetes", "--stack", stack]);
+  await project.must(["config", "set", "kubeContext", await currentContext(), "--stack", stack]);
+  await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", stack]);
+  await project.must(["config", "set", "imageLoadCommand", `${path.join(runtime, "import-image.sh")} "$IMAGE"`, "--stack", stack]);
+}
+
 describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in)", { skip: tier.skip }, () => {
   let project: PulumiProject;
   let runtime: string;
@@ -57,15 +70,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     assert.ok(runtime, "the runtime scripts (import-image.sh) were not found");
     await importImages(runtime);
     project = tier.project("kubernetes");
-    const context = await currentContext();
-    for (const stack of STACKS) {
-      await project.must(["stack", "init", stack]);
-      // What this environment needs: the cluster's context, Grafana's stand-in, and how a local image gets in.
-      await project.must(["config", "set", "platform", "kubernetes", "--stack", stack]);
-      await project.must(["config", "set", "kubeContext", context, "--stack", stack]);
-      await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", stack]);
-      await project.must(["config", "set", "imageLoadCommand", `${path.join(runtime, "import-image.sh")} "$IMAGE"`, "--stack", stack]);
-    }
+    for (const stack of STACKS) await configure(project, stack);
   });
 
   after(async () => {
@@ -241,7 +246,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.equal(await currentContext(), context);
       const plan = await project.pulumi(["preview", "--refresh", "--json", "--stack", "graphite"]);
       const steps = (JSON.parse(plan.stdout) as { steps?: Array<{ op: string; urn: string }> }).steps ?? [];
-      assert.ok(steps.some((s) => s.urn.endsWith("::graphite-api-image-load") && ["replace", "create-replacement", "create"].includes(s.op)), plan.stdout.slice(0, 4000));
+      assert.ok(steps.some((s) => s.urn.endsWith("::pipeline-api-image-load") && ["replace", "create-replacement", "create"].includes(s.op)), plan.stdout.slice(0, 4000));
       await project.must(["up", "--refresh", "--yes", "--stack", "graphite"]);
       assert.deepEqual((await pods(namespaceOf("graphite"))).map((p) => `${p.app} ${p.ready ? "ready" : "not ready"}`), ["grafana ready", "graphite ready", "sample-api ready"]);
       // The new cluster assigned new NodePorts: the outputs follow.
@@ -258,5 +263,62 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         assert.ok(!namespaces.includes(namespaceOf(stack)), namespaces.join(" "));
       });
     }
+  });
+
+  describe(`an exporter stack deployed by the release before the rename (${RELEASE_BEFORE_RENAME}), upgraded to this tree`, { skip: release.skip }, () => {
+    let old: PulumiProject;
+    let planned: Record<string, string>;
+    let namespaceUid: string;
+
+    before(async () => {
+      old = tier.project("upgrade-kubernetes", release.dir);
+      await configure(old, "exporter");
+      await old.must(["up", "--yes", "--stack", "exporter"]);
+      namespaceUid = (await kubectlJson<{ metadata: { uid: string } }>("get", "namespace", namespaceOf("exporter"))).metadata.uid;
+      old.useSource(REPO);
+      planned = await old.plannedChanges("exporter");
+    });
+
+    after(async () => {
+      await old?.pulumi(["destroy", "--yes", "--stack", "exporter"]);
+      old?.remove();
+      rmSync(release.dir, { recursive: true, force: true });
+    });
+
+    it("previews no create or delete of any Kubernetes object, provider or image: every old name maps to its new one", (t) => {
+      t.diagnostic(`planned: ${JSON.stringify(planned)}`);
+      const createdOrDeleted = Object.entries(planned).filter(([urn, op]) => /create|delete/.test(op) && !urn.startsWith("statsd-stack:index:"));
+      assert.deepEqual(createdOrDeleted, []);
+    });
+
+    it("previews nothing at all for the provider and the namespace, and creates only the new platform component", () => {
+      for (const unchanged of ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"]) {
+        assert.equal(planned[unchanged], undefined, unchanged);
+      }
+      const components = Object.entries(planned).filter(([urn]) => urn.startsWith("statsd-stack:index:"));
+      assert.deepEqual(components, [["statsd-stack:index:KubernetesPlatform::platform", "create"]]);
+    });
+
+    it("pulumi up moves the stack to the new names in the same namespace, every pod ready, and a second up changes nothing", async () => {
+      await old.must(["up", "--yes", "--stack", "exporter"]);
+      const state = await old.stateResources("exporter");
+      assert.deepEqual(state.filter((r) => /Deployment|Namespace::|providers/.test(r)).sort(), [
+        "kubernetes:apps/v1:Deployment::pipeline-api-deployment",
+        "kubernetes:apps/v1:Deployment::pipeline-exporter-deployment",
+        "kubernetes:apps/v1:Deployment::pipeline-grafana-deployment",
+        "kubernetes:apps/v1:Deployment::pipeline-prometheus-deployment",
+        "kubernetes:core/v1:Namespace::platform-cluster-identity",
+        "kubernetes:core/v1:Namespace::platform-namespace",
+        "pulumi:providers:kubernetes::platform-provider",
+      ]);
+      assert.equal((await kubectlJson<{ metadata: { uid: string } }>("get", "namespace", namespaceOf("exporter"))).metadata.uid, namespaceUid);
+      await waitForOldPods(namespaceOf("exporter"));
+      assert.deepEqual(
+        (await pods(namespaceOf("exporter"))).map((p) => `${p.app} ${p.ready ? "ready" : "not ready"}`),
+        ["grafana ready", "prometheus ready", "sample-api ready", "statsd-exporter ready"],
+      );
+      const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "exporter"]);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    });
   });
 });

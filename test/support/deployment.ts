@@ -1,11 +1,15 @@
 /**
  * What the deployment tier needs before it can run: the Pulumi engine, a Docker daemon, the local stand-in images
  * (test/images/build.sh) and, for Kubernetes, a cluster. A missing piece skips the tier with the reason on a
- * laptop; under CI=true it fails the run. Other tests that run containers use the same Docker check
+ * laptop; under CI (any CI value but unset, "", 0 and false: {@link underCi}) it fails the run. Other tests that run containers use the same Docker check
  * ({@link dockerSkip}).
  */
 import { execFileSync } from "node:child_process";
-import { DEFAULT_IMAGES } from "../../components/config";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DEFAULT_IMAGES } from "../../pipeline/config-keys";
+import { underCi } from "../../scripts/local/binaries";
 import { findEngineBin, PulumiProject } from "./pulumi-cli";
 
 /** The Grafana stand-in's image (test/images/grafana): Grafana itself cannot be built or installed here. */
@@ -17,8 +21,8 @@ export const TIER_IMAGES = [DEFAULT_IMAGES.graphiteImage, DEFAULT_IMAGES.exporte
 export interface Tier {
   /** false when the tier can run; otherwise why not. */
   readonly skip: string | false;
-  /** A fresh copy of the project to run the CLI in. */
-  project(name: string): PulumiProject;
+  /** A fresh copy of the project to run the CLI in: this tree, or the one at `source`. */
+  project(name: string, source?: string): PulumiProject;
 }
 
 /** What Docker lacks for a test: a daemon that answers, or local `images` (nothing can be pulled in CI). */
@@ -33,10 +37,10 @@ function missingFromDocker(images: readonly string[]): string[] {
   }
 }
 
-/** false when nothing is missing; otherwise the skip reason, or under CI=true an error naming what `what` lacks. */
+/** false when nothing is missing; otherwise the skip reason, or under CI ({@link underCi}) an error naming what `what` lacks. */
 function skipUnlessComplete(what: string, missing: readonly string[]): string | false {
   if (missing.length === 0) return false;
-  if (process.env.CI === "true") throw new Error(`CI=true and ${what} lacks: ${missing.join("; ")}`);
+  if (underCi()) throw new Error(`CI=${process.env.CI} and ${what} lacks: ${missing.join("; ")}`);
   return `needs ${missing.join("; ")}`;
 }
 
@@ -62,7 +66,7 @@ function missingPieces(platform: "docker" | "kubernetes"): string[] {
 
 export function deploymentTier(platform: "docker" | "kubernetes"): Tier {
   const skip = skipUnlessComplete(`the ${platform} deployment tier`, missingPieces(platform));
-  return { skip, project: (name) => new PulumiProject(findEngineBin()!, name) };
+  return { skip, project: (name, source) => new PulumiProject(findEngineBin()!, name, source) };
 }
 
 /** The status Grafana answers `GET /api/user` with, logged in as admin with `password` (200, or 401). */
@@ -70,4 +74,28 @@ export async function grafanaLogin(grafanaUrl: string, password: string): Promis
   const res = await fetch(`${grafanaUrl}/api/user`, { headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` } });
   await res.arrayBuffer();
   return res.status;
+}
+
+/**
+ * The last release before the resources were renamed (one Topology component named `pipeline`, platform
+ * components): its stacks named them `graphite-graphite-container-0`, `k8s`, `namespace`, ... The upgrade tests
+ * deploy it, then upgrade to this tree.
+ */
+export const RELEASE_BEFORE_RENAME = "c98dc07";
+
+/**
+ * The repository's tree at `commit`, extracted into a temporary folder (`git archive`): a release a user may have
+ * deployed. Needs the commit in this clone's history; without it, a skip reason (under CI, an error).
+ */
+export function releaseTree(commit: string): { dir: string; skip: false } | { dir: ""; skip: string } {
+  const root = path.join(__dirname, "..", "..");
+  try {
+    execFileSync("git", ["-C", root, "cat-file", "-e", `${commit}^{commit}`], { stdio: "pipe" });
+  } catch {
+    const reason = skipUnlessComplete(`the upgrade test from ${commit}`, [`commit ${commit} in this clone's history (a full clone, not a shallow one)`]);
+    return { dir: "", skip: reason as string };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), `statsd-stack-release-${commit}-`));
+  execFileSync("sh", ["-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, commit, dir], { stdio: "pipe" });
+  return { dir, skip: false };
 }

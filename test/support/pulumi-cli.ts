@@ -51,16 +51,12 @@ export class PulumiProject {
   readonly env: Record<string, string>;
   private readonly work: string;
 
-  constructor(readonly engineBin: string, name: string) {
+  /** A copy of the project at `source` (this repository by default; e.g. an earlier release's tree). */
+  constructor(readonly engineBin: string, name: string, source = ROOT) {
     this.work = mkdtempSync(path.join(os.tmpdir(), `statsd-stack-${name}-`));
     this.dir = path.join(this.work, "project");
     mkdirSync(this.dir);
-    for (const entry of readdirSync(ROOT)) {
-      if (!SKIP.has(entry)) cpSync(path.join(ROOT, entry), path.join(this.dir, entry), { recursive: true, filter: (src) => !src.endsWith(`${path.sep}node_modules`) });
-    }
-    // Dependencies are linked: the copy runs the same installed packages as the repository.
-    symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
-    symlinkSync(path.join(ROOT, "app", "node_modules"), path.join(this.dir, "app", "node_modules"));
+    this.copySource(source, () => true);
     mkdirSync(path.join(this.work, "state"));
     mkdirSync(path.join(this.work, "home"));
     this.env = {
@@ -76,6 +72,26 @@ export class PulumiProject {
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
       ...(process.env.KUBECONFIG ? { KUBECONFIG: process.env.KUBECONFIG } : {}),
     };
+  }
+
+  /**
+   * Replaces the project's code with the tree at `source`, keeping the stacks' own config files (Pulumi.<stack>.yaml,
+   * as `pulumi config set` left them) and the state: what a user's `git pull` does before the next `pulumi up`.
+   */
+  useSource(source: string): void {
+    const isStackFile = (entry: string) => /^Pulumi\..+\.yaml$/.test(entry);
+    for (const entry of readdirSync(this.dir)) if (!isStackFile(entry)) rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    this.copySource(source, (entry) => !isStackFile(entry));
+  }
+
+  private copySource(source: string, include: (entry: string) => boolean): void {
+    for (const entry of readdirSync(source)) {
+      if (SKIP.has(entry) || !include(entry)) continue;
+      cpSync(path.join(source, entry), path.join(this.dir, entry), { recursive: true, filter: (src) => !src.endsWith(`${path.sep}node_modules`) });
+    }
+    // Dependencies are linked: the copy runs the same installed packages as the repository.
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
+    symlinkSync(path.join(ROOT, "app", "node_modules"), path.join(this.dir, "app", "node_modules"));
   }
 
   /** Runs `pulumi ...args` in the project copy; never throws on a non-zero exit (tests assert on it). */
