@@ -3,12 +3,12 @@
  * Grafana reads. A backend file (components/backends/) creates its components; the {@link Topology} adds the app and
  * Grafana around them, so a new topology is one backend plus a stack file.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { MetricsStyle } from "../app/src/metrics/catalog";
 import type { Dashboard } from "../dashboards/model";
 import type { StackConfig } from "./config";
 import type { GrafanaDatasourceArgs } from "./grafana";
-import type { Platform } from "./platform/workload";
+import type { Deployed, Platform } from "./platform/workload";
 
 /** What a backend is given: the platform to run on and the stack's validated configuration. */
 export interface BackendArgs {
@@ -16,15 +16,25 @@ export interface BackendArgs {
   readonly config: StackConfig;
 }
 
-/** A deployed backend. */
-export interface DeployedBackend {
+/** Where StatsD reaches a backend. */
+export interface StatsdIngest {
   /** Host and UDP port the app sends StatsD to, inside the stack's network. */
   readonly statsdHost: pulumi.Output<string>;
   readonly statsdPort: pulumi.Output<number>;
-  /** The StatsD dialect the backend understands. */
-  readonly metricsStyle: MetricsStyle;
   /** `host:port` (UDP) where this machine sends StatsD to the backend: the stack's `statsdEndpoint` output. */
   readonly statsdEndpoint: pulumi.Output<string>;
+}
+
+/** The ingest of a deployed workload whose port named `statsd` (UDP, `port` in the container) is published as `statsd`. */
+export function statsdIngest(deployed: Deployed, port: number): StatsdIngest {
+  return { statsdHost: deployed.host, statsdPort: pulumi.output(port), statsdEndpoint: deployed.publicAddress("statsd") };
+}
+
+/** A deployed backend. */
+export interface DeployedBackend {
+  readonly ingest: StatsdIngest;
+  /** The StatsD dialect the backend understands. */
+  readonly metricsStyle: MetricsStyle;
   /** Grafana's datasource for the backend (the first is the default) and the dashboards that read it. */
   readonly datasources: readonly GrafanaDatasourceArgs[];
   readonly dashboards: readonly Dashboard[];

@@ -1,5 +1,6 @@
 /** graphiteapp/graphite-statsd: Etsy statsd, carbon and graphite-web in one image, with generated settings. */
 import * as pulumi from "@pulumi/pulumi";
+import { statsdIngest, type StatsdIngest } from "./backend";
 import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../pipeline/graphite";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
@@ -18,15 +19,12 @@ export const GRAPHITE_STORAGE_DIR = "/opt/graphite/storage";
 
 /** The graphite topology's backend: receives plain StatsD, stores in whisper, serves the render API. */
 export class GraphiteStatsd extends pulumi.ComponentResource {
-  /** StatsD host and UDP port the app sends to. */
-  public readonly statsdHost: pulumi.Output<string>;
-  public readonly statsdPort: pulumi.Output<number>;
+  /** Where the app and this machine send StatsD. */
+  public readonly ingest: StatsdIngest;
   /** graphite-web inside the network, for Grafana's datasource. */
   public readonly webUrl: pulumi.Output<string>;
   /** graphite-web on this machine. */
   public readonly publicUrl: pulumi.Output<string>;
-  /** `host:port` of the StatsD ingest on this machine (UDP), for users' own metrics. */
-  public readonly statsdEndpoint: pulumi.Output<string>;
 
   constructor(name: string, args: GraphiteStatsdArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:GraphiteStatsd", name, {}, opts);
@@ -85,17 +83,13 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
       },
     };
     const deployed = args.platform.deploy(name, spec, this);
-    this.statsdHost = deployed.host;
-    this.statsdPort = pulumi.output(containerPort("statsd", "graphite"));
+    this.ingest = statsdIngest(deployed, containerPort("statsd", "graphite"));
     this.webUrl = deployed.internalUrl("web");
     this.publicUrl = publicUrl(deployed, "graphiteWeb");
-    this.statsdEndpoint = deployed.publicAddress("statsd");
     this.registerOutputs({
-      statsdHost: this.statsdHost,
-      statsdPort: this.statsdPort,
+      ...this.ingest,
       webUrl: this.webUrl,
       publicUrl: this.publicUrl,
-      statsdEndpoint: this.statsdEndpoint,
     });
   }
 }

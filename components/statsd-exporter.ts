@@ -1,5 +1,6 @@
 /** prom/statsd-exporter with the mapping generated from the metric catalog. */
 import * as pulumi from "@pulumi/pulumi";
+import { statsdIngest, type StatsdIngest } from "./backend";
 import { EXPORTER_SERVICE, exporterArgs, exporterMappingYaml, MAPPING_PATH } from "../pipeline/exporter";
 import { containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
@@ -16,14 +17,12 @@ export interface StatsdExporterArgs {
 
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
 export class StatsdExporter extends pulumi.ComponentResource {
-  public readonly statsdHost: pulumi.Output<string>;
-  public readonly statsdPort: pulumi.Output<number>;
+  /** Where the app and this machine send StatsD. */
+  public readonly ingest: StatsdIngest;
   /** `host:port` Prometheus scrapes. */
   public readonly scrapeTarget: pulumi.Output<string>;
   /** /metrics on this machine. */
   public readonly metricsUrl: pulumi.Output<string>;
-  /** `host:port` of the StatsD ingest on this machine (UDP), for users' own metrics. */
-  public readonly statsdEndpoint: pulumi.Output<string>;
 
   constructor(name: string, args: StatsdExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:StatsdExporter", name, {}, opts);
@@ -45,17 +44,13 @@ export class StatsdExporter extends pulumi.ComponentResource {
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },
     };
     const deployed = args.platform.deploy(name, spec, this);
-    this.statsdHost = deployed.host;
-    this.statsdPort = pulumi.output(containerPort("statsd", "exporter"));
+    this.ingest = statsdIngest(deployed, containerPort("statsd", "exporter"));
     this.scrapeTarget = pulumi.interpolate`${deployed.host}:${containerPort("exporterWeb")}`;
     this.metricsUrl = pulumi.interpolate`${publicUrl(deployed, "exporterWeb")}/metrics`;
-    this.statsdEndpoint = deployed.publicAddress("statsd");
     this.registerOutputs({
-      statsdHost: this.statsdHost,
-      statsdPort: this.statsdPort,
+      ...this.ingest,
       scrapeTarget: this.scrapeTarget,
       metricsUrl: this.metricsUrl,
-      statsdEndpoint: this.statsdEndpoint,
     });
   }
 }

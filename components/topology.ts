@@ -5,24 +5,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Topology as TopologyName } from "../pipeline/topologies";
 import { rootAlias } from "./aliases";
-import type { Backend } from "./backend";
+import type { Backend, BackendArgs } from "./backend";
 import { exporterBackend } from "./backends/exporter";
 import { graphiteBackend } from "./backends/graphite";
-import type { StackConfig } from "./config";
 import { Grafana, GRAFANA_ADMIN_USER } from "./grafana";
-import type { Platform } from "./platform/workload";
 import { SampleApi } from "./sample-api";
 
 /** Each topology's backend. */
 export const BACKENDS: Readonly<Record<TopologyName, Backend>> = { graphite: graphiteBackend, exporter: exporterBackend };
 
-/** Arguments of {@link Topology}. */
-export interface TopologyArgs {
-  /** Where every workload runs. */
-  readonly platform: Platform;
-  /** The stack's validated configuration; `config.topology` picks the backend. */
-  readonly config: StackConfig;
-}
+/** Arguments of {@link Topology}: the platform every workload runs on and the config, whose `topology` picks the backend. */
+export type TopologyArgs = BackendArgs;
 
 /** The stack outputs every topology has; a backend adds its own (see {@link DeployedBackend}). */
 export interface TopologyOutputs {
@@ -56,8 +49,8 @@ export class Topology extends pulumi.ComponentResource {
       `${name}-api`,
       {
         platform,
-        statsdHost: backend.statsdHost,
-        statsdPort: backend.statsdPort,
+        statsdHost: backend.ingest.statsdHost,
+        statsdPort: backend.ingest.statsdPort,
         metricsStyle: backend.metricsStyle,
         metricPrefix: config.metricPrefix,
         appName: config.appName,
@@ -80,7 +73,7 @@ export class Topology extends pulumi.ComponentResource {
     this.outputs = {
       apiUrl: this.api.url,
       grafanaUrl: this.grafana.url,
-      statsdEndpoint: backend.statsdEndpoint,
+      statsdEndpoint: backend.ingest.statsdEndpoint,
       grafanaAdminUser: pulumi.output(GRAFANA_ADMIN_USER),
       grafanaAdminPassword: this.grafana.adminPassword,
       ...backend.outputs,

@@ -94,19 +94,18 @@ export function containerPort(id: PortId, topology?: Topology): number {
   return port[topology];
 }
 
-/** kind's fixed NodePort for a published port of a topology. */
-export function kindNodePort(id: PortId, topology: Topology): number {
-  const nodePort = (PORTS[id] as PortDefinition).kindNodePort[topology];
-  if (nodePort === undefined) throw new Error(`${topology} does not publish ${id}`);
-  return nodePort;
-}
-
-/** The host port of `id` in the repository's stack of `topology`. */
-export function stackHostPort(id: PortId, topology: Topology): number {
-  const port = (PORTS[id] as PortDefinition).hostPort[topology];
+/** A published port's number in one of the table's per-topology columns; throws if `topology` does not publish it. */
+function publishedAs(column: "hostPort" | "kindNodePort", id: PortId, topology: Topology): number {
+  const port = (PORTS[id] as PortDefinition)[column][topology];
   if (port === undefined) throw new Error(`${topology} does not publish ${id}`);
   return port;
 }
+
+/** kind's fixed NodePort for a published port of a topology. */
+export const kindNodePort = (id: PortId, topology: Topology): number => publishedAs("kindNodePort", id, topology);
+
+/** The host port of `id` in the repository's stack of `topology`. */
+export const stackHostPort = (id: PortId, topology: Topology): number => publishedAs("hostPort", id, topology);
 
 /** The config key's default (Pulumi.yaml): the graphite stack's port, or the exporter's for its own services. */
 export function defaultHostPort(id: PortId): number {

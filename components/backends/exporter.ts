@@ -18,10 +18,8 @@ export const exporterBackend: Backend = {
       { parent },
     );
     return {
-      statsdHost: exporter.statsdHost,
-      statsdPort: exporter.statsdPort,
+      ingest: exporter.ingest,
       metricsStyle: "dogstatsd",
-      statsdEndpoint: exporter.statsdEndpoint,
       datasources: [{ name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: prometheus.internalUrl }],
       dashboards: [prometheusDashboard()],
       outputs: { prometheusUrl: prometheus.publicUrl, exporterMetricsUrl: exporter.metricsUrl },

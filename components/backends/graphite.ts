@@ -8,10 +8,8 @@ export const graphiteBackend: Backend = {
   deploy(name, { platform, config }, parent) {
     const graphite = new GraphiteStatsd(`${name}-graphite`, { platform, image: config.images.graphiteImage }, { parent });
     return {
-      statsdHost: graphite.statsdHost,
-      statsdPort: graphite.statsdPort,
+      ingest: graphite.ingest,
       metricsStyle: "graphite",
-      statsdEndpoint: graphite.statsdEndpoint,
       datasources: [{ name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: graphite.webUrl }],
       dashboards: [graphiteDashboard(config.metricPrefix)],
       outputs: { graphiteUrl: graphite.publicUrl },

@@ -8,19 +8,16 @@
  * serves the part of Grafana's API the tests use.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
 import { containerId, containers, docker, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
-import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type Tier } from "../support/deployment";
+import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
 
 const tier: Tier = deploymentTier("docker");
-const REPO = path.join(__dirname, "..", "..");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
 /** When Docker created a volume: the same volume keeps it, a new one under the same name does not. */
 const volumeCreatedAt = async (name: string) => (await docker("volume", "inspect", "--format", "{{.CreatedAt}}", name)).trim();
@@ -277,45 +274,33 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
   });
 
   describe(`a graphite stack deployed by the release before the rename (${RELEASE_BEFORE_RENAME}), upgraded to this tree`, { skip: release.skip }, () => {
-    let old: PulumiProject;
-    let planned: Record<string, string>;
-    const ids: Record<string, string> = {};
+    let upgrade: ReleaseUpgrade;
+    let volumeCreated: string;
 
     before(async () => {
-      old = tier.project("upgrade-docker", release.dir);
-      await old.must(["stack", "init", "graphite"]);
-      await old.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", "graphite"]);
-      await old.must(["up", "--yes", "--stack", "graphite"]);
-      ids.volume = await volumeCreatedAt("statsd-stack-graphite-graphite-data-0");
-      old.useSource(REPO);
-      planned = await old.plannedChanges("graphite");
+      const configure = async (project: PulumiProject) => {
+        await project.must(["stack", "init", "graphite"]);
+        await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", "graphite"]);
+      };
+      upgrade = await deployReleaseThenSwitch(tier, release.dir, "graphite", configure, async () => {
+        volumeCreated = await volumeCreatedAt("statsd-stack-graphite-graphite-data-0");
+      });
     });
-
-    after(async () => {
-      await old?.pulumi(["destroy", "--yes", "--stack", "graphite"]);
-      old?.remove();
-      rmSync(release.dir, { recursive: true, force: true });
-    });
+    after(() => upgrade?.remove());
 
     it("previews no create or delete of any container, image, volume, network or password: every old name maps to its new one", (t) => {
-      t.diagnostic(`planned: ${JSON.stringify(planned)}`);
-      const createdOrDeleted = Object.entries(planned).filter(([urn, op]) => /create|delete/.test(op) && !urn.startsWith("statsd-stack:index:"));
-      assert.deepEqual(createdOrDeleted, []);
+      t.diagnostic(`planned: ${JSON.stringify(upgrade.planned)}`);
+      assert.deepEqual(upgrade.createdOrDeleted, []);
     });
 
     it("previews nothing at all for the network, the data volume and the generated password, and creates only the new platform component", () => {
-      for (const unchanged of [
-        "docker:index/network:Network::platform-network",
-        "docker:index/volume:Volume::pipeline-graphite-data-0",
-        "random:index/randomPassword:RandomPassword::pipeline-grafana-admin-password",
-      ]) {
-        assert.equal(planned[unchanged], undefined, unchanged);
-      }
-      const components = Object.entries(planned).filter(([urn]) => urn.startsWith("statsd-stack:index:"));
-      assert.deepEqual(components, [["statsd-stack:index:DockerPlatform::platform", "create"]]);
+      const untouched = ["docker:index/network:Network::platform-network", "docker:index/volume:Volume::pipeline-graphite-data-0", "random:index/randomPassword:RandomPassword::pipeline-grafana-admin-password"];
+      assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same", "same"]);
+      assert.deepEqual(upgrade.componentSteps, [["statsd-stack:index:DockerPlatform::platform", "create"]]);
     });
 
     it("pulumi up moves the stack to the new names, keeps the data volume, and a second up changes nothing", async () => {
+      const old = upgrade.project;
       await old.must(["up", "--yes", "--stack", "graphite"]);
       const state = await old.stateResources("graphite");
       assert.deepEqual(
@@ -328,7 +313,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
           "docker:index/volume:Volume::pipeline-graphite-data-0",
         ],
       );
-      assert.equal(await volumeCreatedAt("statsd-stack-graphite-graphite-data-0"), ids.volume);
+      assert.equal(await volumeCreatedAt("statsd-stack-graphite-graphite-data-0"), volumeCreated);
       const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "graphite"]);
       assert.equal(again.code, 0, again.stdout + again.stderr);
     });

@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -17,13 +16,12 @@ import { runLoad } from "../../app/src/tools/load";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
 import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
-import { deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type Tier } from "../support/deployment";
+import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
 
 const exec = promisify(execFile);
 const tier: Tier = deploymentTier("kubernetes");
-const REPO = path.join(__dirname, "..", "..");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
 const STACKS = ["graphite", "exporter"] as const;
 const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
@@ -266,40 +264,30 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   });
 
   describe(`an exporter stack deployed by the release before the rename (${RELEASE_BEFORE_RENAME}), upgraded to this tree`, { skip: release.skip }, () => {
-    let old: PulumiProject;
-    let planned: Record<string, string>;
+    let upgrade: ReleaseUpgrade;
     let namespaceUid: string;
+    const uidOf = async (namespace: string) => (await kubectlJson<{ metadata: { uid: string } }>("get", "namespace", namespace)).metadata.uid;
 
     before(async () => {
-      old = tier.project("upgrade-kubernetes", release.dir);
-      await configure(old, "exporter");
-      await old.must(["up", "--yes", "--stack", "exporter"]);
-      namespaceUid = (await kubectlJson<{ metadata: { uid: string } }>("get", "namespace", namespaceOf("exporter"))).metadata.uid;
-      old.useSource(REPO);
-      planned = await old.plannedChanges("exporter");
+      upgrade = await deployReleaseThenSwitch(tier, release.dir, "exporter", (project) => configure(project, "exporter"), async () => {
+        namespaceUid = await uidOf(namespaceOf("exporter"));
+      });
     });
-
-    after(async () => {
-      await old?.pulumi(["destroy", "--yes", "--stack", "exporter"]);
-      old?.remove();
-      rmSync(release.dir, { recursive: true, force: true });
-    });
+    after(() => upgrade?.remove());
 
     it("previews no create or delete of any Kubernetes object, provider or image: every old name maps to its new one", (t) => {
-      t.diagnostic(`planned: ${JSON.stringify(planned)}`);
-      const createdOrDeleted = Object.entries(planned).filter(([urn, op]) => /create|delete/.test(op) && !urn.startsWith("statsd-stack:index:"));
-      assert.deepEqual(createdOrDeleted, []);
+      t.diagnostic(`planned: ${JSON.stringify(upgrade.planned)}`);
+      assert.deepEqual(upgrade.createdOrDeleted, []);
     });
 
     it("previews nothing at all for the provider and the namespace, and creates only the new platform component", () => {
-      for (const unchanged of ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"]) {
-        assert.equal(planned[unchanged], undefined, unchanged);
-      }
-      const components = Object.entries(planned).filter(([urn]) => urn.startsWith("statsd-stack:index:"));
-      assert.deepEqual(components, [["statsd-stack:index:KubernetesPlatform::platform", "create"]]);
+      const untouched = ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"];
+      assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same"]);
+      assert.deepEqual(upgrade.componentSteps, [["statsd-stack:index:KubernetesPlatform::platform", "create"]]);
     });
 
     it("pulumi up moves the stack to the new names in the same namespace, every pod ready, and a second up changes nothing", async () => {
+      const old = upgrade.project;
       await old.must(["up", "--yes", "--stack", "exporter"]);
       const state = await old.stateResources("exporter");
       assert.deepEqual(state.filter((r) => /Deployment|Namespace::|providers/.test(r)).sort(), [
@@ -311,7 +299,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         "kubernetes:core/v1:Namespace::platform-namespace",
         "pulumi:providers:kubernetes::platform-provider",
       ]);
-      assert.equal((await kubectlJson<{ metadata: { uid: string } }>("get", "namespace", namespaceOf("exporter"))).metadata.uid, namespaceUid);
+      assert.equal(await uidOf(namespaceOf("exporter")), namespaceUid);
       await waitForOldPods(namespaceOf("exporter"));
       assert.deepEqual(
         (await pods(namespaceOf("exporter"))).map((p) => `${p.app} ${p.ready ? "ready" : "not ready"}`),

@@ -5,7 +5,7 @@
  * ({@link dockerSkip}).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_IMAGES } from "../../pipeline/config-keys";
@@ -98,4 +98,55 @@ export function releaseTree(commit: string): { dir: string; skip: false } | { di
   const dir = mkdtempSync(path.join(os.tmpdir(), `statsd-stack-release-${commit}-`));
   execFileSync("sh", ["-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, commit, dir], { stdio: "pipe" });
   return { dir, skip: false };
+}
+
+/** A stack deployed by an earlier release, then switched to this tree (not yet updated). */
+export interface ReleaseUpgrade {
+  readonly project: PulumiProject;
+  /** What `pulumi preview` plans after the switch, `type::name -> op` (see {@link PulumiProject.plannedChanges}). */
+  readonly planned: Record<string, string>;
+  /** Steps that create or delete anything but one of this project's components: an old name no alias matched. */
+  readonly createdOrDeleted: Array<[string, string]>;
+  /** Steps on this project's components (`statsd-stack:index:*`). */
+  readonly componentSteps: Array<[string, string]>;
+  /** Destroys the stack and removes the project copy and the release tree. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Deploys `stack` from the release tree `release` (after `configure` has set it up), runs `atRelease` on the
+ * deployed release, then switches the project to this tree and previews the upgrade.
+ */
+export async function deployReleaseThenSwitch(
+  tier: Tier,
+  release: string,
+  stack: string,
+  configure: (project: PulumiProject) => Promise<void>,
+  atRelease: () => Promise<void>,
+): Promise<ReleaseUpgrade> {
+  const project = tier.project(`upgrade-${stack}`, release);
+  const remove = async () => {
+    await project.pulumi(["destroy", "--yes", "--stack", stack]);
+    project.remove();
+    rmSync(release, { recursive: true, force: true });
+  };
+  try {
+    await configure(project);
+    await project.must(["up", "--yes", "--stack", stack]);
+    await atRelease();
+    project.useSource(path.join(__dirname, "..", ".."));
+    const planned = await project.plannedChanges(stack);
+    const steps = Object.entries(planned);
+    const ours = ([resource]: [string, string]) => resource.startsWith("statsd-stack:index:");
+    return {
+      project,
+      planned,
+      createdOrDeleted: steps.filter((step) => /create|delete/.test(step[1]) && !ours(step)),
+      componentSteps: steps.filter(ours),
+      remove,
+    };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
 }
