@@ -105,10 +105,13 @@ export interface ReleaseUpgrade {
   readonly project: PulumiProject;
   /** What `pulumi preview` plans after the switch, `type::name -> op` (see {@link PulumiProject.plannedChanges}). */
   readonly planned: Record<string, string>;
-  /** Steps that create or delete anything but one of this project's components: an old name no alias matched. */
-  readonly createdOrDeleted: Array<[string, string]>;
-  /** Steps on this project's components (`statsd-stack:index:*`). */
-  readonly componentSteps: Array<[string, string]>;
+  /**
+   * Resources the upgrade would delete. A resource of the release whose new name no alias matches is deleted (and
+   * created anew under the new name): none may be.
+   */
+  readonly deleted: string[];
+  /** Resources the upgrade would create: only what the release did not have. */
+  readonly created: string[];
   /** Destroys the stack and removes the project copy and the release tree. */
   remove(): Promise<void>;
 }
@@ -136,15 +139,8 @@ export async function deployReleaseThenSwitch(
     await atRelease();
     project.useSource(path.join(__dirname, "..", ".."));
     const planned = await project.plannedChanges(stack);
-    const steps = Object.entries(planned);
-    const ours = ([resource]: [string, string]) => resource.startsWith("statsd-stack:index:");
-    return {
-      project,
-      planned,
-      createdOrDeleted: steps.filter((step) => /create|delete/.test(step[1]) && !ours(step)),
-      componentSteps: steps.filter(ours),
-      remove,
-    };
+    const withOp = (op: string) => Object.keys(planned).filter((resource) => planned[resource] === op);
+    return { project, planned, deleted: withOp("delete"), created: withOp("create"), remove };
   } catch (error) {
     await remove();
     throw error;
