@@ -44,7 +44,7 @@ function positiveInt(name: string, raw: string): number {
 
 function report(v: StackVerification): void {
   console.log(`requests sent      ${v.load.total}`);
-  console.log(`counted by route   ${JSON.stringify(asObject(v.counted))}`);
+  console.log(`counted by route, method and status   ${JSON.stringify(asObject(v.counted))}`);
   for (const p of v.panels) console.log(`panel ${p.ok ? "ok  " : "FAIL"} ${p.panel} ${p.refId} (${p.detail})`);
   console.log(`variable values    ${v.variable.join(", ") || "(none)"}`);
   if (v.losses) console.log(`exporter losses    ${JSON.stringify(v.losses)}`);

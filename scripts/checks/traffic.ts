@@ -1,6 +1,7 @@
 /**
- * A known load and the request counts it must produce in each backend, keyed `"<route> <status>"`: the same
- * accounting for the end-to-end tests and for `npm run smoke`.
+ * A known load and the request counts it must produce in each backend, keyed `"<route> <method> <status>"`: the same
+ * accounting for the end-to-end tests and for `npm run smoke`. A backend is proven when every request-count series
+ * of the app moved by exactly what was sent and no other moved (see {@link countMismatches}).
  */
 import { UNMATCHED_ROUTE } from "../../app/src/metrics/catalog";
 import { routeSegment } from "../../app/src/metrics/names";
@@ -9,6 +10,7 @@ import { runLoad, type LoadSummary } from "../../app/src/tools/load";
 import { graphitePaths } from "../../pipeline/graphite";
 import { sumPoints, type GraphiteApi, type PrometheusApi } from "./backends";
 
+/** Request counts by series, keyed `"<route> <method> <status>"` (see {@link countKey}). */
 export type Counts = Map<string, number>;
 
 export interface KnownLoad {
@@ -27,7 +29,14 @@ export interface KnownLoadOptions {
   readonly onStart?: () => void;
 }
 
-const key = (route: string, status: number | string) => `${route} ${status}`;
+/** The key of one request-count series: `"/cpu_task GET 200"`. */
+export function countKey(route: string, method: string, status: number | string): string {
+  return `${route} ${method} ${status}`;
+}
+
+function addTo(counts: Counts, key: string, n: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + n);
+}
 
 /** The route value a request path is reported under. */
 function routeOfPath(path: string): string {
@@ -40,8 +49,9 @@ export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): 
   options.onStart?.();
   // maxRequests ends the load; the duration is only a bound in case the app stops answering.
   const summary = await runLoad({ url: apiUrl, durationSeconds: 600, vus: options.vus, pauseSeconds: 0, maxRequests: options.requests });
+  // Every request of the load is a GET (the load tool's and the unknown paths' below).
   const expected: Counts = new Map();
-  const add = (route: string, status: number, n: number) => expected.set(key(route, status), (expected.get(key(route, status)) ?? 0) + n);
+  const add = (route: string, status: number, n: number) => addTo(expected, countKey(route, "GET", status), n);
   for (const [path, statuses] of Object.entries(summary.byPath)) {
     for (const [status, n] of Object.entries(statuses)) {
       if (status === "0") throw new Error(`${n} request(s) to ${path} failed in transport`);
@@ -58,29 +68,32 @@ export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): 
 }
 
 /**
- * Requests Prometheus counted from `fromEpoch` until now, by route and status, for one app: the dashboards' own
- * exact increase (anchored, with created-timestamp zeros), so a new series and an exporter that restarted or was
- * replaced in between (its counters start again from zero) are counted right.
+ * Requests Prometheus counted from `fromEpoch` until now in every series of the request counter of one app (every
+ * route, method and status): the dashboards' own exact increase (anchored, with created-timestamp zeros), so a new
+ * series and an exporter that restarted or was replaced in between (its counters start again from zero) are counted
+ * right. The reading is already a change since `fromEpoch`: compare it with an empty "before".
  */
-export async function prometheusCounts(api: PrometheusApi, metric: string, appName: string, fromEpoch: number): Promise<Counts> {
+export async function prometheusCounts(api: Pick<PrometheusApi, "query">, metric: string, appName: string, fromEpoch: number): Promise<Counts> {
   const range = Math.max(1, Math.ceil(Date.now() / 1000 - fromEpoch));
-  const samples = await api.query(`sum by (route, status) (increase(${metric}{app_name="${appName}"}[${range}s] anchored))`);
-  return new Map(samples.filter((s) => s.value !== 0).map((s) => [key(s.metric.route ?? "", s.metric.status ?? ""), s.value]));
+  const samples = await api.query(`sum by (route, method, status) (increase(${metric}{app_name="${appName}"}[${range}s] anchored))`);
+  const counts: Counts = new Map();
+  for (const s of samples) addTo(counts, countKey(s.metric.route ?? "", s.metric.method ?? "", s.metric.status ?? ""), s.value);
+  return counts;
 }
 
 /**
- * Request counts Graphite holds in the points from `fromEpoch` until now, by route and status (GET only: the load
- * sends GET). Compare two readings with the same `fromEpoch` (see {@link delta}): whisper stamps a point at the
- * start of its 10 s slot, which can be before the first request of a load.
+ * Request counts Graphite holds in the points from `fromEpoch` until now, in every series of `prefix` (every route,
+ * method and status). Compare two readings with the same `fromEpoch` (see {@link countMismatches}): whisper stamps a
+ * point at the start of its 10 s slot, which can be before the first request of a load. A route segment the route
+ * table does not know is kept as it is, so that its counts are seen too.
  */
-export async function graphiteCounts(api: GraphiteApi, prefix: string, fromEpoch: number): Promise<Counts> {
+export async function graphiteCounts(api: Pick<GraphiteApi, "render">, prefix: string, fromEpoch: number): Promise<Counts> {
   const routeOfSegment = new Map([...routes.keys(), UNMATCHED_ROUTE].map((route) => [routeSegment(route), route]));
   const base = graphitePaths(prefix).requestCounts;
   const counts: Counts = new Map();
-  for (const series of await api.render(`${base}.*.GET.*`, String(fromEpoch))) {
-    const [segment, , status] = series.target.slice(base.length + 1).split(".");
-    const route = routeOfSegment.get(segment ?? "");
-    if (route !== undefined && status !== undefined) counts.set(key(route, status), sumPoints([series]));
+  for (const series of await api.render(`${base}.*.*.*`, String(fromEpoch))) {
+    const [segment = "", method = "", status = ""] = series.target.slice(base.length + 1).split(".");
+    addTo(counts, countKey(routeOfSegment.get(segment) ?? segment, method, status), sumPoints([series]));
   }
   return counts;
 }
@@ -95,18 +108,45 @@ export async function graphiteRequestsSince(api: GraphiteApi, prefix: string, si
   return sumPoints(await api.render(`sumSeries(${graphitePaths(prefix).requestCounts}.*.*.*)`, "-5min"), sinceEpoch);
 }
 
-/** `after - before` for every key of `expected`. */
-export function delta(after: Counts, before: Counts, expected: Counts): Counts {
-  return new Map([...expected.keys()].map((k) => [k, (after.get(k) ?? 0) - (before.get(k) ?? 0)]));
+/** How much each series moved from `before` to `after`: only the series that moved, a series missing counting as 0. */
+export function countChanges(before: Counts, after: Counts): Counts {
+  const changes: Counts = new Map();
+  for (const k of new Set([...before.keys(), ...after.keys()])) {
+    const moved = (after.get(k) ?? 0) - (before.get(k) ?? 0);
+    if (moved !== 0) changes.set(k, moved);
+  }
+  return changes;
 }
 
-/** Polls `read` until it equals `expected` or `timeoutMs` passes; returns the last reading. */
-export async function settle(read: () => Promise<Counts>, expected: Counts, timeoutMs: number): Promise<Counts> {
+/**
+ * Every way the change from `before` to `after` (full snapshots of all the app's request-count series) differs from
+ * `expected`, one line per series, sorted by key; empty when every expected series moved by exactly what was sent
+ * and no other series moved.
+ */
+export function countMismatches(expected: Counts, before: Counts, after: Counts): string[] {
+  const moved = countChanges(before, after);
+  const problems: string[] = [];
+  for (const k of [...new Set([...expected.keys(), ...moved.keys()])].sort()) {
+    const sent = expected.get(k) ?? 0;
+    const counted = moved.get(k) ?? 0;
+    if (counted === sent) continue;
+    if (sent === 0) problems.push(`${k}: counted ${counted}, none sent`);
+    else if (counted === 0) problems.push(`${k}: sent ${sent}, not counted`);
+    else problems.push(`${k}: sent ${sent}, counted ${counted}`);
+  }
+  return problems;
+}
+
+/**
+ * Polls `read` until the change from `before` is exactly `expected` (no {@link countMismatches}) or `timeoutMs`
+ * passes; returns the last reading.
+ */
+export async function settle(read: () => Promise<Counts>, expected: Counts, before: Counts, timeoutMs: number): Promise<Counts> {
   const deadline = Date.now() + timeoutMs;
   let last: Counts = new Map();
   while (Date.now() < deadline) {
     last = await read();
-    if ([...expected].every(([k, v]) => last.get(k) === v)) return last;
+    if (countMismatches(expected, before, last).length === 0) return last;
     await new Promise((r) => setTimeout(r, 500));
   }
   return last;

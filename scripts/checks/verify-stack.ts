@@ -10,7 +10,7 @@ import { graphiteDashboard } from "../../dashboards/graphite";
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { exporterLosses, GraphiteApi, PrometheusApi } from "./backends";
 import { checkGraphiteDashboard, checkPrometheusDashboard, failedPanels, variableValues, type QueryCheck } from "./dashboard-queries";
-import { asObject, delta, graphiteCounts, graphiteRequestTotal, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
+import { countChanges, countMismatches, graphiteCounts, graphiteRequestTotal, prometheusCounts, sendKnownLoad, settle, type Counts, type KnownLoad } from "./traffic";
 
 export interface VerifyOptions {
   /**
@@ -28,8 +28,13 @@ export interface VerifyOptions {
 
 export interface StackVerification {
   readonly load: KnownLoad;
-  /** What the backend counted for the load, by `"<route> <status>"`. */
+  /** Every request-count series of the app before the load and after it, by `"<route> <method> <status>"`. */
+  readonly before: Counts;
+  readonly after: Counts;
+  /** How much each series moved during the load: only the series that moved. */
   readonly counted: Counts;
+  /** {@link countMismatches} of the load: empty when the backend counted exactly the requests sent. */
+  readonly countProblems: readonly string[];
   readonly panels: readonly QueryCheck[];
   readonly variable: readonly string[];
   /** Seconds from the first request to the first non-empty query result; undefined if none came. */
@@ -63,10 +68,15 @@ export async function verifyExporterStack(
   const total = async () => [...(await prometheusCounts(prom, metric, appName, from)).values()].reduce((a, b) => a + b, 0);
   const first = timeToFirstResult(async () => (await total()) > 0);
   const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
-  const counted = await settle(async () => delta(await prometheusCounts(prom, metric, appName, from), new Map(), load.expected), load.expected, options.settleMs ?? 30_000);
+  // The reading is the increase since `from`: what the app had counted before the load is not in it.
+  const before: Counts = new Map();
+  const read = () => prometheusCounts(prom, metric, appName, from);
+  await settle(read, load.expected, before, options.settleMs ?? 30_000);
   const firstResultSeconds = await first.result();
   // rate() and increase() need two samples that include the load: wait for the scrape after the one that counted it.
   await new Promise((r) => setTimeout(r, (SCRAPE_INTERVAL_SECONDS + 1) * 1000));
+  // Read again after that scrape, so that a series that moved after the load settled is seen too.
+  const after = await read();
   const panels = await checkPrometheusDashboard(
     prom,
     prometheusDashboard(),
@@ -74,8 +84,7 @@ export async function verifyExporterStack(
     { start: Math.floor(load.startedAt) - 10, end: Math.ceil(Date.now() / 1000) },
   );
   return {
-    load,
-    counted,
+    ...countsOf(load, before, after),
     panels,
     variable: await variableValues(prometheusDashboard(), prom),
     firstResultSeconds,
@@ -89,28 +98,27 @@ export async function verifyGraphiteStack(urls: { apiUrl: string; graphiteUrl: s
   // Whisper stamps a point at the start of its 10 s slot, possibly before the first request: count what the load
   // added to every point from a minute before it on, as a difference of two readings.
   const from = Math.floor(Date.now() / 1000) - 60;
-  const baseline = await graphiteCounts(graphite, prefix, from);
+  const read = () => graphiteCounts(graphite, prefix, from);
+  const before = await read();
   const baselineTotal = await graphiteRequestTotal(graphite, prefix, from);
   const first = timeToFirstResult(async () => (await graphiteRequestTotal(graphite, prefix, from)) > baselineTotal);
   const load = await sendKnownLoad(urls.apiUrl, { ...options, onStart: first.start });
-  const counted = await settle(
-    async () => delta(await graphiteCounts(graphite, prefix, from), baseline, load.expected),
-    load.expected,
-    options.settleMs ?? 45_000,
-  );
+  await settle(read, load.expected, before, options.settleMs ?? 45_000);
   const firstResultSeconds = await first.result();
   const panels = await checkGraphiteDashboard(graphite, graphiteDashboard(prefix), { prefix }, "-30min");
-  return { load, counted, panels, variable: await variableValues(graphiteDashboard(prefix), graphite), firstResultSeconds };
+  // Read again after the dashboard's queries, so that a series that moved after the load settled is seen too.
+  const after = await read();
+  return { ...countsOf(load, before, after), panels, variable: await variableValues(graphiteDashboard(prefix), graphite), firstResultSeconds };
+}
+
+function countsOf(load: KnownLoad, before: Counts, after: Counts) {
+  return { load, before, after, counted: countChanges(before, after), countProblems: countMismatches(load.expected, before, after) };
 }
 
 /** Every way the verification falls short, in words; empty when the stack is proven. */
 export function problems(v: StackVerification, expectedVariable: string): string[] {
   const out: string[] = [];
-  const expected = asObject(v.load.expected);
-  const counted = asObject(v.counted);
-  if (JSON.stringify(expected) !== JSON.stringify(counted)) {
-    out.push(`counts differ: sent ${JSON.stringify(expected)}, counted ${JSON.stringify(counted)}`);
-  }
+  out.push(...v.countProblems.map((p) => `count ${p}`));
   out.push(...failedPanels(v.panels));
   if (!v.variable.includes(expectedVariable)) out.push(`the dashboard variable lists ${JSON.stringify(v.variable)}, not ${expectedVariable}`);
   for (const [name, n] of Object.entries(v.losses ?? {})) if (n !== 0) out.push(`${name} = ${n}`);

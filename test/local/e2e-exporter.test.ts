@@ -15,7 +15,7 @@ import { panelByTitle, queryOf } from "../../dashboards/model";
 import { metricsTextTotal, PrometheusApi } from "../../scripts/checks/backends";
 import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries";
 import { prometheusStatValues } from "../../scripts/checks/panel-values";
-import { asObject } from "../../scripts/checks/traffic";
+import { asObject, countMismatches } from "../../scripts/checks/traffic";
 import { verifyExporterStack, type StackVerification } from "../../scripts/checks/verify-stack";
 import { binaries, startApp, startExporterStack, type ExporterStack } from "../../scripts/local/stacks";
 import { ProcessGroup } from "../../scripts/local/processes";
@@ -43,8 +43,9 @@ describe("exporter topology end to end", { skip: missing }, () => {
   });
   after(() => group.stopAll());
 
-  it("Prometheus counts exactly the requests sent, by route and status", () => {
+  it("Prometheus counts exactly the requests sent, by route, method and status, and nothing else of the app moves", () => {
     assert.equal(result.load.total, 620);
+    assert.deepEqual(countMismatches(result.load.expected, result.before, result.after), []);
     assert.deepEqual(asObject(result.counted), asObject(result.load.expected));
   });
 

@@ -17,7 +17,7 @@ import { panelByTitle, queryOf } from "../../dashboards/model";
 import { GraphiteApi, sumPoints } from "../../scripts/checks/backends";
 import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries";
 import { graphiteStatValues } from "../../scripts/checks/panel-values";
-import { asObject, graphiteRequestsSince } from "../../scripts/checks/traffic";
+import { asObject, countMismatches, graphiteRequestsSince } from "../../scripts/checks/traffic";
 import { verifyGraphiteStack, type StackVerification } from "../../scripts/checks/verify-stack";
 import { binaries, startApp, startGraphiteStack, type GraphiteStack } from "../../scripts/local/stacks";
 import { ProcessGroup } from "../../scripts/local/processes";
@@ -39,8 +39,9 @@ describe("graphite topology end to end", { skip: missing }, () => {
   });
   after(() => group.stopAll());
 
-  it("Graphite counts exactly the requests sent, by route and status", () => {
+  it("Graphite counts exactly the requests sent, by route, method and status, and nothing else of the app moves", () => {
     assert.equal(result.load.total, 620);
+    assert.deepEqual(countMismatches(result.load.expected, result.before, result.after), []);
     assert.deepEqual(asObject(result.counted), asObject(result.load.expected));
   });
 
