@@ -1,11 +1,21 @@
 /**
  * Finds the real programs the pipeline tests run. On a developer's laptop a missing one skips the test with the
- * reason; under CI=true it is a failure, never a silent skip.
+ * reason; under CI (see {@link underCi}) it is a failure, never a silent skip.
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
+/**
+ * Whether the tests run under CI, where a test that needs a missing tool fails instead of skipping. CI systems set
+ * CI to different values (GitHub Actions and GitLab `true`, others `1` or `yes`): any value counts except unset, the
+ * empty string, `0` and `false` (in any case, surrounding spaces ignored), which a developer sets to mean "not CI".
+ */
+export function underCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = (env.CI ?? "").trim().toLowerCase();
+  return value !== "" && value !== "0" && value !== "false";
+}
 
 /** Where test/images/build.sh keeps the Go binaries it builds (the same ones the images contain). */
 const TOOLS = process.env.STATSD_STACK_TOOLS ?? path.join(os.homedir(), ".cache", "statsd-stack-tools");
@@ -42,7 +52,7 @@ export function requireBinary(name: string, install: string, version?: string): 
   const reason = found
     ? `${found} is not version ${version} (it says: ${printed.split("\n")[0]}); install: ${install}`
     : `${name} not found (install: ${install})`;
-  if (process.env.CI === "true") throw new Error(`CI=true and ${reason}`);
+  if (underCi()) throw new Error(`CI=${process.env.CI} and ${reason}`);
   return { path: "", skip: reason };
 }
 

@@ -18,10 +18,12 @@ const ROOT = path.join(__dirname, "..", "..");
 /** graphite-web is installed for Debian's interpreter; the first python3 on PATH may be another one. */
 const DEBIAN_PYTHON = "/usr/bin/python3";
 
-/** The real programs each topology needs; a missing one skips (or, under CI=true, fails) the tests. */
+/** The real programs each topology needs; a missing one skips (or, under CI, fails) the tests: see {@link requireBinary}. */
 export const binaries = {
   statsdExporter: () => requireBinary("statsd_exporter", "test/images/build.sh statsd-exporter", "version 0.30.0"),
   prometheus: () => requireBinary("prometheus", "test/images/build.sh prometheus (Prometheus v3.13.5 from the Go module proxy)", "version 3.13.5"),
+  /** Built beside prometheus by the same step: checks configs as the deployed Prometheus reads them. */
+  promtool: () => requireBinary("promtool", "test/images/build.sh prometheus (promtool v3.13.5, built with prometheus)", "version 3.13.5"),
   carbonCache: () => requireBinary("carbon-cache", "apt-get install graphite-carbon"),
   graphiteWeb: () => requireBinary("graphite-manage", "apt-get install graphite-web"),
 };

@@ -1,7 +1,7 @@
 /**
  * The exporter topology end to end, for real on 127.0.0.1: the app (DogStatsD) -> statsd_exporter (v0.30.0, as
- * the image) -> Prometheus (Debian's 2.42: Prometheus 3 cannot be built with `go install`), with the generated
- * mapping and Prometheus config. Grafana is the one piece not run: its queries are run against Prometheus instead.
+ * the image) -> Prometheus (v3.13.5, the image's version, built from the Go module proxy by test/images/build.sh),
+ * with the generated mapping and Prometheus config. Grafana is the one piece not run: its queries are run against Prometheus instead.
  * The checks are the ones `npm run smoke` runs against a deployed stack.
  */
 import assert from "node:assert/strict";
