@@ -1,6 +1,7 @@
 /**
- * A small runner for the real programs of the end-to-end tests: start, wait until ready, keep the last lines of
- * their output for failure messages, and always stop (SIGTERM, then SIGKILL after 5 s).
+ * Child processes, one way: {@link runCommand} runs a command to its end (the CLIs: pulumi, docker, kubectl, the
+ * smoke script); {@link ProcessGroup} runs the daemons of the end-to-end tests: start, wait until ready, keep the
+ * last lines of their output for failure messages, and always stop (SIGTERM, then SIGKILL after 5 s).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
@@ -18,6 +19,47 @@ export interface RunningProcess {
 export interface StartOptions {
   readonly env?: Record<string, string>;
   readonly cwd?: string;
+}
+
+/** How a command that ran to its end (or was killed at its time limit) ended. */
+export interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+/** Runs `command` to its end, or kills it after `timeoutMs`; never throws on a non-zero exit. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 600_000);
+    const done = (code: number | null) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    };
+    child.on("error", (err) => {
+      stderr += `${err.message}\n`;
+      done(null);
+    });
+    child.on("close", done);
+  });
+}
+
+/** {@link runCommand}, failing with the command's output when it exits non-zero; resolves to its stdout. */
+export async function mustRun(command: string, args: readonly string[], options: Parameters<typeof runCommand>[2] = {}): Promise<string> {
+  const result = await runCommand(command, args, options);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
 }
 
 const KEEP_LINES = 60;

@@ -49,8 +49,8 @@ export interface AppIdentity {
   readonly metricPrefix: string;
 }
 
-/** The real app as a process, sending to `statsdPort` in `style`. */
-export async function startApp(
+/** The real app as a child process (app/src/main.ts), sending to `statsdPort` in `style` (app/test starts it in-process). */
+export async function startAppProcess(
   group: ProcessGroup,
   style: "graphite" | "dogstatsd",
   statsdPort: number,
@@ -110,7 +110,7 @@ export async function startExporterStack(group: ProcessGroup): Promise<ExporterS
   const exporter = await startExporter();
   const prometheusUrl = `http://127.0.0.1:${prom}`;
   await group.waitHttp(prometheus, `${prometheusUrl}/-/ready`);
-  const app = await startApp(group, "dogstatsd", udp);
+  const app = await startAppProcess(group, "dogstatsd", udp);
   const stack: ExporterStack = {
     apiUrl: app.url,
     prometheusUrl,
@@ -194,7 +194,7 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
     return p;
   };
   const statsd = await startStatsd();
-  const app = await startApp(group, "graphite", udp);
+  const app = await startAppProcess(group, "graphite", udp);
   const stack: GraphiteStack = {
     apiUrl: app.url,
     graphiteUrl,

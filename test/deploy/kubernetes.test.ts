@@ -7,20 +7,18 @@
  * Grafana is the stand-in (statsd-stack-test/grafana-standin). URLs are the NodePorts on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { catalog } from "../../app/src/metrics/catalog";
 import { runLoad } from "../../app/src/tools/load";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
+import { mustRun } from "../../scripts/local/processes";
 import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
 
-const exec = promisify(execFile);
 const tier: Tier = deploymentTier("kubernetes");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
 const STACKS = ["graphite", "exporter"] as const;
@@ -30,7 +28,7 @@ const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
 const CLUSTER_IMAGES = TIER_IMAGES.filter((image) => image !== "node:22-bookworm-slim");
 
 async function importImages(runtime: string): Promise<void> {
-  await exec(path.join(runtime, "import-image.sh"), CLUSTER_IMAGES, { maxBuffer: 16 * 1024 * 1024 });
+  await mustRun(path.join(runtime, "import-image.sh"), CLUSTER_IMAGES);
 }
 
 /** NodePort Services of a namespace as `service port/PROTOCOL`, and ClusterIP ones the same way. */
@@ -238,8 +236,8 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   describe("a replaced cluster", () => {
     it("pulumi up --refresh on a new cluster loads the app image again and brings the stack back", async () => {
       const context = await currentContext();
-      await exec(path.join(runtime, "k8s-down.sh"), [], { maxBuffer: 16 * 1024 * 1024 });
-      await exec(path.join(runtime, "k8s-up.sh"), [], { maxBuffer: 16 * 1024 * 1024 });
+      await mustRun(path.join(runtime, "k8s-down.sh"), []);
+      await mustRun(path.join(runtime, "k8s-up.sh"), []);
       await importImages(runtime);
       assert.equal(await currentContext(), context);
       const plan = await project.pulumi(["preview", "--refresh", "--json", "--stack", "graphite"]);

@@ -17,7 +17,7 @@ import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries
 import { prometheusStatValues } from "../../scripts/checks/panel-values";
 import { asObject, countMismatches } from "../../scripts/checks/traffic";
 import { verifyExporterStack, type StackVerification } from "../../scripts/checks/verify-stack";
-import { binaries, startApp, startExporterStack, type ExporterStack } from "../../scripts/local/stacks";
+import { binaries, startAppProcess, startExporterStack, type ExporterStack } from "../../scripts/local/stacks";
 import { ProcessGroup } from "../../scripts/local/processes";
 import { sendStatsd } from "../support/udp";
 
@@ -105,7 +105,7 @@ describe("exporter topology end to end", { skip: missing }, () => {
     const targets = (title: string) => panelByTitle(prometheusDashboard(), title).targets;
 
     before(async () => {
-      const quiet = await startApp(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api" });
+      const quiet = await startAppProcess(group, "dogstatsd", stack.exporterStatsdPort, { appName: "quiet-api" });
       const requests = `sum(increase(${catalog.requests.prometheusName}{app_name="quiet-api"}[30m]))`;
       // increase() needs two scrapes that differ, so the app keeps answering until Prometheus sees its traffic grow.
       const counted = await waitFor(async () => {

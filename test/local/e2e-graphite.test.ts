@@ -19,7 +19,7 @@ import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries
 import { graphiteStatValues } from "../../scripts/checks/panel-values";
 import { asObject, countMismatches, graphiteRequestsSince } from "../../scripts/checks/traffic";
 import { verifyGraphiteStack, type StackVerification } from "../../scripts/checks/verify-stack";
-import { binaries, startApp, startGraphiteStack, type GraphiteStack } from "../../scripts/local/stacks";
+import { binaries, startAppProcess, startGraphiteStack, type GraphiteStack } from "../../scripts/local/stacks";
 import { ProcessGroup } from "../../scripts/local/processes";
 import { sendStatsd } from "../support/udp";
 
@@ -115,7 +115,7 @@ describe("graphite topology end to end", { skip: missing }, () => {
     };
 
     before(async () => {
-      const quiet = await startApp(group, "graphite", stack.statsdPort, { metricPrefix: "quiet_api" });
+      const quiet = await startAppProcess(group, "graphite", stack.statsdPort, { metricPrefix: "quiet_api" });
       const counted = await waitFor(async () => {
         await (await fetch(`${quiet.url}/`)).text();
         return (await graphiteRequestsSince(graphite(), "quiet_api")) > 0;

@@ -1,32 +1,21 @@
 /** `npm run smoke`: the end-to-end checks as a command, run here on a local exporter stack (see e2e-exporter). */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { binaries, startExporterStack, type ExporterStack } from "../../scripts/local/stacks";
-import { ProcessGroup } from "../../scripts/local/processes";
+import { ProcessGroup, runCommand, type CommandResult } from "../../scripts/local/processes";
 
 const ROOT = path.join(__dirname, "..", "..");
 const missing = [binaries.statsdExporter(), binaries.prometheus()].find((b) => b.skip)?.skip || false;
 
 /** Runs scripts/smoke.ts with `args`; PATH holds only Node's directory, so no pulumi CLI is found. */
-function smoke(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "smoke.ts"), ...args], {
-      cwd: ROOT,
-      env: { PATH: path.dirname(process.execPath), HOME: os.tmpdir() },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("exit", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
+function smoke(args: string[]): Promise<CommandResult> {
+  return runCommand(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "smoke.ts"), ...args], {
+    cwd: ROOT,
+    env: { PATH: path.dirname(process.execPath), HOME: os.tmpdir() },
+    timeoutMs: 120_000,
   });
 }
 

@@ -1,15 +1,11 @@
 /** A real Kubernetes cluster as the deployment tests see it, through kubectl and the cluster's KUBECONFIG. */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { waitFor } from "../../app/src/tools/wait";
+import { mustRun } from "../../scripts/local/processes";
 
-const exec = promisify(execFile);
-
-export async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await exec("kubectl", args, { maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
+export function kubectl(...args: string[]): Promise<string> {
+  return mustRun("kubectl", args);
 }
 
 export async function kubectlJson<T>(...args: string[]): Promise<T> {

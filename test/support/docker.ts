@@ -1,13 +1,9 @@
 /** The Docker engine as the deployment tests see it: what exists under a stack's names, read with the docker CLI. */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { findBinary } from "../../scripts/local/binaries";
+import { mustRun } from "../../scripts/local/processes";
 
-const exec = promisify(execFile);
-
-export async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await exec("docker", args, { maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
+export function docker(...args: string[]): Promise<string> {
+  return mustRun("docker", args);
 }
 
 /** Whether a Docker daemon answers; the reason when it does not. */

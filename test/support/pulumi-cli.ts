@@ -4,11 +4,11 @@
  * PATH (nothing is downloaded). The copy keeps the repository's working tree untouched when a test runs
  * `pulumi config set`.
  */
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { findBinary } from "../../scripts/local/binaries";
+import { runCommand, type CommandResult } from "../../scripts/local/processes";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -35,12 +35,8 @@ function kitBins(): string[] {
     .map((version) => path.join(root, version, "bin"));
 }
 
-export interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
-}
+/** How a CLI run ended. */
+export type CliResult = CommandResult;
 
 /** Files and folders of the project a user's clone has; dependencies are linked, not copied. */
 const SKIP = new Set([".git", "node_modules", ".e2e", "rendered", "test"]);
@@ -101,19 +97,7 @@ export class PulumiProject {
 
   /** Runs any command in the project copy with the CLI's environment (e.g. `npm run smoke`). */
   run(command: string, args: readonly string[], timeoutMs = 600_000, extraEnv: Record<string, string> = {}): Promise<CliResult> {
-    const started = Date.now();
-    return new Promise((resolve) => {
-      const child = spawn(command, [...args], { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.on("close", (code) => {
-        clearTimeout(killer);
-        resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 });
-      });
-    });
+    return runCommand(command, args, { cwd: this.dir, env: { ...this.env, ...extraEnv }, timeoutMs });
   }
 
   /** `pulumi ...args`, failing with the CLI's output when it exits non-zero. */
