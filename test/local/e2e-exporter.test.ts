@@ -30,6 +30,9 @@ function latencyBucketBounds(low: number, high: number): { lower: number; upper:
   return { lower: [...bounds].reverse().find((b) => b <= low) ?? 0, upper: bounds.find((b) => b >= high) ?? Infinity };
 }
 
+/** How much later than the server the load's client may see a request end (see each use). */
+const CLIENT_LATENESS_ALLOWANCE_MS = 3000;
+
 const missing = [binaries.statsdExporter(), binaries.prometheus()].find((b) => b.skip)?.skip || false;
 
 describe("exporter topology end to end", { skip: missing }, () => {
@@ -83,9 +86,9 @@ describe("exporter topology end to end", { skip: missing }, () => {
       const shown = await prometheusStatValues(new PrometheusApi(stack.prometheusUrl), prometheusDashboard(), { app_name: DEFAULT_APP_NAME }, seconds);
       const serverErrors = [...result.load.expected].filter(([k]) => k.endsWith(" 500")).reduce((n, [, v]) => n + v, 0);
       const p99 = result.load.summary.latencyMs.p99 / 1000;
-      // The histogram can only place the 99th percentile within its bucket; the client saw each request a little
-      // later than the server (up to a second on a busy machine).
-      const bucket = latencyBucketBounds(p99 - 1, p99);
+      // The histogram can only place the 99th percentile within its bucket; the client saw each request later than
+      // the server by both processes' event-loop delays (seconds on a loaded 2-core machine, never less than 0).
+      const bucket = latencyBucketBounds(p99 - CLIENT_LATENESS_ALLOWANCE_MS / 1000, p99);
       const { "p99 latency in range": estimate, ...exact } = shown;
       assert.deepEqual(exact, { "Requests in range": 620, "Server errors in range": serverErrors / 620, Version: APP_VERSION });
       assert.ok(typeof estimate === "number" && estimate >= bucket.lower && estimate <= bucket.upper, `p99 ${estimate} s not in [${bucket.lower}, ${bucket.upper}] (client p99 ${p99} s)`);

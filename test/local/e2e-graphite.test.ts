@@ -26,6 +26,9 @@ import { sendStatsd } from "../support/udp";
 /** The version the app reports: app/package.json's. */
 const APP_VERSION = (JSON.parse(readFileSync(path.join(__dirname, "..", "..", "app", "package.json"), "utf8")) as { version: string }).version;
 
+/** How much later than the server the load's client may see a request end. */
+const CLIENT_LATENESS_ALLOWANCE_MS = 3000;
+
 const missing = [binaries.carbonCache(), binaries.graphiteWeb()].find((b) => b.skip)?.skip || false;
 
 describe("graphite topology end to end", { skip: missing }, () => {
@@ -84,7 +87,9 @@ describe("graphite topology end to end", { skip: missing }, () => {
           "Server errors in range": (100 * serverErrors) / 620,
           Version: `${DEFAULT_APP_NAME}.${graphiteSegment(APP_VERSION)}`,
         });
-        assert.ok(typeof p99 === "number" && p99 > slowest - 1000 && p99 <= slowest, `p99 ${p99} ms, slowest request seen by the client ${slowest} ms`);
+        // The client saw each request later than the server by both processes' event-loop delays (seconds on a
+        // loaded 2-core machine); the server's timer can never exceed what the client saw.
+        assert.ok(typeof p99 === "number" && p99 > slowest - CLIENT_LATENESS_ALLOWANCE_MS && p99 <= slowest, `p99 ${p99} ms, slowest request seen by the client ${slowest} ms`);
       });
     }
   }
