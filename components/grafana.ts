@@ -8,6 +8,7 @@ import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload
 
 /** A datasource whose URL is another component's output. */
 export interface GrafanaDatasourceArgs extends Omit<DatasourceSpec, "url"> {
+  /** The backend's URL inside the stack's network: the backend component's output. */
   readonly url: pulumi.Input<string>;
 }
 
