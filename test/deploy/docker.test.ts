@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
-import { containerId, containers, docker, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
+import { containerId, containers, execIn, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
@@ -20,7 +20,8 @@ import { sendStatsd } from "../support/udp";
 const tier: Tier = deploymentTier("docker");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
 /** When Docker created a volume: the same volume keeps it, a new one under the same name does not. */
-const volumeCreatedAt = async (name: string) => (await docker("volume", "inspect", "--format", "{{.CreatedAt}}", name)).trim();
+/** A file the upgrade test writes on graphite-statsd's data volume: still there after the upgrade means the data was kept. */
+const MARKER = "/opt/graphite/storage/written-by-the-release-before-the-rename";
 
 const prefixOf = (stack: string) => `statsd-stack-${stack}-`;
 const healthy = (c: ContainerState) => `${c.name} ${c.status} ${c.health ?? "no health check"}`;
@@ -275,7 +276,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
 
   describe(`a graphite stack deployed by the release before the rename (${RELEASE_BEFORE_RENAME}), upgraded to this tree`, { skip: release.skip }, () => {
     let upgrade: ReleaseUpgrade;
-    let volumeCreated: string;
+    const marker = `written at ${new Date().toISOString()}`;
 
     before(async () => {
       const configure = async (project: PulumiProject) => {
@@ -283,7 +284,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", "graphite"]);
       };
       upgrade = await deployReleaseThenSwitch(tier, release.dir, "graphite", configure, async () => {
-        volumeCreated = await volumeCreatedAt("statsd-stack-graphite-graphite-data-0");
+        await execIn("statsd-stack-graphite-graphite-0", "sh", "-c", `printf %s "$1" > ${MARKER}`, "sh", marker);
       });
     });
     after(() => upgrade?.remove());
@@ -313,7 +314,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
           "docker:index/volume:Volume::pipeline-graphite-data-0",
         ],
       );
-      assert.equal(await volumeCreatedAt("statsd-stack-graphite-graphite-data-0"), volumeCreated);
+      assert.equal(await execIn("statsd-stack-graphite-graphite-0", "cat", MARKER), marker);
       const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "graphite"]);
       assert.equal(again.code, 0, again.stdout + again.stderr);
     });
