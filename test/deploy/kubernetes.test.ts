@@ -288,7 +288,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const old = upgrade.project;
       await old.must(["up", "--yes", "--stack", "exporter"]);
       const state = await old.stateResources("exporter");
-      assert.deepEqual(state.filter((r) => /Deployment|Namespace::|providers/.test(r)).sort(), [
+      assert.deepEqual(state.filter((r) => /Deployment::|Namespace::|providers:kubernetes::/.test(r)).sort(), [
         "kubernetes:apps/v1:Deployment::pipeline-api-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-exporter-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-grafana-deployment",
