@@ -10,14 +10,13 @@
  * prints requests sent against requests counted, with every loss counter on the path: the kernel's UDP receive
  * errors on this machine, statsd_exporter's drops and malformed lines, statsd's bad lines, carbon's dropped creates.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { setTimeout as sleep } from "node:timers/promises";
 import { catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
+import { waitFor } from "../app/src/tools/wait";
 import { startExporterStack, startGraphiteStack } from "./local/stacks";
-import { ProcessGroup } from "./local/processes";
+import { mustRun, ProcessGroup } from "./local/processes";
 import { EXPORTER_LOSS_COUNTERS, GraphiteApi, metricsTextTotal, PrometheusApi, sumPoints } from "./checks/backends";
 import { graphiteRequestTotal } from "./checks/traffic";
 
@@ -44,32 +43,26 @@ interface Drive {
  * `autocannon -R rate -a rate*seconds` on `/`: a fixed number of requests at a fixed rate, so none is in flight when
  * it stops and every request sent was answered (a run by duration leaves one request per connection uncounted).
  */
-function drive(url: string, rate: number, seconds: number): Promise<Drive> {
-  return new Promise((resolve, reject) => {
-    const args = ["--json", "-c", "50", "-a", String(rate * seconds), "-R", String(rate), `${url}/`];
-    const child = spawn(AUTOCANNON, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
-      const r = JSON.parse(out) as { "2xx": number; non2xx: number; errors: number; timeouts: number; duration: number };
-      const answered = r["2xx"] + r.non2xx;
-      resolve({ sent: answered, non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration, rate: answered / r.duration });
-    });
-  });
+async function drive(url: string, rate: number, seconds: number): Promise<Drive> {
+  const args = ["--json", "-c", "50", "-a", String(rate * seconds), "-R", String(rate), `${url}/`];
+  const out = await mustRun(AUTOCANNON, args, { timeoutMs: (seconds + 120) * 1000 });
+  const r = JSON.parse(out) as { "2xx": number; non2xx: number; errors: number; timeouts: number; duration: number };
+  const answered = r["2xx"] + r.non2xx;
+  return { sent: answered, non2xx: r.non2xx, errors: r.errors + r.timeouts, seconds: r.duration, rate: answered / r.duration };
 }
 
 /** Reads `count` until two readings `stableMs` apart agree and reach `expected`, or `timeoutMs` passes. */
 async function settled(count: () => Promise<number>, expected: number, stableMs: number, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
   let last = await count();
-  while (Date.now() < deadline) {
-    await sleep(stableMs);
-    const now = await count();
-    if (now === last && now >= expected) return now;
-    last = now;
-  }
+  await waitFor(
+    async () => {
+      const previous = last;
+      last = await count();
+      return last === previous && last >= expected;
+    },
+    timeoutMs,
+    stableMs,
+  );
   return last;
 }
 

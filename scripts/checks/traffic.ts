@@ -7,6 +7,7 @@ import { UNMATCHED_ROUTE } from "../../app/src/metrics/catalog";
 import { routeSegment } from "../../app/src/metrics/names";
 import { routes } from "../../app/src/routes";
 import { runLoad, type LoadSummary } from "../../app/src/tools/load";
+import { waitFor } from "../../app/src/tools/wait";
 import { graphitePaths } from "../../pipeline/graphite";
 import { sumPoints, type GraphiteApi, type PrometheusApi } from "./backends";
 
@@ -142,13 +143,15 @@ export function countMismatches(expected: Counts, before: Counts, after: Counts)
  * passes; returns the last reading.
  */
 export async function settle(read: () => Promise<Counts>, expected: Counts, before: Counts, timeoutMs: number): Promise<Counts> {
-  const deadline = Date.now() + timeoutMs;
   let last: Counts = new Map();
-  while (Date.now() < deadline) {
-    last = await read();
-    if (countMismatches(expected, before, last).length === 0) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitFor(
+    async () => {
+      last = await read();
+      return countMismatches(expected, before, last).length === 0;
+    },
+    timeoutMs,
+    500,
+  );
   return last;
 }
 

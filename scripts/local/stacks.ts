@@ -8,6 +8,7 @@ import os from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
+import { waitFor } from "../../app/src/tools/wait";
 import { exporterArgs, exporterMappingYaml } from "../../pipeline/exporter";
 import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../../pipeline/graphite";
 import { prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
@@ -212,8 +213,7 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
 
 /** Waits until statsd's admin port answers `health` with `health: up`. */
 async function waitForTcp(port: number, proc: RunningProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  const healthy = async () => {
     const answer = await new Promise<string>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       let data = "";
@@ -226,8 +226,7 @@ async function waitForTcp(port: number, proc: RunningProcess): Promise<void> {
       socket.on("close", () => resolve(data));
       socket.on("error", () => resolve(""));
     });
-    if (answer.includes("health: up")) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`statsd did not answer health on ${port}\n${proc.output()}`);
+    return answer.includes("health: up");
+  };
+  if (!(await waitFor(healthy, 15_000, 200))) throw new Error(`statsd did not answer health on ${port}\n${proc.output()}`);
 }

@@ -1,20 +1,8 @@
 /** The Docker engine as the deployment tests see it: what exists under a stack's names, read with the docker CLI. */
-import { findBinary } from "../../scripts/local/binaries";
 import { mustRun } from "../../scripts/local/processes";
 
 export function docker(...args: string[]): Promise<string> {
   return mustRun("docker", args);
-}
-
-/** Whether a Docker daemon answers; the reason when it does not. */
-export async function dockerDaemon(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  if (!findBinary("docker")) return { ok: false, reason: "docker CLI not found" };
-  try {
-    await docker("version", "--format", "{{.Server.Version}}");
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, reason: `no Docker daemon answers: ${(err as Error).message.split("\n")[0]}` };
-  }
 }
 
 export interface ContainerState {
