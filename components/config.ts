@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey } from "../pipeline/config-keys";
 import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
+import { durationMs, type AlertThresholds } from "../pipeline/rules";
 import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
@@ -38,6 +39,8 @@ export interface StackConfig {
   /** Set by the user as a secret; when undefined a password is generated and kept in state. */
   readonly grafanaAdminPassword?: pulumi.Output<string>;
   readonly kubernetes: KubernetesConfig;
+  /** Exporter topology: the service alerts' thresholds (pipeline/rules.ts). */
+  readonly alertThresholds: AlertThresholds;
 }
 
 /** All configuration problems found, one per line. */
@@ -97,6 +100,21 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
       return min;
     }
     return value;
+  };
+  /** A plain decimal number (no sign, exponent or unit) within `accepts`, described by `accepted`. */
+  const decimal = (key: ConfigKeyName, accepts: (n: number) => boolean, accepted: string): number => {
+    const raw = read(key) ?? "";
+    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isFinite(value) || !accepts(value)) {
+      bad(key, raw, accepted);
+      return NaN;
+    }
+    return value;
+  };
+  const duration = (key: ConfigKeyName): string => {
+    const raw = read(key) ?? "";
+    if (durationMs(raw) === undefined) bad(key, raw, "a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)");
+    return raw;
   };
   const pattern = (key: ConfigKeyName, re: RegExp, accepted: string): string => {
     const raw = read(key) ?? "";
@@ -171,6 +189,12 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   }
   const metricPrefix = pattern("metricPrefix", /^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _ (not starting with a digit), e.g. sample_api");
   const appName = pattern("appName", DNS_LABEL, "a DNS label: lowercase letters, digits and -, e.g. sample-api");
+  const alertThresholds: AlertThresholds = {
+    serverErrorRatio: decimal("alertServerErrorRatio", (n) => n > 0 && n < 1, "a number greater than 0 and less than 1, e.g. 0.05 for 5%"),
+    serverErrorFor: duration("alertServerErrorFor"),
+    latencyP99Seconds: decimal("alertLatencyP99Seconds", (n) => n > 0, "a number of seconds greater than 0, e.g. 6 or 2.5"),
+    latencyFor: duration("alertLatencyFor"),
+  };
 
   // Every key is read before this point, so every problem is reported at once.
   if (problems.length > 0) throw new StackConfigError(problems);
@@ -186,6 +210,7 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     appName,
     grafanaAdminPassword: password === undefined ? undefined : source.getSecret("grafanaAdminPassword"),
     kubernetes: { context, namespace, kindCluster, nodeAddress, imageLoadCommand },
+    alertThresholds,
   };
 }
 

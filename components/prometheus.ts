@@ -1,6 +1,7 @@
-/** Prometheus scraping the exporter, with the generated configuration. */
+/** Prometheus scraping the exporter, with the generated configuration and rules. */
 import * as pulumi from "@pulumi/pulumi";
-import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_SERVICE, prometheusArgs, prometheusConfigYaml } from "../pipeline/prometheus";
+import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_PATH, PROMETHEUS_SERVICE, prometheusArgs, prometheusConfigYaml } from "../pipeline/prometheus";
+import { prometheusRulesYaml, type AlertThresholds } from "../pipeline/rules";
 import { containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
@@ -12,9 +13,16 @@ export interface PrometheusArgs {
   readonly image: pulumi.Input<string>;
   /** `host:port` of the exporter: the exporter component's output. */
   readonly scrapeTarget: pulumi.Input<string>;
+  /** The app the rules expect to report (AppNotReporting fires without it): the stack's `appName`. */
+  readonly appName: string;
+  /** The service alerts' thresholds, from the stack config. */
+  readonly alertThresholds: AlertThresholds;
 }
 
-/** Prometheus 3 scraping statsd_exporter, with the generated prometheus.yml and its TSDB on a data volume. */
+/**
+ * Prometheus 3 scraping statsd_exporter, with the generated prometheus.yml and rule file (recording rules and alerts,
+ * pipeline/rules.ts) and its TSDB on a data volume.
+ */
 export class Prometheus extends pulumi.ComponentResource {
   /** Prometheus inside the network, for Grafana's datasource. */
   public readonly internalUrl: pulumi.Output<string>;
@@ -35,6 +43,8 @@ export class Prometheus extends pulumi.ComponentResource {
             .output(args.scrapeTarget)
             .apply((exporterTarget) => prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}` })),
         },
+        // prometheus.yml names it relative to itself: it must sit in the same folder.
+        { path: PROMETHEUS_RULES_PATH, content: prometheusRulesYaml({ appName: args.appName, thresholds: args.alertThresholds }) },
       ],
       dataPaths: ["/prometheus"],
       probe: { http: { path: "/-/ready", port } },

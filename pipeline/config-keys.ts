@@ -104,6 +104,28 @@ export const CONFIG_KEYS = {
     description:
       "Kubernetes only: a shell command that copies the locally built app image $IMAGE into the cluster, e.g. 'minikube image load \"$IMAGE\"'. Unset: `kind load docker-image` on kind; elsewhere set this or appImage.",
   },
+  alertServerErrorRatio: {
+    type: "string",
+    default: "0.05",
+    description:
+      "Exporter topology: the share of an app's requests answered 5xx (over 5 minutes) above which alert AppHighServerErrorRatio fires; a number greater than 0 and less than 1.",
+  },
+  alertServerErrorFor: {
+    type: "string",
+    default: "5m",
+    description: "Exporter topology: how long the server-error share must stay above alertServerErrorRatio before the alert fires; a Prometheus duration such as 90s, 5m or 1h30m.",
+  },
+  alertLatencyP99Seconds: {
+    type: "string",
+    default: "6",
+    description:
+      "Exporter topology: the 99th percentile request latency, in seconds (over 5 minutes), above which alert AppHighLatencyP99 fires; a positive number. The sample API's slowest endpoint takes up to 5 s.",
+  },
+  alertLatencyFor: {
+    type: "string",
+    default: "10m",
+    description: "Exporter topology: how long the p99 latency must stay above alertLatencyP99Seconds before the alert fires; a Prometheus duration.",
+  },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

@@ -46,6 +46,18 @@ export function exporterMappingYaml(prefix: string): string {
   return `# Generated from app/src/metrics/catalog.ts by pipeline/exporter.ts; do not edit.\n${stringify(exporterMapping(prefix))}`;
 }
 
+/**
+ * statsd_exporter's own account of what it could not turn into metrics; all zero on a healthy pipeline. (Events no
+ * mapping matches are not lost: they pass through under their own names, counted in events_unmapped_total.) The
+ * smoke check and the benchmark read them; the exporter topology's alert rules fire when one rises.
+ */
+export const EXPORTER_LOSS_COUNTERS = [
+  "statsd_exporter_udp_packet_drops_total",
+  "statsd_exporter_sample_errors_total",
+  "statsd_exporter_tag_errors_total",
+  "statsd_exporter_events_conflict_total",
+] as const;
+
 export const EXPORTER_SERVICE = "statsd-exporter";
 export const MAPPING_PATH = "/etc/statsd-exporter/mapping.yml";
 

@@ -1,4 +1,4 @@
-/** Prometheus's configuration: scrape the exporter and Prometheus itself. */
+/** Prometheus's configuration: scrape the exporter and Prometheus itself, and evaluate the generated rules. */
 import { stringify } from "yaml";
 import { SCRAPE_INTERVAL_SECONDS } from "./settings";
 
@@ -10,6 +10,19 @@ export interface PrometheusConfigArgs {
 }
 
 export const EXPORTER_JOB = "statsd-exporter";
+/** The job of Prometheus scraping itself (its rule evaluation counters, among others). */
+export const PROMETHEUS_JOB = "prometheus";
+
+/** Where the component places the files Prometheus reads. */
+export const PROMETHEUS_CONFIG_DIR = "/etc/prometheus";
+export const PROMETHEUS_CONFIG_PATH = `${PROMETHEUS_CONFIG_DIR}/prometheus.yml`;
+/**
+ * The rule file (pipeline/rules.ts), beside prometheus.yml. prometheus.yml names it relative to itself, as Prometheus
+ * resolves rule_files against the config file's folder: the same file then works in the container
+ * ({@link PROMETHEUS_RULES_PATH}) and in the local harness's temporary folder.
+ */
+export const PROMETHEUS_RULES_FILE = "rules.yml";
+export const PROMETHEUS_RULES_PATH = `${PROMETHEUS_CONFIG_DIR}/${PROMETHEUS_RULES_FILE}`;
 
 export function prometheusConfig({ exporterTarget, selfTarget }: PrometheusConfigArgs) {
   return {
@@ -17,6 +30,7 @@ export function prometheusConfig({ exporterTarget, selfTarget }: PrometheusConfi
       scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
       evaluation_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
     },
+    rule_files: [PROMETHEUS_RULES_FILE],
     scrape_configs: [
       {
         job_name: EXPORTER_JOB,
@@ -24,7 +38,7 @@ export function prometheusConfig({ exporterTarget, selfTarget }: PrometheusConfi
         honor_labels: true,
         static_configs: [{ targets: [exporterTarget] }],
       },
-      { job_name: "prometheus", static_configs: [{ targets: [selfTarget] }] },
+      { job_name: PROMETHEUS_JOB, static_configs: [{ targets: [selfTarget] }] },
     ],
   };
 }
@@ -34,7 +48,6 @@ export function prometheusConfigYaml(args: PrometheusConfigArgs): string {
 }
 
 export const PROMETHEUS_SERVICE = "prometheus";
-export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 
 /**
  * Prometheus 3 features the dashboards rely on for exact counts: `increase(...[range] anchored)` (no extrapolation to

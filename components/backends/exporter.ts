@@ -14,7 +14,13 @@ export const exporterBackend: Backend = {
     );
     const prometheus = new Prometheus(
       `${name}-prometheus`,
-      { platform, image: config.images.prometheusImage, scrapeTarget: exporter.scrapeTarget },
+      {
+        platform,
+        image: config.images.prometheusImage,
+        scrapeTarget: exporter.scrapeTarget,
+        appName: config.appName,
+        alertThresholds: config.alertThresholds,
+      },
       { parent },
     );
     return {

@@ -1,4 +1,5 @@
 /** Minimal clients for the two query APIs the dashboards use: Prometheus's HTTP API and Graphite's render/find. */
+import { EXPORTER_LOSS_COUNTERS } from "../../pipeline/exporter";
 
 const TIMEOUT_MS = 10_000;
 
@@ -102,16 +103,8 @@ export function metricsTextTotal(text: string, name: string): number {
   return [...parseMetricsText(text, name).values()].reduce((a, b) => a + b, 0);
 }
 
-/**
- * statsd_exporter's own account of what it could not turn into metrics; all zero on a healthy pipeline. (Events no
- * mapping matches are not lost: they pass through under their own names, counted in events_unmapped_total.)
- */
-export const EXPORTER_LOSS_COUNTERS = [
-  "statsd_exporter_udp_packet_drops_total",
-  "statsd_exporter_sample_errors_total",
-  "statsd_exporter_tag_errors_total",
-  "statsd_exporter_events_conflict_total",
-] as const;
+/** statsd_exporter's loss counters, defined with its mapping (the alert rules watch them too). */
+export { EXPORTER_LOSS_COUNTERS };
 
 export async function exporterLosses(metricsUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(TIMEOUT_MS) })).text();

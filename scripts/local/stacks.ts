@@ -11,7 +11,8 @@ import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/c
 import { waitFor } from "../../app/src/tools/wait";
 import { exporterArgs, exporterMappingYaml } from "../../pipeline/exporter";
 import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../../pipeline/graphite";
-import { prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
+import { PROMETHEUS_RULES_FILE, prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
+import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml } from "../../pipeline/rules";
 import { requireBinary } from "./binaries";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "./processes";
 
@@ -102,6 +103,8 @@ export async function startExporterStack(group: ProcessGroup): Promise<ExporterS
   };
 
   const configPath = write(dir, "prometheus.yml", prometheusConfigYaml({ exporterTarget: `127.0.0.1:${web}`, selfTarget: `127.0.0.1:${prom}` }));
+  // prometheus.yml names the rule file relative to itself, so it goes beside it, as in the container.
+  write(dir, PROMETHEUS_RULES_FILE, prometheusRulesYaml({ appName: DEFAULT_APP_NAME, thresholds: DEFAULT_ALERT_THRESHOLDS }));
   mkdirSync(path.join(dir, "data"));
   const prometheus = group.start(
     "prometheus",

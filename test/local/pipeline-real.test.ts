@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { exporterMappingYaml } from "../../pipeline/exporter";
-import { prometheusConfigYaml } from "../../pipeline/prometheus";
+import { PROMETHEUS_RULES_FILE, prometheusConfigYaml } from "../../pipeline/prometheus";
+import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml } from "../../pipeline/rules";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../app/src/config";
 import { createRecorder } from "../../app/src/metrics/recorder";
@@ -52,9 +53,10 @@ describe("generated configs accepted by the real programs", () => {
     assert.equal(result.status, 0, result.stderr);
   });
 
-  it("promtool check config accepts the generated Prometheus config", { skip: promtool.skip }, () => {
+  it("promtool check config accepts the generated Prometheus config and the rule file it names", { skip: promtool.skip }, () => {
     const file = path.join(dir, "prometheus.yml");
     writeFileSync(file, prometheusConfigYaml({ exporterTarget: "statsd-exporter:9102", selfTarget: "localhost:9090" }));
+    writeFileSync(path.join(dir, PROMETHEUS_RULES_FILE), prometheusRulesYaml({ appName: "sample-api", thresholds: DEFAULT_ALERT_THRESHOLDS }));
     const result = spawnSync(promtool.path, ["check", "config", file], { encoding: "utf8", timeout: 20_000 });
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });

@@ -186,6 +186,24 @@ describe("docker platform, exporter topology with a configured admin password", 
     assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, [`${aliasOf(one(run, CONTAINER, "pipeline-exporter"))}:9102`]);
   });
 
+  it("uploads Prometheus's config and, beside it, the rule file it names, with the stack's app and default thresholds", () => {
+    const prometheus = one(run, CONTAINER, "prometheus");
+    assert.deepEqual(
+      prometheus.inputs.uploads.map((u: any) => u.file),
+      ["/etc/prometheus/prometheus.yml", "/etc/prometheus/rules.yml"],
+    );
+    assert.deepEqual(parse(uploadOf(prometheus, "/etc/prometheus/prometheus.yml")).rule_files, ["rules.yml"]);
+    const alerts = parse(uploadOf(prometheus, "/etc/prometheus/rules.yml")).groups[1].rules;
+    assert.deepEqual(
+      alerts.filter((r: any) => r.alert.startsWith("App")).map((r: any) => [r.alert, r.expr, r.for]),
+      [
+        ["AppHighServerErrorRatio", "app_name:http_requests_server_errors:ratio_rate5m > 0.05", "5m"],
+        ["AppHighLatencyP99", "app_name:http_request_duration_seconds:p99_rate5m > 6", "10m"],
+        ["AppNotReporting", 'absent(app_info{app_name="sample-api"}) and on () (up{job="statsd-exporter"} == 1)', "1m"],
+      ],
+    );
+  });
+
   it("points Grafana's only datasource at Prometheus inside the network", () => {
     const provisioning = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/datasources/statsd-stack.yaml"));
     assert.deepEqual(

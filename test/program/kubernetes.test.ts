@@ -25,7 +25,14 @@ const assignedNodePort = (run: ProgramRun, service: string, port: string): numbe
 describe("kubernetes platform, exporter topology", () => {
   let run: ProgramRun;
   before(async () => {
-    run = await runProgram("exporter", { topology: "exporter", platform: "kubernetes" });
+    run = await runProgram("exporter", {
+      topology: "exporter",
+      platform: "kubernetes",
+      alertServerErrorRatio: "0.2",
+      alertServerErrorFor: "90s",
+      alertLatencyP99Seconds: "1.5",
+      alertLatencyFor: "1h",
+    });
   });
 
   it("registers a provider, a namespace, per workload a Deployment, a Service and a NodePort Service, and reads kube-system", () => {
@@ -104,6 +111,26 @@ describe("kubernetes platform, exporter topology", () => {
       subPath: "etc_prometheus_prometheus.yml",
       readOnly: true,
     });
+  });
+
+  it("mounts the rule file beside Prometheus's config, which names it, with the configured thresholds", () => {
+    const data = one(run, CONFIGMAP, "prometheus").inputs.data;
+    assert.deepEqual(Object.keys(data), ["etc_prometheus_prometheus.yml", "etc_prometheus_rules.yml"]);
+    assert.deepEqual(parse(data["etc_prometheus_prometheus.yml"]).rule_files, ["rules.yml"]);
+    assert.deepEqual(containerOf(one(run, DEPLOYMENT, "prometheus")).volumeMounts[1], {
+      name: "config",
+      mountPath: "/etc/prometheus/rules.yml",
+      subPath: "etc_prometheus_rules.yml",
+      readOnly: true,
+    });
+    const alerts = parse(data["etc_prometheus_rules.yml"]).groups[1].rules;
+    assert.deepEqual(
+      alerts.filter((r: any) => r.alert === "AppHighServerErrorRatio" || r.alert === "AppHighLatencyP99").map((r: any) => [r.expr, r.for]),
+      [
+        ["app_name:http_requests_server_errors:ratio_rate5m > 0.2", "90s"],
+        ["app_name:http_request_duration_seconds:p99_rate5m > 1.5", "1h"],
+      ],
+    );
   });
 
   it("points Grafana's only datasource at the Prometheus Service", () => {

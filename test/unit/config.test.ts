@@ -44,6 +44,7 @@ describe("stack configuration", () => {
         appName: "sample-api",
         grafanaAdminPassword: undefined,
         kubernetes: { context: "kind-statsd-stack", namespace: "statsd-stack-demo", kindCluster: "statsd-stack", nodeAddress: "127.0.0.1", imageLoadCommand: undefined },
+        alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m" },
       },
     );
   });
@@ -60,6 +61,14 @@ describe("stack configuration", () => {
     const kind = readStackConfig(source({ topology: "graphite", platform: "kubernetes", kubeContext: "kind-lab" }), "demo");
     const other = readStackConfig(source({ topology: "graphite", platform: "kubernetes", kubeContext: "prod", appImage: "r.example.com/api:1" }), "demo");
     assert.deepEqual([kind.kubernetes.kindCluster, other.kubernetes.kindCluster], ["lab", undefined]);
+  });
+
+  it("reads the alert thresholds: decimals and Prometheus durations", () => {
+    const config = readStackConfig(
+      source({ topology: "exporter", alertServerErrorRatio: "0.125", alertServerErrorFor: "90s", alertLatencyP99Seconds: "2.5", alertLatencyFor: "1h30m" }),
+      "demo",
+    );
+    assert.deepEqual(config.alertThresholds, { serverErrorRatio: 0.125, serverErrorFor: "90s", latencyP99Seconds: 2.5, latencyFor: "1h30m" });
   });
 
   it("accepts an admin password set as a secret", () => {
@@ -88,6 +97,13 @@ describe("stack configuration", () => {
       { topology: "graphite", grafanaAdminPassword: "correct-horse-battery" },
       "statsd-stack:grafanaAdminPassword is stored in plain text: set it with `pulumi config set --secret grafanaAdminPassword <password>` (the value is not shown)",
     ],
+    ["a server-error ratio of 1 or more", { topology: "exporter", alertServerErrorRatio: "5" }, 'statsd-stack:alertServerErrorRatio = "5" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],
+    ["a server-error ratio of 0", { topology: "exporter", alertServerErrorRatio: "0" }, 'statsd-stack:alertServerErrorRatio = "0" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],
+    ["a server-error ratio given as a percentage", { topology: "exporter", alertServerErrorRatio: "5%" }, 'statsd-stack:alertServerErrorRatio = "5%" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],
+    ["a server-error duration without a unit", { topology: "exporter", alertServerErrorFor: "300" }, 'statsd-stack:alertServerErrorFor = "300" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
+    ["a negative latency threshold", { topology: "exporter", alertLatencyP99Seconds: "-1" }, 'statsd-stack:alertLatencyP99Seconds = "-1" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5'],
+    ["a latency threshold with a unit", { topology: "exporter", alertLatencyP99Seconds: "6s" }, 'statsd-stack:alertLatencyP99Seconds = "6s" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5'],
+    ["a latency duration with its units out of order", { topology: "exporter", alertLatencyFor: "30m1h" }, 'statsd-stack:alertLatencyFor = "30m1h" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
     ["two services on one host port", { topology: "graphite", grafanaPort: "8000" }, "statsd-stack:grafanaPort = 3000 clashes with statsd-stack:apiPort: each host port can be published once"],
   ];
   for (const [what, values, message] of cases) {
@@ -107,6 +123,19 @@ describe("stack configuration", () => {
     assert.deepEqual(problems({ topology: "graphite", grafanaAdminPassword: "hunter2" }, ["grafanaAdminPassword"]), [
       "statsd-stack:grafanaAdminPassword is not valid: expected at least 12 characters (the value is a secret and not shown)",
     ]);
+  });
+
+  it("reports every bad alert threshold at once, with the other keys' problems", () => {
+    assert.deepEqual(
+      problems({ topology: "x", alertServerErrorRatio: "", alertServerErrorFor: "5 min", alertLatencyP99Seconds: "0", alertLatencyFor: "" }),
+      [
+        'statsd-stack:topology = "x" is not valid: expected one of graphite, exporter',
+        'statsd-stack:alertServerErrorRatio = "" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%',
+        'statsd-stack:alertServerErrorFor = "5 min" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)',
+        'statsd-stack:alertLatencyP99Seconds = "0" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5',
+        'statsd-stack:alertLatencyFor = "" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)',
+      ],
+    );
   });
 
   it("reports every problem at once", () => {
