@@ -1,5 +1,6 @@
 /** The graphite topology's dashboard: the same questions as the Prometheus one, answered with Graphite functions. */
 import { graphitePaths } from "../pipeline/graphite";
+import { quantileLabel, quantilePercent } from "../pipeline/quantiles";
 import { DATASOURCE_UIDS } from "../pipeline/settings";
 import { LATENCY_QUANTILES } from "../app/src/metrics/catalog";
 import { dashboard, type Dashboard, type DatasourceRef } from "./model";
@@ -128,8 +129,8 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
         h: 9,
         unit: "ms",
         targets: LATENCY_QUANTILES.map((q, i) => {
-          const n = Math.round(q * 100);
-          return { refId: String.fromCharCode(65 + i), target: `alias(maxSeries(${p.requestTimers}.*.*.*.upper_${n}), 'p${n}')` };
+          const target = `alias(maxSeries(${p.requestTimers}.*.*.*.upper_${quantilePercent(q)}), '${quantileLabel(q)}')`;
+          return { refId: String.fromCharCode(65 + i), target };
         }),
       },
       {

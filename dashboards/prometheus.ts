@@ -1,5 +1,6 @@
 /** The exporter topology's dashboard: PromQL over the metrics statsd_exporter maps from the catalog. */
 import { APP_LABEL, catalog, LATENCY_QUANTILES } from "../app/src/metrics/catalog";
+import { quantileLabel } from "../pipeline/quantiles";
 import { DATASOURCE_UIDS } from "../pipeline/settings";
 import { dashboard, type Dashboard, type DatasourceRef, type Target } from "./model";
 
@@ -11,7 +12,6 @@ const duration = catalog.requestDuration.prometheusName;
 const info = catalog.info.prometheusName;
 /** Every query is filtered to the app chosen in the `app_name` variable. */
 const app = `${APP_LABEL}="$${APP_LABEL}"`;
-const pct = (q: number) => `p${Math.round(q * 100)}`;
 
 /**
  * A status class's series exists only once that class occurred: `or vector(0)` makes a sum over it read 0, not
@@ -38,7 +38,7 @@ const quantileTargets = (by: string): Target[] =>
   LATENCY_QUANTILES.map((q, i) => ({
     refId: String.fromCharCode(65 + i),
     expr: `histogram_quantile(${q}, sum by (${by}) (rate(${duration}_bucket{${app}}[$__rate_interval])))`,
-    legendFormat: pct(q),
+    legendFormat: quantileLabel(q),
   }));
 
 export function prometheusDashboard(): Dashboard {

@@ -3,6 +3,7 @@
  * each other (statsd flushes exactly once per finest carbon bucket) and to the dashboards (percentiles).
  */
 import { catalog, LATENCY_QUANTILES } from "../app/src/metrics/catalog";
+import { quantilePercent } from "./quantiles";
 import { STATSD_FLUSH_SECONDS } from "./settings";
 
 export interface StatsdConfigArgs {
@@ -15,7 +16,7 @@ export interface StatsdConfigArgs {
 }
 
 /** Percent thresholds for statsd: 50, 90, 99 give `upper_50`, `upper_90`, `upper_99` per timer. */
-export const PERCENT_THRESHOLDS = LATENCY_QUANTILES.map((q) => Math.round(q * 100));
+export const PERCENT_THRESHOLDS = LATENCY_QUANTILES.map(quantilePercent);
 
 /** statsd's config file: a JavaScript object literal (the daemon `eval`s it). */
 export function statsdConfigJs({ graphiteHost, graphitePort, port, mgmtPort, listenAddress = "0.0.0.0" }: StatsdConfigArgs): string {

@@ -10,6 +10,7 @@ import { APP_LABEL, catalog, DEFAULT_INFO_INTERVAL_SECONDS, LATENCY_QUANTILES } 
 import { CONFIG_KEYS } from "./config-keys";
 import { EXPORTER_LOSS_COUNTERS, INFO_TTL_SECONDS } from "./exporter";
 import { EXPORTER_JOB, PROMETHEUS_JOB } from "./prometheus";
+import { quantileLabel } from "./quantiles";
 
 /** The service alerts' thresholds: stack config keys (components/config.ts validates them). */
 export interface AlertThresholds {
@@ -65,14 +66,13 @@ const duration = catalog.requestDuration.prometheusName;
 /** The counter's name without `_total`, as recording rule names take it. */
 const requestsBase = requests.replace(/_total$/, "");
 const perApp = `sum by (${APP_LABEL})`;
-const pct = (q: number) => `p${Math.round(q * 100)}`;
 
 /** Recording rule names, `level:metric:operations`: aggregated by app, over {@link RULE_WINDOW}. */
 export const RECORDED = {
   requestRate: `${APP_LABEL}:${requestsBase}:rate${RULE_WINDOW}`,
   serverErrorRatio: `${APP_LABEL}:${requestsBase}_server_errors:ratio_rate${RULE_WINDOW}`,
   /** One per quantile the dashboards show. */
-  latency: (q: (typeof LATENCY_QUANTILES)[number]) => `${APP_LABEL}:${duration}:${pct(q)}_rate${RULE_WINDOW}`,
+  latency: (q: (typeof LATENCY_QUANTILES)[number]) => `${APP_LABEL}:${duration}:${quantileLabel(q)}_rate${RULE_WINDOW}`,
 };
 
 export interface RecordingRule {
