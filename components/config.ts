@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey } from "../pipeline/config-keys";
 import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
+import type { AlertRouting } from "../pipeline/alertmanager";
 import { durationMs, type AlertThresholds } from "../pipeline/rules";
 import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
@@ -39,8 +40,14 @@ export interface StackConfig {
   /** Set by the user as a secret; when undefined a password is generated and kept in state. */
   readonly grafanaAdminPassword?: pulumi.Output<string>;
   readonly kubernetes: KubernetesConfig;
-  /** Exporter topology: the service alerts' thresholds (pipeline/rules.ts). */
+  /** The service alerts' thresholds (pipeline/rules.ts; Grafana's alert rules on the graphite topology). */
   readonly alertThresholds: AlertThresholds;
+  /** When notifications go out (Alertmanager's route, Grafana's notification policy). */
+  readonly alertRouting: AlertRouting;
+  /** Where notifications go: a secret URL receiving the webhook JSON; undefined: nowhere (alerts are only shown). */
+  readonly alertWebhookUrl?: pulumi.Output<string>;
+  /** Exporter topology: Prometheus's retention by size, e.g. "2GB"; undefined: by time only. */
+  readonly prometheusRetentionSize?: string;
 }
 
 /** All configuration problems found, one per line. */
@@ -71,6 +78,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** Prometheus's `--storage.tsdb.retention.size`: a whole number of bytes in base-2 units (a positive size). */
+const RETENTION_SIZE = /^[1-9]\d{0,5}(B|KB|MB|GB|TB|PB|EB)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Reads and validates every key; throws {@link StackConfigError} listing every problem. */
@@ -169,6 +178,16 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     problems.push(`statsd-stack:grafanaAdminPassword is not valid: expected at least ${MIN_PASSWORD_LENGTH} characters (the value is a secret and not shown)`);
   }
 
+  // A token in the URL is a secret: problems name the key and the rule, never the value.
+  const webhookUrl = optional("alertWebhookUrl");
+  if (webhookUrl !== undefined && !source.isSecret("alertWebhookUrl")) {
+    problems.push(
+      "statsd-stack:alertWebhookUrl is stored in plain text: set it with `pulumi config set --secret alertWebhookUrl <url>` (it often carries a token; the value is not shown)",
+    );
+  } else if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) {
+    problems.push("statsd-stack:alertWebhookUrl is not valid: expected an absolute http:// or https:// URL with a host, e.g. https://hooks.example.com/alerts (the value is a secret and not shown)");
+  }
+
   const appReplicas = integer("appReplicas", 1, MAX_REPLICAS);
 
   // Only the ports this topology publishes can clash: the others are never bound. On Docker, replica n of the
@@ -195,6 +214,15 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     latencyP99Seconds: decimal("alertLatencyP99Seconds", (n) => n > 0, "a number of seconds greater than 0, e.g. 6 or 2.5"),
     latencyFor: duration("alertLatencyFor"),
   };
+  const alertRouting: AlertRouting = {
+    groupWait: duration("alertGroupWait"),
+    groupInterval: duration("alertGroupInterval"),
+    repeatInterval: duration("alertRepeatInterval"),
+  };
+  const prometheusRetentionSize =
+    optional("prometheusRetentionSize") === undefined
+      ? undefined
+      : pattern("prometheusRetentionSize", RETENTION_SIZE, "a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)");
 
   // Every key is read before this point, so every problem is reported at once.
   if (problems.length > 0) throw new StackConfigError(problems);
@@ -211,7 +239,20 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     grafanaAdminPassword: password === undefined ? undefined : source.getSecret("grafanaAdminPassword"),
     kubernetes: { context, namespace, kindCluster, nodeAddress, imageLoadCommand },
     alertThresholds,
+    alertRouting,
+    alertWebhookUrl: webhookUrl === undefined ? undefined : source.getSecret("alertWebhookUrl"),
+    prometheusRetentionSize,
   };
+}
+
+/** An absolute http(s) URL with a host: what Alertmanager's and Grafana's webhooks accept. */
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && !/\s/.test(text);
+  } catch {
+    return false;
+  }
 }
 
 /**

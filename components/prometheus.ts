@@ -17,11 +17,15 @@ export interface PrometheusArgs {
   readonly appName: string;
   /** The service alerts' thresholds, from the stack config. */
   readonly alertThresholds: AlertThresholds;
+  /** `host:port` of Alertmanager: the Alertmanager component's output. */
+  readonly alertmanagerTarget: pulumi.Input<string>;
+  /** `--storage.tsdb.retention.size` (config `prometheusRetentionSize`); undefined: retention by time only. */
+  readonly retentionSize?: string;
 }
 
 /**
  * Prometheus 3 scraping statsd_exporter, with the generated prometheus.yml and rule file (recording rules and alerts,
- * pipeline/rules.ts) and its TSDB on a data volume.
+ * pipeline/rules.ts) and its TSDB on a data volume; it sends its alerts to Alertmanager.
  */
 export class Prometheus extends pulumi.ComponentResource {
   /** Prometheus inside the network, for Grafana's datasource. */
@@ -34,17 +38,27 @@ export class Prometheus extends pulumi.ComponentResource {
     const spec: WorkloadSpec = {
       name: PROMETHEUS_SERVICE,
       image: { ref: args.image },
-      args: prometheusArgs({ configPath: PROMETHEUS_CONFIG_PATH, dataDir: "/prometheus", listenAddress: `:${port}` }),
+      args: prometheusArgs({
+        configPath: PROMETHEUS_CONFIG_PATH,
+        dataDir: "/prometheus",
+        listenAddress: `:${port}`,
+        retentionSize: args.retentionSize,
+      }),
       ports: [{ name: "web", port, protocol: "tcp", publish: "prometheus" }],
       files: [
         {
           path: PROMETHEUS_CONFIG_PATH,
           content: pulumi
-            .output(args.scrapeTarget)
-            .apply((exporterTarget) => prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}` })),
+            .all([args.scrapeTarget, args.alertmanagerTarget])
+            .apply(([exporterTarget, alertmanagerTarget]) =>
+              prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}`, alertmanagerTarget }),
+            ),
         },
         // prometheus.yml names it relative to itself: it must sit in the same folder.
-        { path: PROMETHEUS_RULES_PATH, content: prometheusRulesYaml({ appName: args.appName, thresholds: args.alertThresholds }) },
+        {
+          path: PROMETHEUS_RULES_PATH,
+          content: prometheusRulesYaml({ appName: args.appName, thresholds: args.alertThresholds, retentionSize: args.retentionSize }),
+        },
       ],
       dataPaths: ["/prometheus"],
       probe: { http: { path: "/-/ready", port } },

@@ -12,6 +12,7 @@ export const DEFAULT_IMAGES = {
   exporterImage: "prom/statsd-exporter:v0.30.0",
   prometheusImage: "prom/prometheus:v3.13.5",
   grafanaImage: "grafana/grafana:13.2.2",
+  alertmanagerImage: "prom/alertmanager:v0.35.0",
 } as const;
 export type ImageKey = keyof typeof DEFAULT_IMAGES;
 
@@ -53,6 +54,7 @@ export const CONFIG_KEYS = {
   grafanaPort: hostPort("grafana", "Docker only: host port of Grafana (exporter stack: 3001)."),
   graphitePort: hostPort("graphiteWeb", "Docker only: host port of graphite-web (graphite topology)."),
   prometheusPort: hostPort("prometheus", "Docker only: host port of Prometheus (exporter topology)."),
+  alertmanagerPort: hostPort("alertmanager", "Docker only: host port of Alertmanager (exporter topology)."),
   exporterPort: hostPort("exporterWeb", "Docker only: host port of statsd_exporter's /metrics (exporter topology)."),
   statsdPort: hostPort("statsd", "Docker only: host UDP port of the StatsD ingest, to send your own metrics (exporter stack: 9125)."),
   appReplicas: {
@@ -80,6 +82,7 @@ export const CONFIG_KEYS = {
   exporterImage: { type: "string", default: DEFAULT_IMAGES.exporterImage, description: "Image of statsd_exporter." },
   prometheusImage: { type: "string", default: DEFAULT_IMAGES.prometheusImage, description: "Image of Prometheus." },
   grafanaImage: { type: "string", default: DEFAULT_IMAGES.grafanaImage, description: "Image of Grafana." },
+  alertmanagerImage: { type: "string", default: DEFAULT_IMAGES.alertmanagerImage, description: "Image of Alertmanager (exporter topology)." },
   appImage: {
     type: "string",
     default: "",
@@ -125,6 +128,33 @@ export const CONFIG_KEYS = {
     type: "string",
     default: "10m",
     description: "Exporter topology: how long the p99 latency must stay above alertLatencyP99Seconds before the alert fires; a Prometheus duration.",
+  },
+  alertWebhookUrl: {
+    type: "string",
+    default: "",
+    description:
+      "Where alert notifications go: an http(s) URL that receives the webhook JSON (Alertmanager's on the exporter topology, Grafana's on the graphite topology), firing and resolved. A secret (it often carries a token): set it with `pulumi config set --secret`. Unset: alerts are shown (Alertmanager, Grafana) but sent nowhere.",
+  },
+  alertGroupWait: {
+    type: "string",
+    default: "30s",
+    description: "How long a new group of alerts waits for more of its kind before the first notification; a duration such as 30s.",
+  },
+  alertGroupInterval: {
+    type: "string",
+    default: "5m",
+    description: "How long a group waits before notifying of alerts added to it or resolved in it; a duration.",
+  },
+  alertRepeatInterval: {
+    type: "string",
+    default: "4h",
+    description: "How long before a notification that was sent is sent again while its alerts still fire; a duration.",
+  },
+  prometheusRetentionSize: {
+    type: "string",
+    default: "",
+    description:
+      "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. Unset: retention by time only (7 days).",
   },
 } as const satisfies Record<string, ConfigKey>;
 

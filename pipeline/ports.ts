@@ -60,6 +60,14 @@ export const PORTS = {
     hostPort: { exporter: 9090 },
     kindNodePort: { exporter: 30090 },
   },
+  alertmanager: {
+    configKey: "alertmanagerPort",
+    containerPort: 9093,
+    protocol: "tcp",
+    description: "Alertmanager (web UI and API), exporter topology",
+    hostPort: { exporter: 9093 },
+    kindNodePort: { exporter: 30093 },
+  },
   exporterWeb: {
     configKey: "exporterPort",
     containerPort: 9102,

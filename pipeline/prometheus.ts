@@ -7,6 +7,8 @@ export interface PrometheusConfigArgs {
   readonly exporterTarget: string;
   /** `host:port` Prometheus scrapes itself on. */
   readonly selfTarget: string;
+  /** `host:port` of Alertmanager, which Prometheus sends firing and resolved alerts to; undefined: none. */
+  readonly alertmanagerTarget?: string;
 }
 
 export const EXPORTER_JOB = "statsd-exporter";
@@ -24,13 +26,16 @@ export const PROMETHEUS_CONFIG_PATH = `${PROMETHEUS_CONFIG_DIR}/prometheus.yml`;
 export const PROMETHEUS_RULES_FILE = "rules.yml";
 export const PROMETHEUS_RULES_PATH = `${PROMETHEUS_CONFIG_DIR}/${PROMETHEUS_RULES_FILE}`;
 
-export function prometheusConfig({ exporterTarget, selfTarget }: PrometheusConfigArgs) {
+export function prometheusConfig({ exporterTarget, selfTarget, alertmanagerTarget }: PrometheusConfigArgs) {
   return {
     global: {
       scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
       evaluation_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
     },
     rule_files: [PROMETHEUS_RULES_FILE],
+    ...(alertmanagerTarget === undefined
+      ? {}
+      : { alerting: { alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [alertmanagerTarget] }] }] } }),
     scrape_configs: [
       {
         job_name: EXPORTER_JOB,
@@ -56,12 +61,16 @@ export const PROMETHEUS_SERVICE = "prometheus";
  */
 export const PROMETHEUS_FEATURES = ["promql-extended-range-selectors", "created-timestamp-zero-ingestion"] as const;
 
+/** How long Prometheus keeps samples (and less when `prometheusRetentionSize` is reached first). */
+export const RETENTION_TIME = "7d";
+
 /** Prometheus's command line: shared by the component and the local harness, which runs the real binary with it. */
-export function prometheusArgs(o: { configPath: string; dataDir: string; listenAddress: string }): string[] {
+export function prometheusArgs(o: { configPath: string; dataDir: string; listenAddress: string; retentionSize?: string }): string[] {
   return [
     `--config.file=${o.configPath}`,
     `--storage.tsdb.path=${o.dataDir}`,
-    "--storage.tsdb.retention.time=7d",
+    `--storage.tsdb.retention.time=${RETENTION_TIME}`,
+    ...(o.retentionSize === undefined ? [] : [`--storage.tsdb.retention.size=${o.retentionSize}`]),
     `--web.listen-address=${o.listenAddress}`,
     `--enable-feature=${PROMETHEUS_FEATURES.join(",")}`,
   ];

@@ -2,7 +2,7 @@
  * The exporter topology's Prometheus rules, generated from the metric catalog and the stack config: recording rules
  * per app (request rate, server-error ratio, latency quantiles from the histogram) and alerting rules on the service
  * (server errors, p99 latency, an app that stopped reporting) and on the pipeline itself (statsd_exporter down or
- * losing events, Prometheus failing to evaluate rules). Prometheus reads the file beside prometheus.yml
+ * losing events, Prometheus failing to evaluate rules or near its retention size). Prometheus reads the file beside prometheus.yml
  * (`rule_files` in pipeline/prometheus.ts) and evaluates it every scrape interval.
  */
 import { stringify } from "yaml";
@@ -36,7 +36,36 @@ export interface RulesArgs {
   /** The stack's app (config `appName`): AppNotReporting fires when it is missing. */
   readonly appName: string;
   readonly thresholds: AlertThresholds;
+  /**
+   * Prometheus's `--storage.tsdb.retention.size` (config `prometheusRetentionSize`), e.g. "2GB"; undefined: none, and
+   * no storage alert (without a size there is no limit to measure headroom against).
+   */
+  readonly retentionSize?: string;
 }
+
+/** The alerts about the app, which the pipeline measures: each says something only while the pipeline works. */
+export const SERVICE_ALERTS = ["AppHighServerErrorRatio", "AppHighLatencyP99", "AppNotReporting"] as const;
+
+/**
+ * Which firing alert explains (and so mutes, in Alertmanager) which others: with statsd_exporter down, the app's
+ * series go stale and the service alerts say nothing about the app.
+ */
+export const INHIBITIONS: readonly { readonly source: string; readonly targets: readonly string[] }[] = [
+  { source: "StatsdExporterDown", targets: SERVICE_ALERTS },
+];
+
+/** PrometheusStorageNearRetentionSize fires when the TSDB takes more than this share of the retention size. */
+export const STORAGE_HEADROOM_RATIO = 0.9;
+export const STORAGE_HEADROOM_FOR = "15m";
+/**
+ * What Prometheus counts against `--storage.tsdb.retention.size`: persisted blocks, the WAL and the head's
+ * memory-mapped chunks.
+ */
+export const TSDB_SIZE_METRICS = [
+  "prometheus_tsdb_storage_blocks_bytes",
+  "prometheus_tsdb_wal_storage_size_bytes",
+  "prometheus_tsdb_head_chunks_storage_size_bytes",
+] as const;
 
 const UNITS_MS = { y: 365 * 86_400_000, w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
 /** Prometheus's duration syntax: units from years to milliseconds, each at most once and in that order; or "0". */
@@ -136,7 +165,27 @@ function appNotReporting(appName: string): AlertingRule {
 const lossRise = (counter: string) =>
   `label_replace(increase(${counter}{job="${EXPORTER_JOB}"}[${RULE_WINDOW}]), "counter", "${counter}", "", "") > 0`;
 
-export function alertingRules({ appName, thresholds: t }: RulesArgs): AlertingRule[] {
+/** Prometheus's TSDB near its retention size: beyond it the oldest blocks go, before their retention time. */
+function storageNearRetentionSize(retentionSize: string): AlertingRule {
+  const job = `{job="${PROMETHEUS_JOB}"}`;
+  return {
+    alert: "PrometheusStorageNearRetentionSize",
+    expr:
+      `(${TSDB_SIZE_METRICS.map((m) => `${m}${job}`).join(" + ")}) / prometheus_tsdb_retention_limit_bytes${job} ` +
+      `> ${STORAGE_HEADROOM_RATIO}`,
+    for: STORAGE_HEADROOM_FOR,
+    labels: { severity: "warning" },
+    annotations: {
+      summary: "Prometheus {{ $labels.instance }} uses {{ $value | humanizePercentage }} of its retention size",
+      description:
+        `The TSDB (${TSDB_SIZE_METRICS.join(" + ")}) has taken {{ $value | humanizePercentage }} of ` +
+        `prometheus_tsdb_retention_limit_bytes (${retentionSize}) for ${STORAGE_HEADROOM_FOR}: beyond it Prometheus ` +
+        "deletes its oldest blocks, so history is shorter than the retention time.",
+    },
+  };
+}
+
+export function alertingRules({ appName, thresholds: t, retentionSize }: RulesArgs): AlertingRule[] {
   const app = `${APP_LABEL}="{{ $labels.${APP_LABEL} }}"`;
   return [
     {
@@ -199,6 +248,7 @@ export function alertingRules({ appName, thresholds: t }: RulesArgs): AlertingRu
           `in the last ${RULE_WINDOW}: the recording rules or alerts of that group are missing or stale.`,
       },
     },
+    ...(retentionSize === undefined ? [] : [storageNearRetentionSize(retentionSize)]),
   ];
 }
 

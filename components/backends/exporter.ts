@@ -1,7 +1,11 @@
-/** The exporter topology's backend: statsd_exporter scraped by Prometheus, read by Grafana's Prometheus datasource. */
+/**
+ * The exporter topology's backend: statsd_exporter scraped by Prometheus, read by Grafana's Prometheus datasource;
+ * Prometheus's alerts go to Alertmanager.
+ */
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { DATASOURCE_UIDS } from "../../pipeline/settings";
 import type { Backend } from "../backend";
+import { Alertmanager } from "../alertmanager";
 import { Prometheus } from "../prometheus";
 import { StatsdExporter } from "../statsd-exporter";
 
@@ -12,6 +16,16 @@ export const exporterBackend: Backend = {
       { platform, image: config.images.exporterImage, metricPrefix: config.metricPrefix },
       { parent },
     );
+    const alertmanager = new Alertmanager(
+      `${name}-alertmanager`,
+      {
+        platform,
+        image: config.images.alertmanagerImage,
+        routing: config.alertRouting,
+        webhookUrl: config.alertWebhookUrl,
+      },
+      { parent },
+    );
     const prometheus = new Prometheus(
       `${name}-prometheus`,
       {
@@ -20,6 +34,8 @@ export const exporterBackend: Backend = {
         scrapeTarget: exporter.scrapeTarget,
         appName: config.appName,
         alertThresholds: config.alertThresholds,
+        alertmanagerTarget: alertmanager.target,
+        retentionSize: config.prometheusRetentionSize,
       },
       { parent },
     );
@@ -28,7 +44,7 @@ export const exporterBackend: Backend = {
       metricsStyle: "dogstatsd",
       datasources: [{ name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: prometheus.internalUrl }],
       dashboards: [prometheusDashboard()],
-      outputs: { prometheusUrl: prometheus.publicUrl, exporterMetricsUrl: exporter.metricsUrl },
+      outputs: { prometheusUrl: prometheus.publicUrl, alertmanagerUrl: alertmanager.publicUrl, exporterMetricsUrl: exporter.metricsUrl },
     };
   },
 };

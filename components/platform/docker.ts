@@ -101,7 +101,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
               ip: bindAddress,
               protocol: p.protocol,
             })),
-          uploads: (spec.files ?? []).map((f) => ({ file: f.path, content: f.content })),
+          uploads: (spec.files ?? []).map((f) => ({ file: f.path, content: f.secret ? pulumi.secret(f.content) : f.content })),
           volumes,
           healthcheck: {
             tests: healthTest(spec.probe),

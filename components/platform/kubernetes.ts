@@ -107,7 +107,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     const labels = { "app.kubernetes.io/name": spec.name, "app.kubernetes.io/part-of": PART_OF };
     const image = this.image(prefix, spec, parent);
 
-    const files = spec.files ?? [];
+    const files = (spec.files ?? []).filter((f) => !f.secret);
+    const secretFiles = (spec.files ?? []).filter((f) => f.secret);
     const configMap =
       files.length === 0
         ? undefined
@@ -124,16 +125,31 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
       Object.keys(secretEnv).length === 0
         ? undefined
         : new k8s.core.v1.Secret(`${prefix}-secret`, { metadata: { namespace, labels }, stringData: secretEnv }, opts);
+    // Auto-named like the ConfigMap, so a new content rolls the pods.
+    const filesSecret =
+      secretFiles.length === 0
+        ? undefined
+        : new k8s.core.v1.Secret(
+            `${prefix}-secret-files`,
+            {
+              metadata: { namespace, labels },
+              stringData: Object.fromEntries(secretFiles.map((f) => [configMapKey(f.path), pulumi.secret(f.content)])),
+            },
+            opts,
+          );
 
     const writable = [...(spec.dataPaths ?? []), ...(spec.scratchPaths ?? [])];
     const volumes: k8s.types.input.core.v1.Volume[] = [
       ...(configMap ? [{ name: "config", configMap: { name: configMap.metadata.name } }] : []),
+      // Readable by the process's user only (the pod's fsGroup owns it): 0440.
+      ...(filesSecret ? [{ name: "secret-files", secret: { secretName: filesSecret.metadata.name, defaultMode: 0o440 } }] : []),
       ...writable.map((_, i) => ({ name: `data-${i}`, emptyDir: {} })),
       ...(spec.security.readOnlyRootFilesystem ? [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }] : []),
     ];
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
       // One file per mount (subPath), so the image's other files in the same directory stay visible.
       ...files.map((f) => ({ name: "config", mountPath: f.path, subPath: configMapKey(f.path), readOnly: true })),
+      ...secretFiles.map((f) => ({ name: "secret-files", mountPath: f.path, subPath: configMapKey(f.path), readOnly: true })),
       ...writable.map((path, i) => ({ name: `data-${i}`, mountPath: path })),
       ...(spec.security.readOnlyRootFilesystem ? [{ name: "tmp", mountPath: "/tmp" }] : []),
     ];

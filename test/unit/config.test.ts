@@ -31,12 +31,13 @@ describe("stack configuration", () => {
         topology: "exporter",
         platform: "docker",
         bindAddress: "127.0.0.1",
-        hostPorts: { api: 8000, grafana: 3000, graphiteWeb: 8080, prometheus: 9090, exporterWeb: 9102, statsd: 8125 },
+        hostPorts: { api: 8000, grafana: 3000, graphiteWeb: 8080, prometheus: 9090, alertmanager: 9093, exporterWeb: 9102, statsd: 8125 },
         images: {
           graphiteImage: "graphiteapp/graphite-statsd:1.1.10-5",
           exporterImage: "prom/statsd-exporter:v0.30.0",
           prometheusImage: "prom/prometheus:v3.13.5",
           grafanaImage: "grafana/grafana:13.2.2",
+          alertmanagerImage: "prom/alertmanager:v0.35.0",
         },
         appImage: undefined,
         appReplicas: 1,
@@ -45,6 +46,9 @@ describe("stack configuration", () => {
         grafanaAdminPassword: undefined,
         kubernetes: { context: "kind-statsd-stack", namespace: "statsd-stack-demo", kindCluster: "statsd-stack", nodeAddress: "127.0.0.1", imageLoadCommand: undefined },
         alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m" },
+        alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
+        alertWebhookUrl: undefined,
+        prometheusRetentionSize: undefined,
       },
     );
   });
@@ -70,6 +74,33 @@ describe("stack configuration", () => {
     );
     assert.deepEqual(config.alertThresholds, { serverErrorRatio: 0.125, serverErrorFor: "90s", latencyP99Seconds: 2.5, latencyFor: "1h30m" });
   });
+
+  it("reads the alert routing timers and Prometheus's retention size", () => {
+    const config = readStackConfig(
+      source({ topology: "exporter", alertGroupWait: "5s", alertGroupInterval: "10s", alertRepeatInterval: "12h", prometheusRetentionSize: "512MB" }),
+      "demo",
+    );
+    assert.deepEqual([config.alertRouting, config.prometheusRetentionSize], [{ groupWait: "5s", groupInterval: "10s", repeatInterval: "12h" }, "512MB"]);
+  });
+
+  it("accepts a webhook URL set as a secret, and passes it on as one", () => {
+    const config = readStackConfig(source({ topology: "exporter", alertWebhookUrl: "https://hooks.example.com/a?token=t0k3n" }, ["alertWebhookUrl"]), "demo");
+    assert.equal(config.alertWebhookUrl, "secret:https://hooks.example.com/a?token=t0k3n");
+  });
+
+  it("a webhook URL in plain text is rejected without showing it", () => {
+    assert.deepEqual(problems({ topology: "exporter", alertWebhookUrl: "https://hooks.example.com/a?token=t0k3n" }), [
+      "statsd-stack:alertWebhookUrl is stored in plain text: set it with `pulumi config set --secret alertWebhookUrl <url>` (it often carries a token; the value is not shown)",
+    ]);
+  });
+
+  for (const url of ["hooks.example.com/alerts", "ftp://hooks.example.com/a", "http://:8080/alerts", "https://hooks.example.com/a b"]) {
+    it(`a secret webhook URL that is not an http(s) URL with a host (${JSON.stringify(url)}) is rejected without showing it`, () => {
+      assert.deepEqual(problems({ topology: "exporter", alertWebhookUrl: url }, ["alertWebhookUrl"]), [
+        "statsd-stack:alertWebhookUrl is not valid: expected an absolute http:// or https:// URL with a host, e.g. https://hooks.example.com/alerts (the value is a secret and not shown)",
+      ]);
+    });
+  }
 
   it("accepts an admin password set as a secret", () => {
     const config = readStackConfig(source({ topology: "graphite", grafanaAdminPassword: "correct-horse-battery" }, ["grafanaAdminPassword"]), "demo");
@@ -104,6 +135,11 @@ describe("stack configuration", () => {
     ["a negative latency threshold", { topology: "exporter", alertLatencyP99Seconds: "-1" }, 'statsd-stack:alertLatencyP99Seconds = "-1" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5'],
     ["a latency threshold with a unit", { topology: "exporter", alertLatencyP99Seconds: "6s" }, 'statsd-stack:alertLatencyP99Seconds = "6s" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5'],
     ["a latency duration with its units out of order", { topology: "exporter", alertLatencyFor: "30m1h" }, 'statsd-stack:alertLatencyFor = "30m1h" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
+    ["a group wait without a unit", { topology: "exporter", alertGroupWait: "30" }, 'statsd-stack:alertGroupWait = "30" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
+    ["a repeat interval in words", { topology: "exporter", alertRepeatInterval: "4 hours" }, 'statsd-stack:alertRepeatInterval = "4 hours" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
+    ["a retention size in GiB", { topology: "exporter", prometheusRetentionSize: "2GiB" }, 'statsd-stack:prometheusRetentionSize = "2GiB" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
+    ["a retention size of 0", { topology: "exporter", prometheusRetentionSize: "0GB" }, 'statsd-stack:prometheusRetentionSize = "0GB" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
+    ["a retention size without a unit", { topology: "exporter", prometheusRetentionSize: "2000000" }, 'statsd-stack:prometheusRetentionSize = "2000000" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
     ["two services on one host port", { topology: "graphite", grafanaPort: "8000" }, "statsd-stack:grafanaPort = 3000 clashes with statsd-stack:apiPort: each host port can be published once"],
   ];
   for (const [what, values, message] of cases) {
