@@ -23,6 +23,7 @@ const TOOLS = process.env.STATSD_STACK_TOOLS ?? path.join(os.homedir(), ".cache"
 const SEARCH = [
   path.join(TOOLS, "prometheus", "v3.13.5", "bin"),
   path.join(TOOLS, "statsd_exporter", "v0.30.0", "bin"),
+  path.join(TOOLS, "alertmanager", "v0.35.0", "bin"),
   path.join(os.homedir(), "go", "bin"),
   ...(process.env.GOBIN ? [process.env.GOBIN] : []),
   ...(process.env.PATH ?? "").split(path.delimiter),

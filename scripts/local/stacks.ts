@@ -11,8 +11,9 @@ import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/c
 import { waitFor } from "../../app/src/tools/wait";
 import { exporterArgs, exporterMappingYaml } from "../../pipeline/exporter";
 import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../../pipeline/graphite";
+import { alertmanagerArgs, alertmanagerConfigYaml, type AlertRouting } from "../../pipeline/alertmanager";
 import { PROMETHEUS_RULES_FILE, prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
-import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml } from "../../pipeline/rules";
+import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml, type AlertThresholds } from "../../pipeline/rules";
 import { requireBinary } from "./binaries";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "./processes";
 
@@ -26,6 +27,9 @@ export const binaries = {
   prometheus: () => requireBinary("prometheus", "test/images/build.sh prometheus (Prometheus v3.13.5 from the Go module proxy)", "version 3.13.5"),
   /** Built beside prometheus by the same step: checks configs as the deployed Prometheus reads them. */
   promtool: () => requireBinary("promtool", "test/images/build.sh prometheus (promtool v3.13.5, built with prometheus)", "version 3.13.5"),
+  alertmanager: () => requireBinary("alertmanager", "test/images/build.sh alertmanager (Alertmanager v0.35.0 from the Go module proxy)", "version 0.35.0"),
+  /** Built beside alertmanager by the same step: checks alertmanager.yml as the deployed Alertmanager reads it. */
+  amtool: () => requireBinary("amtool", "test/images/build.sh alertmanager (amtool v0.35.0, built with alertmanager)", "version 0.35.0"),
   carbonCache: () => requireBinary("carbon-cache", "apt-get install graphite-carbon"),
   graphiteWeb: () => requireBinary("graphite-manage", "apt-get install graphite-web"),
 };
@@ -83,15 +87,48 @@ export interface ExporterStack {
   readonly app: AppProcess;
   exporter: RunningProcess;
   prometheus: RunningProcess;
+  /** With {@link ExporterStackOptions.alerting}: Alertmanager, which Prometheus sends its alerts to. */
+  readonly alertmanagerUrl?: string;
   /** Restarts statsd_exporter on the same ports, empty, as a container restart would. */
   restartExporter(downMs: number): Promise<void>;
+  /** Starts statsd_exporter again after it was stopped (`exporter.stop()`), on the same ports. */
+  startExporter(): Promise<void>;
 }
 
-export async function startExporterStack(group: ProcessGroup): Promise<ExporterStack> {
+export interface ExporterStackOptions {
+  /** Also run Alertmanager, with the files the program generates from these settings. */
+  readonly alerting?: {
+    readonly thresholds: AlertThresholds;
+    readonly routing: AlertRouting;
+    /** The webhook receiver's URL (a token in it); undefined: no receiver. */
+    readonly webhookUrl?: string;
+    /** Prometheus's retention size (config `prometheusRetentionSize`). */
+    readonly retentionSize?: string;
+  };
+}
+
+export async function startExporterStack(group: ProcessGroup, options: ExporterStackOptions = {}): Promise<ExporterStack> {
   const exporterBin = binaries.statsdExporter();
   const prometheusBin = binaries.prometheus();
   if (exporterBin.skip || prometheusBin.skip) throw new Error(exporterBin.skip || prometheusBin.skip || "");
   const dir = workDir("exporter");
+  const alerting = options.alerting;
+  let alertmanagerUrl: string | undefined;
+  if (alerting) {
+    const alertmanagerBin = binaries.alertmanager();
+    if (alertmanagerBin.skip) throw new Error(alertmanagerBin.skip);
+    const amPort = await freeTcpPort();
+    const urlFile = alerting.webhookUrl === undefined ? undefined : write(dir, "webhook-url", alerting.webhookUrl);
+    const amConfig = write(dir, "alertmanager.yml", alertmanagerConfigYaml({ routing: alerting.routing, webhookUrlFile: urlFile }));
+    mkdirSync(path.join(dir, "alertmanager"));
+    const am = group.start(
+      "alertmanager",
+      alertmanagerBin.path,
+      alertmanagerArgs({ configPath: amConfig, dataDir: path.join(dir, "alertmanager"), listenAddress: `127.0.0.1:${amPort}` }),
+    );
+    alertmanagerUrl = `http://127.0.0.1:${amPort}`;
+    await group.waitHttp(am, `${alertmanagerUrl}/-/ready`);
+  }
   const [udp, web, prom] = [await freeTcpUdpPort(), await freeTcpPort(), await freeTcpPort()];
 
   const mappingPath = write(dir, "mapping.yml", exporterMappingYaml(DEFAULT_METRIC_PREFIX));
@@ -102,14 +139,26 @@ export async function startExporterStack(group: ProcessGroup): Promise<ExporterS
     return p;
   };
 
-  const configPath = write(dir, "prometheus.yml", prometheusConfigYaml({ exporterTarget: `127.0.0.1:${web}`, selfTarget: `127.0.0.1:${prom}` }));
+  const configPath = write(
+    dir,
+    "prometheus.yml",
+    prometheusConfigYaml({
+      exporterTarget: `127.0.0.1:${web}`,
+      selfTarget: `127.0.0.1:${prom}`,
+      alertmanagerTarget: alertmanagerUrl?.replace("http://", ""),
+    }),
+  );
   // prometheus.yml names the rule file relative to itself, so it goes beside it, as in the container.
-  write(dir, PROMETHEUS_RULES_FILE, prometheusRulesYaml({ appName: DEFAULT_APP_NAME, thresholds: DEFAULT_ALERT_THRESHOLDS }));
+  write(
+    dir,
+    PROMETHEUS_RULES_FILE,
+    prometheusRulesYaml({ appName: DEFAULT_APP_NAME, thresholds: alerting?.thresholds ?? DEFAULT_ALERT_THRESHOLDS, retentionSize: alerting?.retentionSize }),
+  );
   mkdirSync(path.join(dir, "data"));
   const prometheus = group.start(
     "prometheus",
     prometheusBin.path,
-    prometheusArgs({ configPath, dataDir: path.join(dir, "data"), listenAddress: `127.0.0.1:${prom}` }),
+    prometheusArgs({ configPath, dataDir: path.join(dir, "data"), listenAddress: `127.0.0.1:${prom}`, retentionSize: alerting?.retentionSize }),
   );
   const exporter = await startExporter();
   const prometheusUrl = `http://127.0.0.1:${prom}`;
@@ -123,9 +172,13 @@ export async function startExporterStack(group: ProcessGroup): Promise<ExporterS
     exporter,
     prometheus,
     app,
+    alertmanagerUrl,
     restartExporter: async (downMs) => {
       await stack.exporter.stop();
       await new Promise((r) => setTimeout(r, downMs));
+      stack.exporter = await startExporter();
+    },
+    startExporter: async () => {
       stack.exporter = await startExporter();
     },
   };

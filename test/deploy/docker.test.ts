@@ -12,10 +12,13 @@ import { after, before, describe, it } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
-import { containerId, containers, execIn, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
+import { containerId, containers, docker, execIn, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
+import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
+import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
+import { randomBytes } from "node:crypto";
 
 const tier: Tier = deploymentTier("docker");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
@@ -24,6 +27,8 @@ const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_B
 const MARKER = "/opt/graphite/storage/written-by-the-release-before-the-rename";
 
 const prefixOf = (stack: string) => `statsd-stack-${stack}-`;
+/** The token in the exporter stack's webhook URL: a secret the tests look for in plain places. */
+const WEBHOOK_TOKEN = randomBytes(12).toString("hex");
 const healthy = (c: ContainerState) => `${c.name} ${c.status} ${c.health ?? "no health check"}`;
 
 describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", { skip: tier.skip }, () => {
@@ -39,6 +44,9 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       // The one setting this machine needs: Grafana's image cannot be had here.
       await project.must(["config", "set", "grafanaImage", GRAFANA_STANDIN, "--stack", stack]);
     }
+    // The alert scenario's short timers, and notifications to the receiver the alert tests start on the network.
+    for (const [key, value] of Object.entries(SCENARIO_CONFIG)) await project.must(["config", "set", key, value, "--stack", "exporter"]);
+    await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "exporter"]);
   });
 
   after(async () => {
@@ -99,8 +107,9 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       t.diagnostic(`exporter: pulumi up from nothing to every container healthy in ${up.exporter!.seconds.toFixed(1)} s`);
     });
 
-    it("runs statsd_exporter, Prometheus, the app and Grafana, each running and healthy", async () => {
+    it("runs statsd_exporter, Prometheus, Alertmanager, the app and Grafana, each running and healthy", async () => {
       assert.deepEqual((await containers(prefixOf("exporter"))).map(healthy), [
+        "statsd-stack-exporter-alertmanager-0 running healthy",
         "statsd-stack-exporter-grafana-0 running healthy",
         "statsd-stack-exporter-prometheus-0 running healthy",
         "statsd-stack-exporter-sample-api-0 running healthy",
@@ -114,6 +123,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         "127.0.0.1:3001->3000/tcp",
         "127.0.0.1:8100->8000/tcp",
         "127.0.0.1:9090->9090/tcp",
+        "127.0.0.1:9093->9093/tcp",
         "127.0.0.1:9102->9102/tcp",
         "127.0.0.1:9125->9125/udp",
       ]);
@@ -168,6 +178,56 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       const url = String(outputs.graphite!.grafanaUrl);
       assert.equal(String((await project.outputs("graphite")).grafanaAdminPassword), "a-new-password-for-tests");
       assert.deepEqual([await grafanaLogin(url, "a-new-password-for-tests"), await grafanaLogin(url, before)], [200, 401]);
+    });
+  });
+
+  describe("alerts on the exporter stack, to a webhook receiver on the stack's network", () => {
+    let receiver: WebhookReceiver;
+    let scenario: AlertScenario;
+    const exporterContainer = "statsd-stack-exporter-statsd-exporter-0";
+
+    before(async () => {
+      receiver = await receiverContainer("statsd-stack-test-webhook-receiver", "statsd-stack-exporter-net", WEBHOOK_TOKEN);
+      scenario = new AlertScenario({ apiUrl: String(outputs.exporter!.apiUrl), alertmanagerUrl: String(outputs.exporter!.alertmanagerUrl), receiverUrl: receiver.readUrl });
+    });
+    after(async () => {
+      await scenario?.stop();
+      // A stopped exporter is started again whatever failed, for the tests after these.
+      await docker("start", exporterContainer).catch(() => undefined);
+      await receiver?.remove();
+    });
+
+    it("outputs alertmanagerUrl on 127.0.0.1, and Alertmanager is ready there", async () => {
+      assert.equal(outputs.exporter!.alertmanagerUrl, "http://127.0.0.1:9093");
+      assert.equal((await fetch("http://127.0.0.1:9093/-/ready")).status, 200);
+    });
+
+    it("keeps the webhook URL's token out of plain state and out of alertmanager.yml: only the secret url_file has it", async () => {
+      const state = (await project.must(["stack", "export", "--stack", "exporter"])).stdout;
+      assert.equal(state.includes(WEBHOOK_TOKEN), false, "the token is in the exported state in plain text");
+      const config = await execIn("statsd-stack-exporter-alertmanager-0", "cat", "/etc/alertmanager/alertmanager.yml");
+      assert.equal(config.includes(WEBHOOK_TOKEN), false);
+      assert.match(config, /url_file: \/etc\/alertmanager\/secrets\/webhook-url/);
+      assert.equal(await execIn("statsd-stack-exporter-alertmanager-0", "cat", "/etc/alertmanager/secrets/webhook-url"), receiverWebhookUrl(WEBHOOK_TOKEN));
+    });
+
+    it("a failing load at the API fires AppHighServerErrorRatio, and the receiver gets the notification (time from the first 5xx printed)", async (t) => {
+      const { notification, secondsFromFirstError } = await scenario.failingLoadFires();
+      assert.ok(notification, "no firing notification within the bound");
+      t.diagnostic(`Docker: first 5xx to the webhook's firing notification: ${secondsFromFirstError?.toFixed(1)} s`);
+      assert.deepEqual([notification.tokenOk, notification.body.groupLabels.alertname], [true, "AppHighServerErrorRatio"]);
+    });
+
+    it("statsd_exporter stopped: StatsdExporterDown is notified, and AppHighServerErrorRatio is inhibited by it", async () => {
+      const { notification, inhibited, inhibitor } = await scenario.exporterDownInhibits(async () => void (await docker("stop", exporterContainer)));
+      assert.ok(notification, "no StatsdExporterDown notification within the bound");
+      assert.ok(inhibited && inhibitor, "Alertmanager does not show AppHighServerErrorRatio inhibited");
+      assert.deepEqual(inhibited.status.inhibitedBy, [inhibitor.fingerprint]);
+    });
+
+    it("statsd_exporter started again and a healthy load: the receiver gets both resolved notifications", async () => {
+      const { service, pipeline } = await scenario.healthyLoadResolves(async () => void (await docker("start", exporterContainer)));
+      assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}`);
     });
   });
 

@@ -18,14 +18,19 @@ import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSet
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
+import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
+import { receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
+import { randomBytes } from "node:crypto";
 
 const tier: Tier = deploymentTier("kubernetes");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
 const STACKS = ["graphite", "exporter"] as const;
 const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
+/** The token in the exporter stack's webhook URL: a secret the tests look for in plain places. */
+const WEBHOOK_TOKEN = randomBytes(12).toString("hex");
 
-/** The images pods run (the app's is loaded by the program itself). */
-const CLUSTER_IMAGES = TIER_IMAGES.filter((image) => image !== "node:22-bookworm-slim");
+/** The images pods run (the app's is loaded by the program itself; node's runs the alert tests' webhook receiver). */
+const CLUSTER_IMAGES = TIER_IMAGES;
 
 async function importImages(runtime: string): Promise<void> {
   await mustRun(path.join(runtime, "import-image.sh"), CLUSTER_IMAGES);
@@ -67,6 +72,9 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     await importImages(runtime);
     project = tier.project("kubernetes");
     for (const stack of STACKS) await configure(project, stack);
+    // The alert scenario's short timers, and notifications to the receiver the alert tests start in the namespace.
+    for (const [key, value] of Object.entries(SCENARIO_CONFIG)) await project.must(["config", "set", key, value, "--stack", "exporter"]);
+    await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "exporter"]);
   });
 
   after(async () => {
@@ -92,7 +100,13 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     it("every pod is running and ready, its probes passing, with no restart", async () => {
       const state = async (stack: string) => (await pods(namespaceOf(stack))).map((p) => `${p.app} ${p.phase} ${p.ready ? "ready" : "not ready"} ${p.restarts}`);
       assert.deepEqual(await state("graphite"), ["grafana Running ready 0", "graphite Running ready 0", "sample-api Running ready 0"]);
-      assert.deepEqual(await state("exporter"), ["grafana Running ready 0", "prometheus Running ready 0", "sample-api Running ready 0", "statsd-exporter Running ready 0"]);
+      assert.deepEqual(await state("exporter"), [
+        "alertmanager Running ready 0",
+        "grafana Running ready 0",
+        "prometheus Running ready 0",
+        "sample-api Running ready 0",
+        "statsd-exporter Running ready 0",
+      ]);
     });
 
     it("every container runs as the program says: user, group and read-only root filesystem", async () => {
@@ -107,6 +121,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         "graphite grafana": "472:0 read-only",
         "graphite graphite": "0:0 writable",
         "graphite sample-api": "1000:1000 read-only",
+        "exporter alertmanager": "65534:65534 read-only",
         "exporter grafana": "472:0 read-only",
         "exporter prometheus": "65534:65534 read-only",
         "exporter sample-api": "1000:1000 read-only",
@@ -131,8 +146,15 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         NodePort: ["grafana-nodeport 3000/TCP", "graphite-nodeport 8080/TCP", "graphite-nodeport 8125/UDP", "sample-api-nodeport 8000/TCP"],
       });
       assert.deepEqual(await servicePorts(namespaceOf("exporter")), {
-        ClusterIP: ["grafana 3000/TCP", "prometheus 9090/TCP", "sample-api 8000/TCP", "statsd-exporter 9102/TCP", "statsd-exporter 9125/UDP"],
-        NodePort: ["grafana-nodeport 3000/TCP", "prometheus-nodeport 9090/TCP", "sample-api-nodeport 8000/TCP", "statsd-exporter-nodeport 9102/TCP", "statsd-exporter-nodeport 9125/UDP"],
+        ClusterIP: ["alertmanager 9093/TCP", "grafana 3000/TCP", "prometheus 9090/TCP", "sample-api 8000/TCP", "statsd-exporter 9102/TCP", "statsd-exporter 9125/UDP"],
+        NodePort: [
+          "alertmanager-nodeport 9093/TCP",
+          "grafana-nodeport 3000/TCP",
+          "prometheus-nodeport 9090/TCP",
+          "sample-api-nodeport 8000/TCP",
+          "statsd-exporter-nodeport 9102/TCP",
+          "statsd-exporter-nodeport 9125/UDP",
+        ],
       });
     });
 
@@ -160,6 +182,63 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const query = encodeURIComponent(`sum(${catalog.requests.prometheusName})`);
       const res = await fetch(`${url}/api/datasources/proxy/uid/statsd-stack-prometheus/api/v1/query?query=${query}`);
       assert.equal(res.status, 200);
+    });
+  });
+
+  describe("alerts on the exporter stack, to a webhook receiver pod in its namespace", () => {
+    let receiver: WebhookReceiver;
+    let scenario: AlertScenario;
+    const exporterDeployment = async () =>
+      (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "deployments", "-n", namespaceOf("exporter"), "-l", "app.kubernetes.io/name=statsd-exporter")).items[0]!.metadata.name;
+    const scaleExporter = async (replicas: number) => {
+      const name = await exporterDeployment();
+      await kubectl("scale", "-n", namespaceOf("exporter"), `deployment/${name}`, `--replicas=${replicas}`);
+      if (replicas > 0) await kubectl("rollout", "status", "-n", namespaceOf("exporter"), `deployment/${name}`, "--timeout=120s");
+    };
+
+    before(async () => {
+      receiver = await receiverPod(namespaceOf("exporter"), WEBHOOK_TOKEN);
+      scenario = new AlertScenario({ apiUrl: String(outputs.exporter!.apiUrl), alertmanagerUrl: String(outputs.exporter!.alertmanagerUrl), receiverUrl: receiver.readUrl });
+    });
+    after(async () => {
+      await scenario?.stop();
+      // A stopped exporter is brought back whatever failed, for the tests after these.
+      await scaleExporter(1).catch(() => undefined);
+      await receiver?.remove();
+    });
+
+    it("outputs alertmanagerUrl on a NodePort of 127.0.0.1, and Alertmanager is ready there", async () => {
+      assert.match(String(outputs.exporter!.alertmanagerUrl), /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await fetch(`${outputs.exporter!.alertmanagerUrl}/-/ready`)).status, 200);
+    });
+
+    it("keeps the webhook URL's token in a Secret only: not in plain state, not in any ConfigMap", async () => {
+      const state = (await project.must(["stack", "export", "--stack", "exporter"])).stdout;
+      assert.equal(state.includes(WEBHOOK_TOKEN), false, "the token is in the exported state in plain text");
+      const configMaps = await kubectl("get", "configmaps", "-n", namespaceOf("exporter"), "-o", "yaml");
+      assert.equal(configMaps.includes(WEBHOOK_TOKEN), false, "a ConfigMap holds the token");
+      const secrets = (await kubectlJson<{ items: Array<{ data?: Record<string, string> }> }>("get", "secrets", "-n", namespaceOf("exporter"))).items;
+      const holding = secrets.filter((s) => Object.values(s.data ?? {}).some((v) => Buffer.from(v, "base64").toString().includes(WEBHOOK_TOKEN)));
+      assert.equal(holding.length, 1);
+    });
+
+    it("a failing load at the API fires AppHighServerErrorRatio, and the receiver gets the notification (time from the first 5xx printed)", async (t) => {
+      const { notification, secondsFromFirstError } = await scenario.failingLoadFires();
+      assert.ok(notification, "no firing notification within the bound");
+      t.diagnostic(`Kubernetes: first 5xx to the webhook's firing notification: ${secondsFromFirstError?.toFixed(1)} s`);
+      assert.deepEqual([notification.tokenOk, notification.body.groupLabels.alertname], [true, "AppHighServerErrorRatio"]);
+    });
+
+    it("statsd_exporter scaled to 0: StatsdExporterDown is notified, and AppHighServerErrorRatio is inhibited by it", async () => {
+      const { notification, inhibited, inhibitor } = await scenario.exporterDownInhibits(() => scaleExporter(0));
+      assert.ok(notification, "no StatsdExporterDown notification within the bound");
+      assert.ok(inhibited && inhibitor, "Alertmanager does not show AppHighServerErrorRatio inhibited");
+      assert.deepEqual(inhibited.status.inhibitedBy, [inhibitor.fingerprint]);
+    });
+
+    it("statsd_exporter back and a healthy load: the receiver gets both resolved notifications", async () => {
+      const { service, pipeline } = await scenario.healthyLoadResolves(() => scaleExporter(1));
+      assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}`);
     });
   });
 
@@ -193,7 +272,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const isNew = (pod: PodState) => !(before[pod.app] ?? []).some((rs) => pod.name.startsWith(`${rs}-`));
       assert.deepEqual(
         live.map((p) => `${p.app} ${p.ready ? "ready" : "not ready"} ${isNew(p) ? "new" : "old"}`),
-        ["grafana ready old", "prometheus ready old", "sample-api ready new", "statsd-exporter ready new"],
+        ["alertmanager ready old", "grafana ready old", "prometheus ready old", "sample-api ready new", "statsd-exporter ready new"],
       );
       await waitForOldPods(namespaceOf("exporter"));
     });
@@ -278,10 +357,17 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.deepEqual(upgrade.deleted, []);
     });
 
-    it("previews nothing at all for the provider and the namespace, and creates only the new platform component", () => {
+    it("previews nothing at all for the provider and the namespace, and creates only the new platform component and Alertmanager", () => {
       const untouched = ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"];
       assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same"]);
-      assert.deepEqual(upgrade.created, ["statsd-stack:index:KubernetesPlatform::platform"]);
+      assert.deepEqual(upgrade.created.sort(), [
+        "kubernetes:apps/v1:Deployment::pipeline-alertmanager-deployment",
+        "kubernetes:core/v1:ConfigMap::pipeline-alertmanager-config",
+        "kubernetes:core/v1:Service::pipeline-alertmanager-nodeport",
+        "kubernetes:core/v1:Service::pipeline-alertmanager-service",
+        "statsd-stack:index:Alertmanager::pipeline-alertmanager",
+        "statsd-stack:index:KubernetesPlatform::platform",
+      ]);
     });
 
     it("pulumi up moves the stack to the new names in the same namespace, every pod ready, and a second up changes nothing", async () => {
@@ -289,6 +375,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       await old.must(["up", "--yes", "--stack", "exporter"]);
       const state = await old.stateResources("exporter");
       assert.deepEqual(state.filter((r) => /Deployment::|Namespace::|providers:kubernetes::/.test(r)).sort(), [
+        "kubernetes:apps/v1:Deployment::pipeline-alertmanager-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-api-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-exporter-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-grafana-deployment",
@@ -301,7 +388,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       await waitForOldPods(namespaceOf("exporter"));
       assert.deepEqual(
         (await pods(namespaceOf("exporter"))).map((p) => `${p.app} ${p.ready ? "ready" : "not ready"}`),
-        ["grafana ready", "prometheus ready", "sample-api ready", "statsd-exporter ready"],
+        ["alertmanager ready", "grafana ready", "prometheus ready", "sample-api ready", "statsd-exporter ready"],
       );
       const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "exporter"]);
       assert.equal(again.code, 0, again.stdout + again.stderr);

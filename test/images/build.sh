@@ -8,8 +8,9 @@
 #   prom/prometheus:v3.13.5                  prometheus/       Prometheus v3.13.5 (Go module v0.313.5, go build)
 #   graphiteapp/graphite-statsd:1.1.10-5     graphite-statsd/  carbon/graphite-web 1.1.10 (PyPI), statsd (npm)
 #   statsd-stack-test/grafana-standin:13.2.2 grafana/          a small Node server that checks Grafana's inputs
+#   prom/alertmanager:v0.35.0                alertmanager/     Alertmanager v0.35.0 (Go module source, go build)
 #
-# Usage: test/images/build.sh [node|statsd-exporter|prometheus|graphite-statsd|grafana]...   (default: all)
+# Usage: test/images/build.sh [node|statsd-exporter|prometheus|graphite-statsd|grafana|alertmanager]...   (default: all)
 # A selected image's dependencies are built first when needed. Each image is built only when it is missing or its
 # inputs changed: it carries a label with a hash of its build context (this folder's files plus the staged
 # binaries and packages) and of the IDs of the local images it is built FROM.
@@ -22,6 +23,7 @@
 #   STATSD_STACK_TOOLS  cache root (default ~/.cache/statsd-stack-tools): statsd_exporter/v0.30.0/bin,
 #                       prometheus/v3.13.5/bin (prometheus, promtool; also used by the local end-to-end tests),
 #                       prometheus/v3.13.5/share (the release's prometheus.yml, LICENSE, NOTICE),
+#                       alertmanager/v0.35.0/bin (alertmanager, amtool; also used by the local tests),
 #                       npm-packages/ (Node's tarballs)
 #   CPU_LOCK            every go build/install runs under `flock $CPU_LOCK` (default /tmp/statsd-stack-build.lock)
 #   DOCKER              docker client (default /usr/bin/docker, else the first docker on PATH); classic builder
@@ -49,17 +51,20 @@ EXPORTER_VERSION=0.30.0
 EXPORTER_REVISION=4a7feb4d0ec9f1061b9e2f548810dd6efc6a294a   # commit of the v0.30.0 tag
 PROMETHEUS_VERSION=3.13.5
 PROMETHEUS_MODULE_VERSION=v0.313.5                           # the Go module version of Prometheus 3.13.5
+ALERTMANAGER_VERSION=0.35.0
 
 IMG_NODE=node:22-bookworm-slim
 IMG_EXPORTER=prom/statsd-exporter:v$EXPORTER_VERSION
 IMG_PROMETHEUS=prom/prometheus:v$PROMETHEUS_VERSION
 IMG_GRAPHITE=graphiteapp/graphite-statsd:1.1.10-5
 IMG_GRAFANA=statsd-stack-test/grafana-standin:13.2.2
+IMG_ALERTMANAGER=prom/alertmanager:v$ALERTMANAGER_VERSION
 BASE_DEBIAN=local/debian:bookworm-base
 BASE_BUSYBOX=local/busybox:base
 
 EXPORTER_BIN_DIR=$TOOLS/statsd_exporter/v$EXPORTER_VERSION/bin
 PROMETHEUS_BIN_DIR=$TOOLS/prometheus/v$PROMETHEUS_VERSION/bin
+ALERTMANAGER_BIN_DIR=$TOOLS/alertmanager/v$ALERTMANAGER_VERSION/bin
 NPM_PACKAGES_DIR=$TOOLS/npm-packages
 
 LABEL_KEY=org.statsd-stack.test.inputs-hash
@@ -340,6 +345,53 @@ build_prometheus() {
   build_image prometheus "$IMG_PROMETHEUS" "$ctx" - "$BASE_BUSYBOX"
 }
 
+# --- prom/alertmanager ------------------------------------------------------------------------------------------
+# `go install` cannot build it: ui/web.go embeds the web UI's built assets (ui/app/dist), which the module leaves
+# out (an Elm and Node build makes them). So the module's source is copied and built with a placeholder page in
+# their place; everything else is the release's code and go.sum.
+compile_alertmanager() {
+  [ -x "$ALERTMANAGER_BIN_DIR/alertmanager" ] && [ -x "$ALERTMANAGER_BIN_DIR/amtool" ] && return
+  need_go alertmanager
+  STEP="downloading github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION (go mod download)"
+  local src
+  src=$(cd "$STAGE" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -f "$src/cmd/alertmanager/main.go" ] || die "no cmd/alertmanager in '$src'"
+  local work=$STAGE/alertmanager-src
+  cp -r "$src" "$work"
+  chmod -R u+w "$work"
+  mkdir -p "$work/ui/app/dist/elm" "$work/ui/app/dist/mantine"
+  printf '%s\n' '<!doctype html><title>Alertmanager</title><p>TEST-ONLY stand-in: the web UI is not built; the API is at /api/v2/.' \
+    | tee "$work/ui/app/dist/elm/index.html" > "$work/ui/app/dist/mantine/index.html"
+  STEP="downloading Alertmanager's modules (go mod download)"
+  (cd "$work" && go mod download)
+  log "compiling alertmanager and amtool $ALERTMANAGER_VERSION (waits for $CPU_LOCK); log: $BUILD_LOG_DIR/alertmanager-go.log"
+  STEP="compiling alertmanager (log $BUILD_LOG_DIR/alertmanager-go.log)"
+  local start=$SECONDS tmp=$ALERTMANAGER_BIN_DIR.tmp
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  local v=github.com/prometheus/common/version
+  local ldflags="-X $v.Version=$ALERTMANAGER_VERSION -X $v.Branch=HEAD -X $v.BuildUser=statsd-stack-test-images \
+    -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  run_logged "$BUILD_LOG_DIR/alertmanager-go.log" flock "$CPU_LOCK" bash -c '
+    set -euo pipefail
+    cd "$1"
+    CGO_ENABLED=0 go build -trimpath -ldflags "$2" -o "$3/" ./cmd/alertmanager ./cmd/amtool' _ "$work" "$ldflags" "$tmp"
+  rm -rf "$ALERTMANAGER_BIN_DIR"
+  mv "$tmp" "$ALERTMANAGER_BIN_DIR"
+  log "alertmanager and amtool compiled in $(( SECONDS - start ))s"
+}
+
+build_alertmanager() {
+  compile_alertmanager
+  local ctx=$STAGE/alertmanager
+  STEP="staging the alertmanager context"
+  cp -a "$HERE/alertmanager" "$ctx"
+  mkdir -p "$ctx/dist"
+  cp "$ALERTMANAGER_BIN_DIR/alertmanager" "$ALERTMANAGER_BIN_DIR/amtool" "$ctx/dist/"
+  build_image alertmanager "$IMG_ALERTMANAGER" "$ctx" - "$BASE_BUSYBOX"
+}
+
 # --- graphiteapp/graphite-statsd, grafana stand-in --------------------------------------------------------------
 build_graphite() {
   cp -a "$HERE/graphite-statsd" "$STAGE/graphite-statsd"
@@ -352,13 +404,13 @@ build_grafana() {
 }
 
 # --- main -------------------------------------------------------------------------------------------------------
-ALL=(node statsd-exporter prometheus graphite-statsd grafana)
+ALL=(node statsd-exporter prometheus graphite-statsd grafana alertmanager)
 selected=("$@")
 [ "${#selected[@]}" -gt 0 ] || selected=("${ALL[@]}")
 declare -A want=()
 for name in "${selected[@]}"; do
   case $name in
-    node|statsd-exporter|prometheus) want[$name]=1 ;;
+    node|statsd-exporter|prometheus|alertmanager) want[$name]=1 ;;
     graphite-statsd|grafana) want[$name]=1; want[node]=1 ;;
     *) die "unknown image '$name' (choose from: ${ALL[*]})" ;;
   esac
@@ -378,11 +430,13 @@ if [ -n "${want[statsd-exporter]:-}" ]; then timed statsd-exporter "$IMG_EXPORTE
 if [ -n "${want[prometheus]:-}" ]; then timed prometheus "$IMG_PROMETHEUS" build_prometheus; fi
 if [ -n "${want[graphite-statsd]:-}" ]; then timed graphite-statsd "$IMG_GRAPHITE" build_graphite; fi
 if [ -n "${want[grafana]:-}" ]; then timed grafana "$IMG_GRAFANA" build_grafana; fi
+if [ -n "${want[alertmanager]:-}" ]; then timed alertmanager "$IMG_ALERTMANAGER" build_alertmanager; fi
 
 echo
 echo "== test image stand-ins ($(( $(date +%s) - started ))s in all) =="
 printf '%s\n' "${SUMMARY[@]}"
 echo "== host binaries (also used by the local end-to-end tests) =="
-for bin in "$PROMETHEUS_BIN_DIR/prometheus" "$PROMETHEUS_BIN_DIR/promtool" "$EXPORTER_BIN_DIR/statsd_exporter"; do
+for bin in "$PROMETHEUS_BIN_DIR/prometheus" "$PROMETHEUS_BIN_DIR/promtool" "$EXPORTER_BIN_DIR/statsd_exporter" \
+  "$ALERTMANAGER_BIN_DIR/alertmanager" "$ALERTMANAGER_BIN_DIR/amtool"; do
   if [ -x "$bin" ]; then printf '%-16s %s\n' "$(basename "$bin")" "$bin"; fi
 done

@@ -20,7 +20,9 @@ import { binaries } from "../../scripts/local/stacks";
 
 const promtool = binaries.promtool();
 const STEP = SCRAPE_INTERVAL_SECONDS;
-const args: RulesArgs = { appName: DEFAULT_APP_NAME, thresholds: DEFAULT_ALERT_THRESHOLDS };
+/** With a retention size, so that the file has every alert the program can generate. */
+const args: RulesArgs = { appName: DEFAULT_APP_NAME, thresholds: DEFAULT_ALERT_THRESHOLDS, retentionSize: "1GB" };
+const GIB = 1024 ** 3;
 
 /** A duration in promtool's notation, from seconds: 305 -> "5m5s". */
 function at(seconds: number): string {
@@ -95,6 +97,14 @@ const lossCounters = ([drops, sampleErrors, tagErrors, conflicts]: readonly [str
   series("statsd_exporter_sample_errors_total", { reason: "malformed_line", ...exporterTarget }, sampleErrors),
   series("statsd_exporter_tag_errors_total", exporterTarget, tagErrors),
   series("statsd_exporter_events_conflict_total", { type: "counter", metric_name: "checkout_orders", ...exporterTarget }, conflicts),
+];
+const prometheusTarget = { job: "prometheus", instance: "localhost:9090" };
+/** Prometheus's TSDB sizes (promtool notation) against a 1 GiB retention size. */
+const tsdb = (v: { blocks: string; wal: string; head: string }) => [
+  series("prometheus_tsdb_storage_blocks_bytes", prometheusTarget, v.blocks),
+  series("prometheus_tsdb_wal_storage_size_bytes", prometheusTarget, v.wal),
+  series("prometheus_tsdb_head_chunks_storage_size_bytes", prometheusTarget, v.head),
+  series("prometheus_tsdb_retention_limit_bytes", prometheusTarget, `${GIB}x240`),
 ];
 const none = (alertname: string, seconds: number): AlertCheck => ({ eval_time: at(seconds), alertname, exp_alerts: [] });
 
@@ -337,6 +347,38 @@ const scenarios: Scenario[] = [
     ],
     alert_rule_test: [60, 300].map((t) => none("PrometheusRuleEvaluationFailures", t)),
   },
+  {
+    name: "PrometheusStorageNearRetentionSize fires once the TSDB has held over 90% of the retention size for 15m",
+    fires: true,
+    alert: "PrometheusStorageNearRetentionSize",
+    // 900 MB of blocks, 50 MB of WAL and 50 MB of head chunks against 1 GiB: 93.13 %.
+    input_series: tsdb({ blocks: "900000000x240", wal: "50000000x240", head: "50000000x240" }),
+    alert_rule_test: [
+      none("PrometheusStorageNearRetentionSize", 895),
+      {
+        eval_time: at(900),
+        alertname: "PrometheusStorageNearRetentionSize",
+        exp_alerts: [
+          {
+            exp_labels: { ...prometheusTarget, severity: "warning" },
+            exp_annotations: {
+              summary: "Prometheus localhost:9090 uses 93.13% of its retention size",
+              description:
+                "The TSDB (prometheus_tsdb_storage_blocks_bytes + prometheus_tsdb_wal_storage_size_bytes + prometheus_tsdb_head_chunks_storage_size_bytes) has taken 93.13% of prometheus_tsdb_retention_limit_bytes (1GB) for 15m: beyond it Prometheus deletes its oldest blocks, so history is shorter than the retention time.",
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: "PrometheusStorageNearRetentionSize does not fire on 10 minutes above 90% (compaction shrinks it back), nor at 50%",
+    fires: false,
+    alert: "PrometheusStorageNearRetentionSize",
+    // 95 % for 10 minutes, then 50 % (1 GiB = 1073741824 bytes).
+    input_series: tsdb({ blocks: `${Math.round(0.95 * GIB)}x120 ${GIB / 2}x120`, wal: "0x240", head: "0x240" }),
+    alert_rule_test: [300, 600, 900, 1195].map((t) => none("PrometheusStorageNearRetentionSize", t)),
+  },
 ];
 
 /** promtool's unit test file: the rule file beside it, evaluated every scrape interval, recording group first. */
@@ -394,7 +436,7 @@ describe("alert rules under the real promtool", { skip: promtool.skip }, () => {
   it("promtool check rules accepts the generated rule file", () => {
     const result = run("check", "rules", path.join(path.dirname(tests), PROMETHEUS_RULES_FILE));
     assert.equal(result.status, 0, result.output);
-    assert.match(result.output, /SUCCESS: 11 rules found/);
+    assert.match(result.output, /SUCCESS: 12 rules found/);
   });
 
   it("promtool test rules: every alert fires at the moment its `for` says, with its labels and annotations, and never on the quiet cases", () => {

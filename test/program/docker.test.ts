@@ -11,6 +11,11 @@ import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type
 const CONTAINER = "docker:index/container:Container";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 const aliasOf = (container: { inputs: any }) => container.inputs.networksAdvanced[0].aliases[0] as string;
+/** The dashboards uploaded to Grafana, in order, as [file, title]. */
+const grafanaDashboards = (grafana: CapturedResource) =>
+  (grafana.inputs.uploads as Array<{ file: string; content: string }>)
+    .filter((u) => u.file.startsWith("/etc/grafana/dashboards/"))
+    .map((u) => [u.file, (JSON.parse(u.content) as { title: string }).title]);
 const published = (run: ProgramRun) =>
   ofType(run, CONTAINER)
     .flatMap((c) => c.inputs.ports as any[])
@@ -63,6 +68,15 @@ describe("docker platform, graphite topology", () => {
       provisioning.datasources.map((d: any) => [d.type, d.uid, d.url, d.isDefault]),
       [["graphite", "statsd-stack-graphite", `http://${aliasOf(one(run, CONTAINER, "pipeline-graphite"))}:8080`, true]],
     );
+  });
+
+  it("gives Grafana the app dashboard as its home and the pipeline health dashboard beside it", () => {
+    const grafana = one(run, CONTAINER, "grafana");
+    assert.deepEqual(grafanaDashboards(grafana), [
+      ["/etc/grafana/dashboards/statsd-stack-graphite.json", "Sample API (StatsD + Graphite)"],
+      ["/etc/grafana/dashboards/statsd-stack-pipeline-graphite.json", "Pipeline health (StatsD + Graphite)"],
+    ]);
+    assert.equal(envOf(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH, "/etc/grafana/dashboards/statsd-stack-graphite.json");
   });
 
   it("publishes every port on 127.0.0.1, StatsD as UDP", () => {
@@ -161,11 +175,12 @@ describe("docker platform, exporter topology with a configured admin password", 
     run = await runProgram("exporter", { topology: "exporter", grafanaAdminPassword: chosen }, ["grafanaAdminPassword"]);
   });
 
-  it("registers four containers, each under its role's component, and no generated password", () => {
+  it("registers five containers, each under its role's component, and no generated password", () => {
     assert.deepEqual(
       ofType(run, CONTAINER).map((c) => [c.name, c.parent]),
       [
         ["pipeline-exporter-container-0", "statsd-stack:index:StatsdExporter::pipeline-exporter"],
+        ["pipeline-alertmanager-container-0", "statsd-stack:index:Alertmanager::pipeline-alertmanager"],
         ["pipeline-prometheus-container-0", "statsd-stack:index:Prometheus::pipeline-prometheus"],
         ["pipeline-api-container-0", "statsd-stack:index:SampleApi::pipeline-api"],
         ["pipeline-grafana-container-0", "statsd-stack:index:Grafana::pipeline-grafana"],
@@ -212,14 +227,38 @@ describe("docker platform, exporter topology with a configured admin password", 
     );
   });
 
+  it("gives Grafana the app dashboard as its home and the pipeline health dashboard beside it", () => {
+    const grafana = one(run, CONTAINER, "grafana");
+    assert.deepEqual(grafanaDashboards(grafana), [
+      ["/etc/grafana/dashboards/statsd-stack-prometheus.json", "Sample API (statsd_exporter + Prometheus)"],
+      ["/etc/grafana/dashboards/statsd-stack-pipeline-exporter.json", "Pipeline health (statsd_exporter + Prometheus)"],
+    ]);
+    assert.equal(envOf(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH, "/etc/grafana/dashboards/statsd-stack-prometheus.json");
+  });
+
   it("publishes every port on 127.0.0.1, StatsD as UDP, on the exporter stack's own host ports", () => {
     assert.deepEqual(published(run), [
       "127.0.0.1:3001->3000/tcp",
       "127.0.0.1:8100->8000/tcp",
       "127.0.0.1:9090->9090/tcp",
+      "127.0.0.1:9093->9093/tcp",
       "127.0.0.1:9102->9102/tcp",
       "127.0.0.1:9125->9125/udp",
     ]);
+  });
+
+  it("points Prometheus at Alertmanager's alias and port", () => {
+    const config = parse(uploadOf(one(run, CONTAINER, "prometheus"), "/etc/prometheus/prometheus.yml"));
+    assert.deepEqual(config.alerting, {
+      alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [`${aliasOf(one(run, CONTAINER, "alertmanager"))}:9093`] }] }],
+    });
+  });
+
+  it("without alertWebhookUrl, Alertmanager routes every alert to a receiver that sends nothing, and has no secret file", () => {
+    const am = one(run, CONTAINER, "alertmanager");
+    const config = parse(uploadOf(am, "/etc/alertmanager/alertmanager.yml"));
+    assert.deepEqual([config.route.receiver, config.receivers], ["none", [{ name: "none" }]]);
+    assert.deepEqual((am.inputs.uploads as any[]).map((u) => u.file), ["/etc/alertmanager/alertmanager.yml"]);
   });
 
   it("gives Grafana the configured password, exports it as a secret, and shows it in no plain input of any resource", () => {
@@ -229,11 +268,38 @@ describe("docker platform, exporter topology with a configured admin password", 
     assert.deepEqual(plainOccurrences(run, chosen), []);
   });
 
-  it("exports the URLs of the API, Grafana, Prometheus and the exporter's metrics, and the StatsD endpoint", () => {
+  it("exports the URLs of the API, Grafana, Prometheus, Alertmanager and the exporter's metrics, and the StatsD endpoint", () => {
     assert.deepEqual(
-      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
-      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
+      [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.alertmanagerUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
+      ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9093", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
     );
+  });
+});
+
+describe("docker platform, exporter topology with a webhook for alerts", () => {
+  const url = `https://hooks.example.com/alerts?token=${"t0k3n".repeat(4)}`;
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", alertWebhookUrl: url, alertGroupWait: "10s", alertGroupInterval: "1m", alertRepeatInterval: "12h" }, ["alertWebhookUrl"]);
+  });
+
+  it("gives Alertmanager the URL in a file of its own, which alertmanager.yml names as the webhook's url_file", () => {
+    const am = one(run, CONTAINER, "alertmanager");
+    const config = parse(uploadOf(am, "/etc/alertmanager/alertmanager.yml"));
+    assert.deepEqual(config.receivers, [{ name: "webhook", webhook_configs: [{ url_file: "/etc/alertmanager/secrets/webhook-url", send_resolved: true }] }]);
+    assert.equal(uploadOf(am, "/etc/alertmanager/secrets/webhook-url"), url);
+  });
+
+  it("routes with the configured timers, grouped by alert and app, and mutes the service alerts while statsd_exporter is down", () => {
+    const config = parse(uploadOf(one(run, CONTAINER, "alertmanager"), "/etc/alertmanager/alertmanager.yml"));
+    assert.deepEqual(config.route, { receiver: "webhook", group_by: ["alertname", "app_name"], group_wait: "10s", group_interval: "1m", repeat_interval: "12h" });
+    assert.deepEqual(config.inhibit_rules, [
+      { source_matchers: ['alertname="StatsdExporterDown"'], target_matchers: ['alertname=~"AppHighServerErrorRatio|AppHighLatencyP99|AppNotReporting"'] },
+    ]);
+  });
+
+  it("shows the URL in no plain input of any resource", () => {
+    assert.deepEqual(plainOccurrences(run, url), []);
   });
 });
 

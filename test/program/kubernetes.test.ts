@@ -40,13 +40,14 @@ describe("kubernetes platform, exporter topology", () => {
       "command:local:Command": 1,
       "docker:index/image:Image": 1,
       "docker:index/remoteImage:RemoteImage": 1,
-      "kubernetes:apps/v1:Deployment": 4,
-      "kubernetes:core/v1:ConfigMap": 3,
+      "kubernetes:apps/v1:Deployment": 5,
+      "kubernetes:core/v1:ConfigMap": 4,
       "kubernetes:core/v1:Namespace": 2,
       "kubernetes:core/v1:Secret": 1,
-      "kubernetes:core/v1:Service": 8,
+      "kubernetes:core/v1:Service": 10,
       "pulumi:providers:kubernetes": 1,
       "random:index/randomPassword:RandomPassword": 1,
+      "statsd-stack:index:Alertmanager": 1,
       "statsd-stack:index:Grafana": 1,
       "statsd-stack:index:KubernetesPlatform": 1,
       "statsd-stack:index:Prometheus": 1,
@@ -69,7 +70,7 @@ describe("kubernetes platform, exporter topology", () => {
     for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "platform-cluster-identity")) {
       kinds.push(await validate(r));
     }
-    assert.equal(kinds.length, 17);
+    assert.equal(kinds.length, 21);
   });
 
   it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
@@ -156,6 +157,7 @@ describe("kubernetes platform, exporter topology", () => {
         .flatMap((s) => (s.inputs.spec.ports as any[]).map((p) => `${s.inputs.metadata.name} ${p.nodePort ?? "-"}/${p.protocol}->${p.port}`))
         .sort();
     assert.deepEqual(byType("NodePort"), [
+      "alertmanager-nodeport 30093/TCP->9093",
       "grafana-nodeport 30301/TCP->3000",
       "prometheus-nodeport 30090/TCP->9090",
       "sample-api-nodeport 30801/TCP->8000",
@@ -163,6 +165,7 @@ describe("kubernetes platform, exporter topology", () => {
       "statsd-exporter-nodeport 30925/UDP->9125",
     ]);
     assert.deepEqual(byType("ClusterIP"), [
+      "alertmanager -/TCP->9093",
       "grafana -/TCP->3000",
       "prometheus -/TCP->9090",
       "sample-api -/TCP->8000",
@@ -311,5 +314,30 @@ describe("kubernetes platform, graphite topology", () => {
     const data = one(run, "kubernetes:core/v1:ConfigMap", "grafana").inputs.data;
     const provisioning = parse(data["etc_grafana_provisioning_datasources_statsd-stack.yaml"]);
     assert.deepEqual(provisioning.datasources.map((d: any) => [d.type, d.url]), [["graphite", "http://graphite:8080"]]);
+  });
+});
+
+describe("kubernetes platform, exporter topology with a webhook for alerts", () => {
+  const url = `https://hooks.example.com/alerts?token=${"t0k3n".repeat(4)}`;
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", platform: "kubernetes", alertWebhookUrl: url }, ["alertWebhookUrl"]);
+  });
+
+  it("puts the URL in a Secret, mounted read-only at the url_file path alertmanager.yml names, and in no ConfigMap", () => {
+    const secret = one(run, "kubernetes:core/v1:Secret", "alertmanager-secret-files");
+    assert.deepEqual(secret.inputs.stringData, { "etc_alertmanager_secrets_webhook-url": url });
+    const pod = one(run, DEPLOYMENT, "alertmanager").inputs.spec.template.spec;
+    const volume = (pod.volumes as any[]).find((v) => v.secret);
+    assert.deepEqual(volume.secret, { secretName: secret.state.metadata.name, defaultMode: 0o440 });
+    const mount = (containerOf(one(run, DEPLOYMENT, "alertmanager")).volumeMounts as any[]).find((m) => m.name === volume.name);
+    assert.deepEqual(mount, { name: volume.name, mountPath: "/etc/alertmanager/secrets/webhook-url", subPath: "etc_alertmanager_secrets_webhook-url", readOnly: true });
+    const config = parse(one(run, CONFIGMAP, "alertmanager").inputs.data["etc_alertmanager_alertmanager.yml"]);
+    assert.equal(config.receivers[0].webhook_configs[0].url_file, "/etc/alertmanager/secrets/webhook-url");
+    for (const cm of ofType(run, CONFIGMAP)) assert.ok(!JSON.stringify(cm.inputs.data).includes("t0k3n"), cm.name);
+  });
+
+  it("shows the URL in no plain input of any resource", () => {
+    assert.deepEqual(plainOccurrences(run, url), []);
   });
 });

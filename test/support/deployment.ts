@@ -16,7 +16,14 @@ import { findEngineBin, PulumiProject } from "./pulumi-cli";
 export const GRAFANA_STANDIN = "statsd-stack-test/grafana-standin:13.2.2";
 
 /** Local images the tier deploys: the real software under the pinned names, and the Grafana stand-in. */
-export const TIER_IMAGES = [DEFAULT_IMAGES.graphiteImage, DEFAULT_IMAGES.exporterImage, DEFAULT_IMAGES.prometheusImage, GRAFANA_STANDIN, "node:22-bookworm-slim"];
+export const TIER_IMAGES = [
+  DEFAULT_IMAGES.graphiteImage,
+  DEFAULT_IMAGES.exporterImage,
+  DEFAULT_IMAGES.prometheusImage,
+  DEFAULT_IMAGES.alertmanagerImage,
+  GRAFANA_STANDIN,
+  "node:22-bookworm-slim",
+];
 
 export interface Tier {
   /** false when the tier can run; otherwise why not. */
