@@ -58,6 +58,26 @@ export const EXPORTER_LOSS_COUNTERS = [
   "statsd_exporter_events_conflict_total",
 ] as const;
 
+/**
+ * statsd_exporter's (v0.30.0) account of what it received and holds, beside {@link EXPORTER_LOSS_COUNTERS}: the
+ * pipeline health dashboard reads these. A counter with labels (events by `type`, actions by `action`, sample errors
+ * by `reason`, conflicts by `metric_name`) has no series until its first event, so queries over it need `or vector(0)`.
+ */
+export const EXPORTER_OWN_METRICS = {
+  /** UDP datagrams received. */
+  udpPackets: "statsd_exporter_udp_packets_total",
+  /** StatsD lines received (a datagram holds one or more). */
+  lines: "statsd_exporter_lines_total",
+  /** Events by metric `type` (counter, gauge, observer). */
+  events: "statsd_exporter_events_total",
+  /** Events a mapping matched, by the mapping's `action`: `map` for every catalog mapping. */
+  eventActions: "statsd_exporter_events_actions_total",
+  /** Events no mapping matched: they pass through under statsd_exporter's default naming, not lost. */
+  eventsUnmapped: "statsd_exporter_events_unmapped_total",
+  /** Metric series statsd_exporter holds and serves, by `type` (a gauge, despite its name). */
+  series: "statsd_exporter_metrics_total",
+} as const;
+
 export const EXPORTER_SERVICE = "statsd-exporter";
 export const MAPPING_PATH = "/etc/statsd-exporter/mapping.yml";
 

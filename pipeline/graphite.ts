@@ -177,3 +177,50 @@ export function graphitePaths(prefix: string) {
     info: `stats.gauges.${prefix}.${catalog.info.key}`,
   };
 }
+
+/** statsd's default `prefixStats`, which {@link statsdConfigJs} leaves as it is: the first node of statsd's own stats. */
+export const STATSD_STATS_PREFIX = "statsd";
+
+/**
+ * statsd's own stats, where its graphite backend writes them under the legacy namespace ({@link statsdConfigJs}):
+ * its three counters like any counter (per flush under `stats_counts.`, per second under `stats.`), the number of
+ * stats of each flush, the time the last flush took to reach carbon, and the flush's lag behind its schedule.
+ */
+export const STATSD_OWN_PATHS = {
+  packetsPerFlush: `stats_counts.${STATSD_STATS_PREFIX}.packets_received`,
+  packetsPerSecond: `stats.${STATSD_STATS_PREFIX}.packets_received`,
+  /** Lines: statsd counts every non-empty line of a datagram as a metric received. */
+  linesPerSecond: `stats.${STATSD_STATS_PREFIX}.metrics_received`,
+  badLinesPerFlush: `stats_counts.${STATSD_STATS_PREFIX}.bad_lines_seen`,
+  badLinesPerSecond: `stats.${STATSD_STATS_PREFIX}.bad_lines_seen`,
+  /** Stats (counters, timers, gauges, sets) in a flush: the series statsd holds. */
+  statsPerFlush: `${STATSD_STATS_PREFIX}.numStats`,
+  /** Milliseconds the previous flush took to reach carbon. */
+  flushTimeMs: `stats.${STATSD_STATS_PREFIX}.graphiteStats.flush_time`,
+  /** Seconds a flush ran late (a gauge). */
+  timestampLagSeconds: `stats.gauges.${STATSD_STATS_PREFIX}.timestamp_lag`,
+} as const;
+
+/**
+ * Where carbon-cache reports on itself every CARBON_METRIC_INTERVAL: `carbon.agents.<host>-<instance>`. The host and
+ * instance differ between the image and the local tests' Debian carbon (`vm-a` there), so queries match any agent.
+ */
+export const CARBON_AGENTS = "carbon.agents.*";
+
+/** carbon-cache's self-metrics the pipeline health dashboard reads, under {@link CARBON_AGENTS}. */
+export const CARBON_OWN_METRICS = {
+  /** Points received per report. */
+  metricsReceived: "metricsReceived",
+  /** Points written to whisper files per report. */
+  committedPoints: "committedPoints",
+  /** Whisper files created per report. */
+  creates: "creates",
+  /** Points dropped per report because their new file would exceed MAX_CREATES_PER_MINUTE. */
+  droppedCreates: "droppedCreates",
+  /** Failed writes per report. */
+  errors: "errors",
+  /** Points held in the cache, not yet written (a level). */
+  cacheSize: "cache.size",
+  /** Series with points in the cache (a level). */
+  cacheQueues: "cache.queues",
+} as const;

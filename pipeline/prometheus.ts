@@ -15,6 +15,25 @@ export const EXPORTER_JOB = "statsd-exporter";
 /** The job of Prometheus scraping itself (its rule evaluation counters, among others). */
 export const PROMETHEUS_JOB = "prometheus";
 
+/** Series Prometheus writes for every target at each scrape, whatever the target serves. */
+export const SCRAPE_SERIES = {
+  /** 1 when the last scrape succeeded, 0 when it failed. */
+  up: "up",
+  scrapeDuration: "scrape_duration_seconds",
+  scrapeSamples: "scrape_samples_scraped",
+} as const;
+
+/** Prometheus's (v3.13.5) own metrics, served on its /metrics and scraped by {@link PROMETHEUS_JOB}, that the pipeline health dashboard reads. */
+export const PROMETHEUS_OWN_METRICS = {
+  /** Samples written to the head block, by `type` (float, histogram). */
+  samplesAppended: "prometheus_tsdb_head_samples_appended_total",
+  headSeries: "prometheus_tsdb_head_series",
+  /** By `rule_group`, labelled `<rule file>;<group name>`, like the two below. */
+  ruleEvaluations: "prometheus_rule_evaluations_total",
+  ruleEvaluationFailures: "prometheus_rule_evaluation_failures_total",
+  ruleGroupDuration: "prometheus_rule_group_last_duration_seconds",
+} as const;
+
 /** Where the component places the files Prometheus reads. */
 export const PROMETHEUS_CONFIG_DIR = "/etc/prometheus";
 export const PROMETHEUS_CONFIG_PATH = `${PROMETHEUS_CONFIG_DIR}/prometheus.yml`;

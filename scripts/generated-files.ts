@@ -12,6 +12,8 @@ import { DEFAULT_KIND_CLUSTER, kindNodePort, PORTS, publishedPorts, stackHostPor
 import { TOPOLOGIES } from "../pipeline/topologies";
 import { graphiteDashboard } from "../dashboards/graphite";
 import { prometheusDashboard } from "../dashboards/prometheus";
+import { graphiteHealthDashboard } from "../dashboards/pipeline-health-graphite";
+import { exporterHealthDashboard } from "../dashboards/pipeline-health-prometheus";
 
 /** The Pulumi project file: its config block is {@link CONFIG_KEYS}, the one declaration of every key. */
 export function pulumiYaml(): string {
@@ -80,6 +82,8 @@ export function generatedFiles(): Record<string, string> {
     "Pulumi.yaml": pulumiYaml(),
     "dashboards/json/prometheus.json": `${JSON.stringify(prometheusDashboard(), null, 2)}\n`,
     "dashboards/json/graphite.json": `${JSON.stringify(graphiteDashboard(DEFAULT_METRIC_PREFIX), null, 2)}\n`,
+    "dashboards/json/pipeline-health-prometheus.json": `${JSON.stringify(exporterHealthDashboard(), null, 2)}\n`,
+    "dashboards/json/pipeline-health-graphite.json": `${JSON.stringify(graphiteHealthDashboard(), null, 2)}\n`,
     "kind/cluster.yaml": kindClusterYaml(),
     "load/k6-script.js": k6Script(),
   };

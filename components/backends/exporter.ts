@@ -2,6 +2,7 @@
  * The exporter topology's backend: statsd_exporter scraped by Prometheus, read by Grafana's Prometheus datasource;
  * Prometheus's alerts go to Alertmanager.
  */
+import { exporterHealthDashboard } from "../../dashboards/pipeline-health-prometheus";
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { DATASOURCE_UIDS } from "../../pipeline/settings";
 import type { Backend } from "../backend";
@@ -43,7 +44,8 @@ export const exporterBackend: Backend = {
       ingest: exporter.ingest,
       metricsStyle: "dogstatsd",
       datasources: [{ name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: prometheus.internalUrl }],
-      dashboards: [prometheusDashboard()],
+      // The app dashboard first: it is Grafana's home dashboard.
+      dashboards: [prometheusDashboard(), exporterHealthDashboard()],
       outputs: { prometheusUrl: prometheus.publicUrl, alertmanagerUrl: alertmanager.publicUrl, exporterMetricsUrl: exporter.metricsUrl },
     };
   },

@@ -1,5 +1,6 @@
 /** The graphite topology's backend: graphite-statsd (Etsy statsd, carbon, graphite-web) read by Grafana's Graphite datasource. */
 import { graphiteDashboard } from "../../dashboards/graphite";
+import { graphiteHealthDashboard } from "../../dashboards/pipeline-health-graphite";
 import { DATASOURCE_UIDS } from "../../pipeline/settings";
 import type { Backend } from "../backend";
 import { GraphiteStatsd } from "../graphite-statsd";
@@ -11,7 +12,8 @@ export const graphiteBackend: Backend = {
       ingest: graphite.ingest,
       metricsStyle: "graphite",
       datasources: [{ name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: graphite.webUrl }],
-      dashboards: [graphiteDashboard(config.metricPrefix)],
+      // The app dashboard first: it is Grafana's home dashboard.
+      dashboards: [graphiteDashboard(config.metricPrefix), graphiteHealthDashboard()],
       outputs: { graphiteUrl: graphite.publicUrl },
     };
   },

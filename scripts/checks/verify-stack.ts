@@ -1,12 +1,15 @@
 /**
  * Proves a running stack end to end: sends a known load, waits until the backend has counted exactly that load,
- * runs every query of the topology's dashboard and its variable, and (exporter) reads the exporter's losses.
+ * runs every query of the topology's dashboards (the app's, with its variable, and the pipeline health one), and
+ * (exporter) reads the exporter's losses.
  * The end-to-end tests run it on local processes; `npm run smoke` runs it on a deployed stack.
  */
 import { catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { SCRAPE_INTERVAL_SECONDS } from "../../pipeline/settings";
 import { graphiteDashboard } from "../../dashboards/graphite";
+import { graphiteHealthDashboard } from "../../dashboards/pipeline-health-graphite";
+import { exporterHealthDashboard } from "../../dashboards/pipeline-health-prometheus";
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { exporterLosses, GraphiteApi, PrometheusApi } from "./backends";
 import { checkGraphiteDashboard, checkPrometheusDashboard, failedPanels, variableValues, type QueryCheck } from "./dashboard-queries";
@@ -36,6 +39,8 @@ export interface StackVerification {
   /** {@link countMismatches} of the load: empty when the backend counted exactly the requests sent. */
   readonly countProblems: readonly string[];
   readonly panels: readonly QueryCheck[];
+  /** Every query of the topology's pipeline health dashboard, run like the app dashboard's. */
+  readonly healthPanels: readonly QueryCheck[];
   readonly variable: readonly string[];
   /** Seconds from the first request to the first non-empty query result; undefined if none came. */
   readonly firstResultSeconds?: number;
@@ -77,15 +82,13 @@ export async function verifyExporterStack(
   await new Promise((r) => setTimeout(r, (SCRAPE_INTERVAL_SECONDS + 1) * 1000));
   // Read again after that scrape, so that a series that moved after the load settled is seen too.
   const after = await read();
-  const panels = await checkPrometheusDashboard(
-    prom,
-    prometheusDashboard(),
-    { app_name: appName, __rate_interval: "20s", __range: "30m" },
-    { start: Math.floor(load.startedAt) - 10, end: Math.ceil(Date.now() / 1000) },
-  );
+  const window = { start: Math.floor(load.startedAt) - 10, end: Math.ceil(Date.now() / 1000) };
+  const panels = await checkPrometheusDashboard(prom, prometheusDashboard(), { app_name: appName, __rate_interval: "20s", __range: "30m" }, window);
+  const healthPanels = await checkPrometheusDashboard(prom, exporterHealthDashboard(), { __rate_interval: "20s", __range: "30m" }, window);
   return {
     ...countsOf(load, before, after),
     panels,
+    healthPanels,
     variable: await variableValues(prometheusDashboard(), prom),
     firstResultSeconds,
     losses: await exporterLosses(urls.exporterMetricsUrl),
@@ -106,9 +109,16 @@ export async function verifyGraphiteStack(urls: { apiUrl: string; graphiteUrl: s
   await settle(read, load.expected, before, options.settleMs ?? 45_000);
   const firstResultSeconds = await first.result();
   const panels = await checkGraphiteDashboard(graphite, graphiteDashboard(prefix), { prefix }, "-30min");
+  const healthPanels = await checkGraphiteDashboard(graphite, graphiteHealthDashboard(), {}, "-30min");
   // Read again after the dashboard's queries, so that a series that moved after the load settled is seen too.
   const after = await read();
-  return { ...countsOf(load, before, after), panels, variable: await variableValues(graphiteDashboard(prefix), graphite), firstResultSeconds };
+  return {
+    ...countsOf(load, before, after),
+    panels,
+    healthPanels,
+    variable: await variableValues(graphiteDashboard(prefix), graphite),
+    firstResultSeconds,
+  };
 }
 
 function countsOf(load: KnownLoad, before: Counts, after: Counts) {
@@ -120,6 +130,7 @@ export function problems(v: StackVerification, expectedVariable: string): string
   const out: string[] = [];
   out.push(...v.countProblems.map((p) => `count ${p}`));
   out.push(...failedPanels(v.panels));
+  out.push(...failedPanels(v.healthPanels).map((p) => `pipeline health ${p}`));
   if (!v.variable.includes(expectedVariable)) out.push(`the dashboard variable lists ${JSON.stringify(v.variable)}, not ${expectedVariable}`);
   for (const [name, n] of Object.entries(v.losses ?? {})) if (n !== 0) out.push(`${name} = ${n}`);
   if (v.firstResultSeconds === undefined) out.push("no query result within 120 s of the first request");

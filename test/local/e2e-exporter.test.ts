@@ -11,6 +11,10 @@ import { after, before, describe, it } from "node:test";
 import { catalog, DEFAULT_APP_NAME, LATENCY_BUCKETS_SECONDS } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { prometheusDashboard } from "../../dashboards/prometheus";
+import { exporterHealthDashboard } from "../../dashboards/pipeline-health-prometheus";
+import { EXPORTER_LOSS_COUNTERS, EXPORTER_OWN_METRICS } from "../../pipeline/exporter";
+import { PROMETHEUS_OWN_METRICS, prometheusConfig, SCRAPE_SERIES } from "../../pipeline/prometheus";
+import { SCRAPE_INTERVAL_SECONDS } from "../../pipeline/settings";
 import { panelByTitle, queryOf } from "../../dashboards/model";
 import { metricsTextTotal, PrometheusApi } from "../../scripts/checks/backends";
 import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries";
@@ -132,6 +136,84 @@ describe("exporter topology end to end", { skip: missing }, () => {
         drawn[target.refId] = [...new Set(series.flatMap((s) => s.values).filter((v) => Number.isFinite(v)))];
       }
       assert.deepEqual(drawn, { A: [0], B: [0] });
+    });
+  });
+
+  describe("the pipeline health dashboard", () => {
+    const prom = () => new PrometheusApi(stack.prometheusUrl);
+    const dashboard = exporterHealthDashboard();
+    const exporterText = async () => (await fetch(stack.exporterMetricsUrl)).text();
+    /** Waits long enough for a scrape that starts after now to be in Prometheus. */
+    const nextScrape = () => new Promise((r) => setTimeout(r, (SCRAPE_INTERVAL_SECONDS + 1) * 1000));
+    const ranges = [["15 minutes", 900], ["12 hours", 43_200]] as const;
+
+    it("every query of every panel returns data after the load", () => {
+      assert.deepEqual(failedPanels(result.healthPanels), []);
+      // 4 stats; packets and lines, events by type, mapped and unmapped, the 4 loss counters, series held, scrape
+      // health, scrape duration, samples per scrape, samples ingested, head series, evaluations and failures, rule time.
+      assert.equal(result.healthPanels.length, 22);
+    });
+
+    for (const [range, seconds] of ranges) {
+      it(`each stat panel shows what statsd_exporter and Prometheus counted, over ${range}`, async () => {
+        // The range holds the exporter's whole life, so the panel shows its lines counter at Prometheus's last
+        // scrape: no less than it read before that scrape, no more than it reads after the query.
+        const before = metricsTextTotal(await exporterText(), EXPORTER_OWN_METRICS.lines);
+        await nextScrape();
+        const { "StatsD lines received in range": lines, ...exact } = await prometheusStatValues(prom(), dashboard, {}, seconds);
+        const after = metricsTextTotal(await exporterText(), EXPORTER_OWN_METRICS.lines);
+        assert.deepEqual(exact, { "statsd_exporter up": 1, "Drops and errors in range": 0, "Rule evaluation failures in range": 0 });
+        assert.ok(before > 0, "statsd_exporter counted no line");
+        assert.ok(typeof lines === "number" && lines >= before && lines <= after, `panel ${lines}, statsd_exporter counted ${before} then ${after}`);
+      });
+    }
+
+    describe("after one malformed line, one malformed DogStatsD tag and one metric sent as two types", () => {
+      const lossesShown = async (seconds: number) => (await prometheusStatValues(prom(), dashboard, {}, seconds))["Drops and errors in range"];
+
+      before(async () => {
+        await sendStatsd(stack.exporterStatsdPort, "pipeline_health_no_value");
+        await sendStatsd(stack.exporterStatsdPort, "pipeline_health.tagged:1|c|#no_value_tag");
+        await sendStatsd(stack.exporterStatsdPort, "pipeline_health.conflict:1|c");
+        // The gauge conflicts only once the counter exists.
+        const registered = await waitFor(async () => (await exporterText()).includes("\npipeline_health_conflict "), 10_000, 100);
+        assert.ok(registered, "statsd_exporter did not register pipeline_health_conflict");
+        await sendStatsd(stack.exporterStatsdPort, "pipeline_health.conflict:1|g");
+        const counted = await waitFor(async () => (await lossesShown(900)) === 3, 30_000, 500);
+        assert.ok(counted, `Drops and errors in range read ${await lossesShown(900)}, not 3, within 30 s`);
+      });
+
+      for (const [range, seconds] of ranges) {
+        it(`Drops and errors in range reads exactly 3, over ${range}`, async () => {
+          assert.equal(await lossesShown(seconds), 3);
+        });
+      }
+
+      it("the Drops and errors panel draws malformed samples, malformed tags and type conflicts, and no dropped packet", async () => {
+        const end = Math.ceil(Date.now() / 1000) + 1;
+        const rose: Record<string, boolean> = {};
+        for (const target of panelByTitle(dashboard, "Drops and errors").targets) {
+          const series = await prom().queryRange(substitute(queryOf(target), { __rate_interval: "20s" }), end - 90, end, 5);
+          const legend = "legendFormat" in target ? target.legendFormat ?? "" : "";
+          rose[legend] = series.flatMap((s) => s.values).some((v) => v > 0);
+        }
+        assert.deepEqual(rose, { "UDP packets dropped": false, "malformed samples": true, "malformed tags": true, "type conflicts": true });
+      });
+
+      it("statsd_exporter and Prometheus serve every metric the dashboard reads, and Prometheus writes the scrape series of every job", async () => {
+        const served = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+        const exporterServes = served(await exporterText());
+        const prometheusServes = served(await (await fetch(`${stack.prometheusUrl}/metrics`)).text());
+        const missing = [
+          ...[...Object.values(EXPORTER_OWN_METRICS), ...EXPORTER_LOSS_COUNTERS].filter((n) => !exporterServes.has(n)),
+          ...Object.values(PROMETHEUS_OWN_METRICS).filter((n) => !prometheusServes.has(n)),
+        ];
+        assert.deepEqual(missing, []);
+        const jobs = prometheusConfig({ exporterTarget: "", selfTarget: "" }).scrape_configs.map((j) => j.job_name).sort();
+        for (const series of Object.values(SCRAPE_SERIES)) {
+          assert.deepEqual((await prom().query(series)).map((s) => s.metric.job).sort(), jobs, series);
+        }
+      });
     });
   });
 });

@@ -10,9 +10,11 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
 import { graphiteSegment } from "../../app/src/metrics/names";
-import { graphitePaths } from "../../pipeline/graphite";
+import { CARBON_AGENTS, CARBON_OWN_METRICS, graphitePaths, STATSD_OWN_PATHS } from "../../pipeline/graphite";
+import { STATSD_FLUSH_SECONDS } from "../../pipeline/settings";
 import { waitFor } from "../../app/src/tools/wait";
 import { graphiteDashboard } from "../../dashboards/graphite";
+import { graphiteHealthDashboard } from "../../dashboards/pipeline-health-graphite";
 import { panelByTitle, queryOf } from "../../dashboards/model";
 import { GraphiteApi, sumPoints } from "../../scripts/checks/backends";
 import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries";
@@ -141,6 +143,78 @@ describe("graphite topology end to end", { skip: missing }, () => {
         drawn[target.refId] = [...new Set((await values(queryOf(target))).flat())] as number[];
       }
       assert.deepEqual(drawn, { A: [0], B: [0] });
+    });
+  });
+
+  describe("the pipeline health dashboard", () => {
+    const graphite = () => new GraphiteApi(stack.graphiteUrl);
+    const dashboard = graphiteHealthDashboard();
+    const shown = (from: string, maxDataPoints?: number) => graphiteStatValues(graphite(), dashboard, {}, from, maxDataPoints);
+    const ranges = [["15 minutes", "-15min"], ["12 hours", "-12h"]] as const;
+
+    it("every query of every panel returns data after the load", () => {
+      assert.deepEqual(failedPanels(result.healthPanels), []);
+      // 4 stats; packets and lines, bad lines, stats per flush, flush time and lag, carbon's received and committed,
+      // creates, dropped creates and errors, cache points and series.
+      assert.equal(result.healthPanels.length, 17);
+    });
+
+    it("statsd and carbon write every path the dashboard reads", async () => {
+      const paths = [...Object.values(STATSD_OWN_PATHS), ...Object.values(CARBON_OWN_METRICS).map((m) => `${CARBON_AGENTS}.${m}`)];
+      const missing: string[] = [];
+      for (const p of paths) if ((await graphite().find(p)).length === 0) missing.push(p);
+      assert.deepEqual(missing, []);
+    });
+
+    for (const [range, from] of ranges) {
+      for (const [width, maxDataPoints] of widths) {
+        it(`each stat panel shows what statsd and carbon counted, over ${range} ${width}`, async () => {
+          const { "StatsD packets received in range": packets, "Carbon cache size": cache, ...exact } = await shown(from, maxDataPoints);
+          assert.deepEqual(exact, { "StatsD bad lines in range": 0, "Carbon dropped creates in range": 0 });
+          assert.ok(typeof packets === "number" && Number.isInteger(packets) && packets > 0, `packets ${packets}`);
+          assert.ok(typeof cache === "number" && cache >= 0, `cache size ${cache}`);
+        });
+      }
+    }
+
+    it("statsd counts at least one line in every packet it received", async () => {
+      const [packets, lines] = await Promise.all(
+        panelByTitle(dashboard, "StatsD packets and lines received").targets.map(async (t) => sumPoints(await graphite().render(queryOf(t), "-30min"))),
+      );
+      assert.ok(packets! > 0 && lines! >= packets!, `packets ${packets}/s summed, lines ${lines}/s summed`);
+    });
+
+    describe("after three malformed lines", () => {
+      const BAD_LINES = 3;
+      let packetsBefore: number;
+
+      before(async () => {
+        // The 12-hour range holds the stack's whole life: what statsd counted can only grow in it.
+        packetsBefore = (await shown("-12h"))["StatsD packets received in range"] as number;
+        // A line without a value or type: statsd drops it and counts it as a bad line.
+        for (let i = 0; i < BAD_LINES; i++) await sendStatsd(stack.statsdPort, `pipeline_health_bad_line_${i}`);
+        const counted = await waitFor(async () => (await shown("-15min"))["StatsD bad lines in range"] === BAD_LINES, 40_000, 500);
+        assert.ok(counted, `StatsD bad lines in range did not read ${BAD_LINES} within 40 s`);
+      });
+
+      for (const [range, from] of ranges) {
+        for (const [width, maxDataPoints] of widths) {
+          it(`StatsD bad lines in range reads exactly ${BAD_LINES}, over ${range} ${width}`, async () => {
+            assert.equal((await shown(from, maxDataPoints))["StatsD bad lines in range"], BAD_LINES);
+          });
+        }
+      }
+
+      it("StatsD packets received in range grew by at least their datagrams", async () => {
+        const packets = (await shown("-12h"))["StatsD packets received in range"] as number;
+        assert.ok(packets >= packetsBefore + BAD_LINES, `${packetsBefore} packets, then ${packets}`);
+      });
+
+      it("the StatsD bad lines panel draws them: per second over statsd's flushes, they add up to the lines sent", async () => {
+        const [target] = panelByTitle(dashboard, "StatsD bad lines").targets;
+        const perSecond = sumPoints(await graphite().render(queryOf(target!), "-15min"));
+        assert.equal(Math.round(perSecond * STATSD_FLUSH_SECONDS), BAD_LINES);
+      });
     });
   });
 });

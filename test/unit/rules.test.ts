@@ -7,10 +7,11 @@ import { parse } from "yaml";
 import { defaultOf } from "../../pipeline/config-keys";
 import { EXPORTER_LOSS_COUNTERS, exporterMapping } from "../../pipeline/exporter";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_FILE, PROMETHEUS_RULES_PATH, prometheusConfig } from "../../pipeline/prometheus";
-import { DEFAULT_ALERT_THRESHOLDS, durationMs, prometheusRules, prometheusRulesYaml } from "../../pipeline/rules";
+import { DEFAULT_ALERT_THRESHOLDS, durationMs, INHIBITIONS, prometheusRules, prometheusRulesYaml, SERVICE_ALERTS, TSDB_SIZE_METRICS } from "../../pipeline/rules";
 
 const thresholds = { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m" };
-const file = prometheusRules({ appName: "shop-api", thresholds });
+/** With a retention size: every alert the program can generate. */
+const file = prometheusRules({ appName: "shop-api", thresholds, retentionSize: "2GB" });
 const [recording, alerting] = file.groups;
 const alert = (name: string) => alerting.rules.find((r) => r.alert === name)!;
 
@@ -30,7 +31,7 @@ const mappedNames = exporterMapping("sample_api").mappings.flatMap((m) =>
   m.match_metric_type === "observer" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
 );
 /** The daemons' own metrics the rules read: statsd_exporter's loss counters, Prometheus's, and the scrape's `up`. */
-const ownNames = ["up", ...EXPORTER_LOSS_COUNTERS, "prometheus_rule_evaluation_failures_total"];
+const ownNames = ["up", ...EXPORTER_LOSS_COUNTERS, "prometheus_rule_evaluation_failures_total", ...TSDB_SIZE_METRICS, "prometheus_tsdb_retention_limit_bytes"];
 
 describe("prometheus rules", () => {
   it("has a recording group, then an alerting group", () => {
@@ -66,6 +67,7 @@ describe("prometheus rules", () => {
         ["StatsdExporterDown", "critical", "1m"],
         ["StatsdExporterLosingEvents", "warning", "at once"],
         ["PrometheusRuleEvaluationFailures", "warning", "at once"],
+        ["PrometheusStorageNearRetentionSize", "warning", "15m"],
       ],
     );
   });
@@ -139,6 +141,21 @@ describe("prometheus rules", () => {
       0, 90_000, 300_000, 5_400_000, 172_800_000, 604_800_000, 31_536_000_000, 500, 90_500,
     ]);
     for (const bad of ["", "5", "5 m", "30m1h", "1.5h", "-5m", "5M", "m"]) assert.equal(durationMs(bad), undefined, bad);
+  });
+});
+
+describe("the storage alert and the inhibitions", () => {
+  it("PrometheusStorageNearRetentionSize exists only with a retention size, and names it", () => {
+    const without = prometheusRules({ appName: "shop-api", thresholds }).groups[1].rules.map((r) => r.alert);
+    assert.equal(without.includes("PrometheusStorageNearRetentionSize"), false);
+    assert.match(alert("PrometheusStorageNearRetentionSize").annotations.description, /prometheus_tsdb_retention_limit_bytes \(2GB\)/);
+    assert.equal(alert("PrometheusStorageNearRetentionSize").for, "15m");
+  });
+
+  it("StatsdExporterDown mutes exactly the service alerts, each of which is in the rule file", () => {
+    const names = alerting.rules.map((r) => r.alert);
+    assert.deepEqual(INHIBITIONS, [{ source: "StatsdExporterDown", targets: ["AppHighServerErrorRatio", "AppHighLatencyP99", "AppNotReporting"] }]);
+    for (const name of [...SERVICE_ALERTS, "StatsdExporterDown"]) assert.ok(names.includes(name), name);
   });
 });
 
