@@ -46,6 +46,7 @@ function report(v: StackVerification): void {
   console.log(`requests sent      ${v.load.total}`);
   console.log(`counted by route, method and status   ${JSON.stringify(asObject(v.counted))}`);
   for (const p of v.panels) console.log(`panel ${p.ok ? "ok  " : "FAIL"} ${p.panel} ${p.refId} (${p.detail})`);
+  for (const p of v.healthPanels) console.log(`pipeline health panel ${p.ok ? "ok  " : "FAIL"} ${p.panel} ${p.refId} (${p.detail})`);
   console.log(`variable values    ${v.variable.join(", ") || "(none)"}`);
   if (v.losses) console.log(`exporter losses    ${JSON.stringify(v.losses)}`);
   console.log(`first result after ${v.firstResultSeconds === undefined ? "(none)" : `${v.firstResultSeconds.toFixed(1)} s`}`);
