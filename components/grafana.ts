@@ -1,8 +1,12 @@
-/** Grafana with only the topology's datasources and dashboards provisioned, anonymous read-only access, and a secret admin password. */
+/**
+ * Grafana with only the topology's datasources and dashboards provisioned (and, when given, alert rules with their
+ * notifications), anonymous read-only access, and a secret admin password.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Dashboard } from "../dashboards/model";
 import { DASHBOARDS_DIR, dashboardProvidersYaml, datasourcesYaml, type DatasourceSpec } from "../pipeline/grafana";
+import { GRAFANA_ALERTING_DIR, grafanaAlertingFiles, WEBHOOK_URL_ENV, type GrafanaAlertingArgs } from "../pipeline/grafana-alerting";
 import { containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
@@ -10,6 +14,12 @@ import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload
 export interface GrafanaDatasourceArgs extends Omit<DatasourceSpec, "url"> {
   /** The backend's URL inside the stack's network: the backend component's output. */
   readonly url: pulumi.Input<string>;
+}
+
+/** Grafana-managed alert rules and where their notifications go: pipeline/grafana-alerting.ts's, with the stack's URL. */
+export interface GrafanaAlertingConfig extends Omit<GrafanaAlertingArgs, "webhook"> {
+  /** Where notifications go (a secret); undefined: Grafana shows the alerts and sends them nowhere. */
+  readonly webhookUrl?: pulumi.Output<string>;
 }
 
 /** Arguments of {@link Grafana}. */
@@ -24,6 +34,8 @@ export interface GrafanaArgs {
   readonly dashboards: readonly Dashboard[];
   /** The admin password; when unset a random one is generated and kept in state as a secret. */
   readonly adminPassword?: pulumi.Input<string>;
+  /** Alert rules for Grafana to evaluate, provisioned beside the dashboards; undefined: none. */
+  readonly alerting?: GrafanaAlertingConfig;
 }
 
 export const GRAFANA_SERVICE = "grafana";
@@ -49,6 +61,8 @@ export class Grafana extends pulumi.ComponentResource {
       .apply((urls) => datasourcesYaml(args.datasources.map((ds, i) => ({ ...ds, url: urls[i]! }))));
     const dashboardPath = (d: Dashboard) => `${DASHBOARDS_DIR}/${d.uid}.json`;
     const port = containerPort("grafana");
+    const alerting = args.alerting;
+    const alertingFiles = alerting ? grafanaAlertingFiles({ ...alerting, webhook: alerting.webhookUrl !== undefined }) : {};
 
     const spec: WorkloadSpec = {
       name: GRAFANA_SERVICE,
@@ -69,12 +83,17 @@ export class Grafana extends pulumi.ComponentResource {
         GF_LOG_MODE: "console",
         GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: dashboardPath(args.dashboards[0]!),
       },
-      secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.adminPassword },
+      secretEnv: {
+        GF_SECURITY_ADMIN_PASSWORD: this.adminPassword,
+        // The contact point file refers to the webhook URL by this variable: the URL stays out of the files.
+        ...(alerting?.webhookUrl ? { [WEBHOOK_URL_ENV]: pulumi.secret(alerting.webhookUrl) } : {}),
+      },
       ports: [{ name: "http", port, protocol: "tcp", publish: "grafana" }],
       files: [
         { path: "/etc/grafana/provisioning/datasources/statsd-stack.yaml", content: datasources },
         { path: "/etc/grafana/provisioning/dashboards/statsd-stack.yaml", content: dashboardProvidersYaml() },
         ...args.dashboards.map((d) => ({ path: dashboardPath(d), content: `${JSON.stringify(d, null, 2)}\n` })),
+        ...Object.entries(alertingFiles).map(([file, content]) => ({ path: `${GRAFANA_ALERTING_DIR}/${file}`, content })),
       ],
       // Grafana keeps nothing worth keeping: its datasources and dashboards are provisioned from these files, and
       // its database is made anew at each start, so the admin password always follows the config (Grafana applies

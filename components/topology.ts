@@ -67,6 +67,17 @@ export class Topology extends pulumi.ComponentResource {
         datasources: backend.datasources,
         dashboards: backend.dashboards,
         adminPassword: config.grafanaAdminPassword,
+        // Grafana evaluates the graphite topology's service alerts; the exporter topology's are Prometheus's rules.
+        alerting:
+          config.topology === "graphite"
+            ? {
+                appName: config.appName,
+                metricPrefix: config.metricPrefix,
+                thresholds: config.alertThresholds,
+                routing: config.alertRouting,
+                webhookUrl: config.alertWebhookUrl,
+              }
+            : undefined,
       },
       { parent: this },
     );

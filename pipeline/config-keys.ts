@@ -111,23 +111,23 @@ export const CONFIG_KEYS = {
     type: "string",
     default: "0.05",
     description:
-      "Exporter topology: the share of an app's requests answered 5xx (over 5 minutes) above which alert AppHighServerErrorRatio fires; a number greater than 0 and less than 1.",
+      "Both topologies: the share of an app's requests answered 5xx (over 5 minutes) above which alert AppHighServerErrorRatio fires (Prometheus's rule on the exporter topology, Grafana's on the graphite topology); a number greater than 0 and less than 1.",
   },
   alertServerErrorFor: {
     type: "string",
     default: "5m",
-    description: "Exporter topology: how long the server-error share must stay above alertServerErrorRatio before the alert fires; a Prometheus duration such as 90s, 5m or 1h30m.",
+    description: "Both topologies: how long the server-error share must stay above alertServerErrorRatio before the alert fires; a Prometheus duration such as 90s, 5m or 1h30m.",
   },
   alertLatencyP99Seconds: {
     type: "string",
     default: "6",
     description:
-      "Exporter topology: the 99th percentile request latency, in seconds (over 5 minutes), above which alert AppHighLatencyP99 fires; a positive number. The sample API's slowest endpoint takes up to 5 s.",
+      "Both topologies: the 99th percentile request latency, in seconds (over 5 minutes; on the graphite topology the highest per-flush p99 of any route), above which alert AppHighLatencyP99 fires; a positive number. The sample API's slowest endpoint takes up to 5 s.",
   },
   alertLatencyFor: {
     type: "string",
     default: "10m",
-    description: "Exporter topology: how long the p99 latency must stay above alertLatencyP99Seconds before the alert fires; a Prometheus duration.",
+    description: "Both topologies: how long the p99 latency must stay above alertLatencyP99Seconds before the alert fires; a Prometheus duration.",
   },
   alertWebhookUrl: {
     type: "string",

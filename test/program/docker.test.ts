@@ -166,6 +166,23 @@ describe("docker platform, graphite topology", () => {
     const env = envOf(one(run, CONTAINER, "grafana"));
     assert.deepEqual([env.GF_AUTH_ANONYMOUS_ENABLED, env.GF_AUTH_ANONYMOUS_ORG_ROLE, env.GF_USERS_ALLOW_SIGN_UP], ["true", "Viewer", "false"]);
   });
+
+  it("provisions Grafana's three service alert rules on the stack's app and prefix, and no contact point or policy without a webhook URL", () => {
+    const grafana = one(run, CONTAINER, "grafana");
+    const alerting = (grafana.inputs.uploads as Array<{ file: string }>).map((u) => u.file).filter((f) => f.startsWith("/etc/grafana/provisioning/alerting/"));
+    assert.deepEqual(alerting, ["/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml"]);
+    const rules = parse(uploadOf(grafana, alerting[0]!)).groups[0].rules;
+    assert.deepEqual(
+      rules.map((r: any) => [r.title, r.labels.app_name, r.data[0].datasourceUid, r.data[2].model.conditions[0].evaluator.params[0], r.for]),
+      [
+        ["AppHighServerErrorRatio", "sample-api", "statsd-stack-graphite", 0.05, "5m"],
+        ["AppHighLatencyP99", "sample-api", "statsd-stack-graphite", 6, "10m"],
+        ["AppNotReporting", "sample-api", "statsd-stack-graphite", 1, "1m"],
+      ],
+    );
+    assert.match(rules[0].data[0].model.target, /stats_counts\.sample_api\.http_requests\./);
+    assert.equal(envOf(grafana).STATSD_STACK_ALERT_WEBHOOK_URL, undefined);
+  });
 });
 
 describe("docker platform, exporter topology with a configured admin password", () => {
@@ -236,6 +253,11 @@ describe("docker platform, exporter topology with a configured admin password", 
     assert.equal(envOf(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH, "/etc/grafana/dashboards/statsd-stack-prometheus.json");
   });
 
+  it("provisions no alert rules in Grafana: the exporter topology's alerts are Prometheus's", () => {
+    const files = (one(run, CONTAINER, "grafana").inputs.uploads as Array<{ file: string }>).map((u) => u.file);
+    assert.deepEqual(files.filter((f) => f.includes("/alerting/")), []);
+  });
+
   it("publishes every port on 127.0.0.1, StatsD as UDP, on the exporter stack's own host ports", () => {
     assert.deepEqual(published(run), [
       "127.0.0.1:3001->3000/tcp",
@@ -296,6 +318,46 @@ describe("docker platform, exporter topology with a webhook for alerts", () => {
     assert.deepEqual(config.inhibit_rules, [
       { source_matchers: ['alertname="StatsdExporterDown"'], target_matchers: ['alertname=~"AppHighServerErrorRatio|AppHighLatencyP99|AppNotReporting"'] },
     ]);
+  });
+
+  it("shows the URL in no plain input of any resource", () => {
+    assert.deepEqual(plainOccurrences(run, url), []);
+  });
+});
+
+describe("docker platform, graphite topology with a webhook for alerts", () => {
+  const url = `https://hooks.example.com/grafana?token=${"s3cr3t".repeat(4)}`;
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram(
+      "graphite",
+      { topology: "graphite", alertWebhookUrl: url, alertGroupWait: "10s", alertGroupInterval: "1m", alertRepeatInterval: "12h", metricPrefix: "shop", appName: "shop-api" },
+      ["alertWebhookUrl"],
+    );
+  });
+
+  it("gives Grafana a webhook contact point whose URL is a reference to its environment, and the policy with the configured timers", () => {
+    const grafana = one(run, CONTAINER, "grafana");
+    const notifications = parse(uploadOf(grafana, "/etc/grafana/provisioning/alerting/statsd-stack-notifications.yaml"));
+    assert.deepEqual(notifications.contactPoints[0].receivers[0], {
+      uid: "statsd-stack-webhook",
+      type: "webhook",
+      settings: { url: "${STATSD_STACK_ALERT_WEBHOOK_URL}", httpMethod: "POST" },
+      disableResolveMessage: false,
+    });
+    assert.deepEqual(notifications.policies, [
+      { orgId: 1, receiver: "statsd-stack-webhook", group_by: ["alertname", "app_name"], group_wait: "10s", group_interval: "1m", repeat_interval: "12h" },
+    ]);
+  });
+
+  it("puts the URL in Grafana's environment, where the contact point reads it", () => {
+    assert.equal(envOf(one(run, CONTAINER, "grafana")).STATSD_STACK_ALERT_WEBHOOK_URL, url);
+  });
+
+  it("watches the configured app and prefix", () => {
+    const rules = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml")).groups[0].rules;
+    assert.deepEqual(rules.map((r: any) => r.labels.app_name), ["shop-api", "shop-api", "shop-api"]);
+    assert.equal(rules[2].data[0].model.target, "alias(transformNull(movingSum(sumSeries(stats.gauges.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')");
   });
 
   it("shows the URL in no plain input of any resource", () => {

@@ -317,6 +317,45 @@ describe("kubernetes platform, graphite topology", () => {
   });
 });
 
+describe("kubernetes platform, graphite topology with a webhook for alerts", () => {
+  const url = `https://hooks.example.com/grafana?token=${"s3cr3t".repeat(4)}`;
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("graphite", { topology: "graphite", platform: "kubernetes", alertWebhookUrl: url }, ["alertWebhookUrl"]);
+  });
+
+  it("mounts the alert rules and the notifications from Grafana's ConfigMap into its alerting provisioning folder", () => {
+    const data = one(run, CONFIGMAP, "grafana").inputs.data;
+    assert.deepEqual(
+      Object.keys(data).filter((k) => k.includes("alerting")).sort(),
+      ["etc_grafana_provisioning_alerting_statsd-stack-notifications.yaml", "etc_grafana_provisioning_alerting_statsd-stack-rules.yaml"],
+    );
+    const mounts = (containerOf(one(run, DEPLOYMENT, "grafana")).volumeMounts as any[]).filter((m) => m.mountPath.includes("/alerting/"));
+    assert.deepEqual(mounts.map((m) => [m.mountPath, m.subPath]), [
+      ["/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml", "etc_grafana_provisioning_alerting_statsd-stack-rules.yaml"],
+      ["/etc/grafana/provisioning/alerting/statsd-stack-notifications.yaml", "etc_grafana_provisioning_alerting_statsd-stack-notifications.yaml"],
+    ]);
+    assert.deepEqual(parse(data["etc_grafana_provisioning_alerting_statsd-stack-rules.yaml"]).groups[0].rules.map((r: any) => r.title), [
+      "AppHighServerErrorRatio",
+      "AppHighLatencyP99",
+      "AppNotReporting",
+    ]);
+  });
+
+  it("keeps the URL in Grafana's Secret, which its environment references, and in no ConfigMap", () => {
+    const secret = one(run, "kubernetes:core/v1:Secret", "grafana");
+    assert.deepEqual(Object.keys(secret.inputs.stringData), ["GF_SECURITY_ADMIN_PASSWORD", "STATSD_STACK_ALERT_WEBHOOK_URL"]);
+    assert.equal(secret.inputs.stringData.STATSD_STACK_ALERT_WEBHOOK_URL, url);
+    const ref = (containerOf(one(run, DEPLOYMENT, "grafana")).env as any[]).find((e) => e.name === "STATSD_STACK_ALERT_WEBHOOK_URL");
+    assert.deepEqual(ref.valueFrom.secretKeyRef, { name: secret.state.metadata.name, key: "STATSD_STACK_ALERT_WEBHOOK_URL" });
+    for (const cm of ofType(run, CONFIGMAP)) assert.ok(!JSON.stringify(cm.inputs.data).includes("s3cr3t"), cm.name);
+  });
+
+  it("shows the URL in no plain input of any resource", () => {
+    assert.deepEqual(plainOccurrences(run, url), []);
+  });
+});
+
 describe("kubernetes platform, exporter topology with a webhook for alerts", () => {
   const url = `https://hooks.example.com/alerts?token=${"t0k3n".repeat(4)}`;
   let run: ProgramRun;

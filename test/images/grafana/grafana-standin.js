@@ -15,15 +15,32 @@
  *   - every *.json under each provider's options.path (recursively) is readable, parses, and has a uid and a title;
  *     uids are unique;
  *   - dashboards.default_home_dashboard_path (GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH), when set, is one of the
- *     dashboard files loaded.
+ *     dashboard files loaded;
+ *   - every file in provisioning/alerting (alert rules, contact points, notification policies; Grafana's file
+ *     provisioning, apiVersion 1) against Grafana's documented schema, read as Grafana reads it: environment references
+ *     ($NAME, ${NAME}, $__env{NAME}, $__file{path}; $$ a literal $) expanded in the fields Grafana expands (not in rule
+ *     annotations or query models), and a reference to an unset variable is an error (Grafana would read ""). Rules:
+ *     group name, folder and interval (a duration, a multiple of 10s); each rule's uid (unique, at most 40 characters
+ *     of [A-Za-z0-9_-]), title (unique in its folder), `for`, noDataState, execErrState, string labels and
+ *     annotations; its data: unique refIds, a condition naming one, every datasource query on a provisioned
+ *     datasource's uid with a relativeTimeRange (from > to >= 0) and a target (Graphite) or expr (Prometheus), every
+ *     server-side expression (__expr__) of a known type whose inputs exist (no cycle). Contact points: name, unique
+ *     receiver uids, a known type with settings (webhook: an http(s) url after expansion, method POST or PUT).
+ *     Policies: one tree per organisation, receivers that exist (provisioned, or Grafana's grafana-default-email),
+ *     group_by a list of label names, durations valid.
  * Settings come from defaults < GF_PATHS_CONFIG (grafana.ini) < GF_<SECTION>_<KEY> (or <...>__FILE) < cfg: args.
  *
  * HTTP API (same paths and JSON shapes as Grafana's, a subset): GET /api/health (adds "standin"), GET /api/user,
  * PUT /api/user/password, GET /api/datasources, /api/datasources/uid/:uid, /api/datasources/name/:name,
  * GET/POST /api/datasources/proxy/uid/:uid/<path> (and /proxy/:id/<path>) forwarded to the datasource's URL,
- * GET /api/dashboards/uid/:uid, GET /api/dashboards/home, GET /api/search. Auth: HTTP basic auth against the stored
+ * GET /api/dashboards/uid/:uid, GET /api/dashboards/home, GET /api/search, GET /api/v1/provisioning/alert-rules,
+ * GET /api/v1/provisioning/alert-rules/:uid, GET /api/v1/provisioning/policies. Auth: HTTP basic auth against the stored
  * users (wrong credentials: 401), else anonymous access with auth.anonymous.org_role when auth.anonymous.enabled.
- * Admins may list datasources; viewers may read dashboards, search and query through the proxy.
+ * Admins may list datasources and read the alerting provisioning; viewers may read dashboards, search and query
+ * through the proxy. Alert rules are not evaluated and no notification is sent.
+ *
+ * The checks are also a module: require() it for checkAlertingProvisioning and loadDatasources (the unit tests run
+ * them on the files the program generates); run as a program, it starts the server.
  */
 "use strict";
 
@@ -340,6 +357,337 @@ function loadDashboards(dir) {
   return { dashboards, folders: [...folders.values()] };
 }
 
+// ---- alerting provisioning --------------------------------------------------------------------------------------
+/** Grafana's base evaluation interval: rule group intervals are multiples of it. */
+const BASE_INTERVAL_MS = 10_000;
+const NO_DATA_STATES = ["NoData", "Alerting", "OK", "KeepLast"];
+const EXEC_ERR_STATES = ["Error", "Alerting", "OK", "KeepLast"];
+const EXPRESSION_UID = "__expr__";
+const EXPRESSION_TYPES = ["math", "reduce", "resample", "classic_conditions", "threshold", "sql"];
+const REDUCERS = ["sum", "mean", "min", "max", "count", "last"];
+const THRESHOLD_TYPES = ["gt", "lt", "eq", "ne", "gte", "lte", "within_range", "outside_range", "within_range_included", "outside_range_included"];
+/** The integrations Grafana's contact points offer. */
+const CONTACT_POINT_TYPES = [
+  "alertmanager", "prometheus-alertmanager", "dingding", "discord", "email", "googlechat", "jira", "kafka", "line", "mqtt",
+  "oncall", "opsgenie", "pagerduty", "pushover", "sensugo", "slack", "sns", "teams", "telegram", "threema", "victorops",
+  "webex", "webhook", "wecom",
+];
+/** The contact point Grafana creates itself; a policy may route to it without provisioning it. */
+const BUILT_IN_CONTACT_POINT = "grafana-default-email";
+/** Grafana's short uids: what rule and receiver uids may be. */
+const SHORT_UID = /^[a-zA-Z0-9\-_]{1,40}$/;
+/** Prometheus's duration syntax, which Grafana parses `for`, intervals and policy timers with. */
+const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A Prometheus duration in milliseconds; undefined when Grafana would refuse it. */
+function durationMs(text) {
+  if (text === "0") return 0;
+  const m = typeof text === "string" && text !== "" ? DURATION.exec(text) : null;
+  if (!m) return undefined;
+  const units = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
+  return m.slice(1).reduce((total, n, i) => total + (n === undefined ? 0 : Number(n) * units[i]), 0);
+}
+
+/**
+ * A string as Grafana's provisioning reads it (pkg/services/provisioning/values): split at `$$` (a literal `$`),
+ * then `$__env{NAME}`, `$__file{path}` and `$NAME`/`${NAME}` expanded in each part. A reference to an unset variable,
+ * an unreadable file or an unknown expander fails: Grafana would silently use an empty string.
+ */
+function interpolate(value, where) {
+  if (typeof value !== "string") return value;
+  const env = (name) => {
+    if (process.env[name] === undefined) fail(`${where}: ${JSON.stringify(value)} refers to the environment variable ${name}, which is not set (Grafana would read an empty string)`);
+    return process.env[name];
+  };
+  return value
+    .split("$$")
+    .map((part) =>
+      part
+        .replace(/\$__(\w+)\{(.*?)\}/g, (m, kind, arg) => {
+          if (kind === "env") return env(arg);
+          if (kind === "file") {
+            try {
+              return fs.readFileSync(arg, "utf8").trim();
+            } catch (err) {
+              fail(`${where}: $__file{${arg}} cannot be read as uid ${uid()}: ${err.code}`);
+            }
+          }
+          fail(`${where}: ${m} uses the expander ${kind}, which the stand-in does not have (env and file only)`);
+        })
+        .replace(/\$(?:\{([^}]*)\}|([*#@!?\-0-9])|([A-Za-z0-9_]+))/g, (m, braced, special, name) => env(braced ?? special ?? name)),
+    )
+    .join("$");
+}
+
+/** Every string leaf of a value interpolated (Grafana's JSONValue and StringMapValue). */
+function interpolateAll(value, where) {
+  if (typeof value === "string") return interpolate(value, where);
+  if (Array.isArray(value)) return value.map((v, i) => interpolateAll(v, `${where}[${i}]`));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateAll(v, `${where}.${k}`)]));
+  return value;
+}
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function requireString(value, where, what) {
+  if (typeof value !== "string" || value.trim() === "") fail(`${where} has no ${what}`);
+  return value;
+}
+
+function requireDuration(value, where, what) {
+  const ms = durationMs(value);
+  if (ms === undefined) fail(`${where}: ${what} ${JSON.stringify(value)} is not a duration such as 30s, 5m or 1h30m`);
+  return ms;
+}
+
+/** A map of strings (labels, annotations); label names must be Prometheus label names. */
+function checkStringMap(value, where, labelNames) {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) fail(`${where} must be a mapping of strings`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") fail(`${where}.${k} must be a string, got ${JSON.stringify(v)}`);
+    if (labelNames && !LABEL_NAME.test(k)) fail(`${where}: ${JSON.stringify(k)} is not a label name`);
+  }
+  return value;
+}
+
+/** The refIds an expression reads. */
+function expressionInputs(model, where) {
+  const ref = (v) => requireString(v, where, "expression (the refId it reads)").replace(/^\$/, "");
+  switch (model.type) {
+    case "math":
+      return [...requireString(model.expression, where, "expression").matchAll(/\$\{?([A-Za-z0-9_]+)\}?/g)].map((m) => m[1]);
+    case "reduce": {
+      if (!REDUCERS.includes(String(model.reducer).toLowerCase())) fail(`${where}: reducer ${JSON.stringify(model.reducer)} is not one of ${REDUCERS.join(", ")}`);
+      const settings = model.settings ?? {};
+      if (!isObject(settings)) fail(`${where}: settings must be a mapping`);
+      if (![undefined, "", "dropNN", "replaceNN"].includes(settings.mode)) fail(`${where}: settings.mode ${JSON.stringify(settings.mode)} is not dropNN or replaceNN`);
+      if (settings.mode === "replaceNN" && typeof settings.replaceWithValue !== "number") fail(`${where}: settings.replaceWithValue must be a number with mode replaceNN`);
+      return [ref(model.expression)];
+    }
+    case "resample":
+      requireDuration(model.window, where, "window");
+      requireString(model.downsampler, where, "downsampler");
+      requireString(model.upsampler, where, "upsampler");
+      return [ref(model.expression)];
+    case "threshold": {
+      if (!Array.isArray(model.conditions) || model.conditions.length !== 1) fail(`${where}: a threshold expression has exactly one condition`);
+      const evaluator = model.conditions[0] && model.conditions[0].evaluator;
+      if (!isObject(evaluator) || !THRESHOLD_TYPES.includes(evaluator.type)) fail(`${where}: conditions[0].evaluator.type must be one of ${THRESHOLD_TYPES.join(", ")}`);
+      const needed = evaluator.type.includes("range") ? 2 : 1;
+      if (!Array.isArray(evaluator.params) || evaluator.params.length < needed || !evaluator.params.slice(0, needed).every((p) => typeof p === "number" && Number.isFinite(p))) {
+        fail(`${where}: conditions[0].evaluator.params must hold ${needed} number${needed === 1 ? "" : "s"}, got ${JSON.stringify(evaluator.params)}`);
+      }
+      return [ref(model.expression)];
+    }
+    case "classic_conditions":
+      if (!Array.isArray(model.conditions) || model.conditions.length === 0) fail(`${where}: classic_conditions needs conditions`);
+      return model.conditions.map((c, i) => requireString(c && c.query && c.query.params && c.query.params[0], `${where}.conditions[${i}]`, "query.params[0]"));
+    default:
+      return [];
+  }
+}
+
+/** One rule of a group: fields as Grafana reads them, data as a graph of queries and expressions. */
+function checkRule(rule, where, datasources) {
+  if (!isObject(rule)) fail(`${where} must be a mapping`);
+  const uidValue = interpolate(rule.uid, `${where}.uid`);
+  if (typeof uidValue !== "string" || !SHORT_UID.test(uidValue)) fail(`${where}: uid ${JSON.stringify(uidValue)} must be 1 to 40 characters of A-Z, a-z, 0-9, - and _`);
+  const title = requireString(interpolate(rule.title, `${where}.title`), `${where} (${uidValue})`, "title");
+  const at = `${where} (${title})`;
+  if (title.length > 190) fail(`${at}: the title is longer than 190 characters`);
+  if (rule.record !== undefined) fail(`${at}: recording rules are not supported by the stand-in`);
+  const condition = requireString(interpolate(rule.condition, `${at}.condition`), at, "condition");
+  if (!Array.isArray(rule.data) || rule.data.length === 0) fail(`${at} has no data`);
+  const nodes = new Map();
+  for (const [i, q] of rule.data.entries()) {
+    const qAt = `${at}: data[${i}]`;
+    if (!isObject(q)) fail(`${qAt} must be a mapping`);
+    const refId = requireString(interpolate(q.refId, `${qAt}.refId`), qAt, "refId");
+    if (nodes.has(refId)) fail(`${at}: refId ${refId} is used twice`);
+    const dsUid = requireString(interpolate(q.datasourceUid, `${qAt}.datasourceUid`), qAt, "datasourceUid");
+    // The model is read raw: Grafana does not expand variables in it (queries may hold $ macros).
+    if (!isObject(q.model)) fail(`${qAt} (${refId}) has no model`);
+    if (q.model.refId !== undefined && q.model.refId !== refId) fail(`${qAt}: model.refId ${JSON.stringify(q.model.refId)} differs from refId ${refId}`);
+    let inputs = [];
+    if (dsUid === EXPRESSION_UID) {
+      if (!EXPRESSION_TYPES.includes(q.model.type)) fail(`${qAt} (${refId}): expression type ${JSON.stringify(q.model.type)} is not one of ${EXPRESSION_TYPES.join(", ")}`);
+      inputs = expressionInputs(q.model, `${qAt} (${refId}, ${q.model.type})`);
+    } else {
+      const ds = datasources.find((d) => d.uid === dsUid);
+      if (!ds) fail(`${qAt} (${refId}): datasourceUid ${dsUid} is not a provisioned datasource (${datasources.map((d) => d.uid).join(", ") || "none"})`);
+      const range = q.relativeTimeRange;
+      if (!isObject(range) || !Number.isInteger(range.from) || !Number.isInteger(range.to) || range.to < 0 || range.from <= range.to) {
+        fail(`${qAt} (${refId}): relativeTimeRange must have whole seconds from > to >= 0, got ${JSON.stringify(range)}`);
+      }
+      if (ds.type === "graphite") requireString(q.model.target, `${qAt} (${refId}, Graphite)`, "model.target");
+      if (ds.type === "prometheus") requireString(q.model.expr, `${qAt} (${refId}, Prometheus)`, "model.expr");
+    }
+    nodes.set(refId, inputs);
+  }
+  for (const [refId, inputs] of nodes) {
+    for (const input of inputs) if (!nodes.has(input)) fail(`${at}: ${refId} reads ${input}, which is not a refId of the rule's data`);
+  }
+  if (!nodes.has(condition)) fail(`${at}: condition ${condition} is not a refId of the rule's data (${[...nodes.keys()].join(", ")})`);
+  // The expressions must form a graph Grafana can order: no refId may depend on itself.
+  const visiting = new Set();
+  const done = new Set();
+  const visit = (refId) => {
+    if (done.has(refId)) return;
+    if (visiting.has(refId)) fail(`${at}: the data's expressions form a cycle through ${refId}`);
+    visiting.add(refId);
+    nodes.get(refId).forEach(visit);
+    visiting.delete(refId);
+    done.add(refId);
+  };
+  [...nodes.keys()].forEach(visit);
+
+  const noDataState = interpolate(rule.noDataState ?? "NoData", `${at}.noDataState`);
+  if (!NO_DATA_STATES.includes(noDataState)) fail(`${at}: noDataState ${JSON.stringify(noDataState)} is not one of ${NO_DATA_STATES.join(", ")}`);
+  const execErrState = interpolate(rule.execErrState ?? "Alerting", `${at}.execErrState`);
+  if (!EXEC_ERR_STATES.includes(execErrState)) fail(`${at}: execErrState ${JSON.stringify(execErrState)} is not one of ${EXEC_ERR_STATES.join(", ")}`);
+  const forValue = rule.for === undefined ? "0" : interpolate(String(rule.for), `${at}.for`);
+  requireDuration(forValue, at, "for");
+  if (rule.keepFiringFor !== undefined) requireDuration(interpolate(String(rule.keepFiringFor), `${at}.keepFiringFor`), at, "keepFiringFor");
+  if (rule.isPaused !== undefined && typeof rule.isPaused !== "boolean") fail(`${at}: isPaused must be true or false`);
+  const labels = interpolateAll(checkStringMap(rule.labels, `${at}: labels`, true), `${at}.labels`);
+  // Annotations are read raw: Grafana leaves them to its templates ({{ $labels.x }}, {{ $values.B.Value }}).
+  const annotations = checkStringMap(rule.annotations, `${at}: annotations`, false);
+  return { uid: uidValue, title, condition, data: rule.data, noDataState, execErrState, for: forValue, labels, annotations, isPaused: rule.isPaused === true };
+}
+
+/** A notification policy and its children: receivers that exist, label names to group by, valid timers. */
+function checkRoute(route, where, receivers) {
+  if (!isObject(route)) fail(`${where} must be a mapping`);
+  if (route.receiver !== undefined && !receivers.has(route.receiver)) {
+    fail(`${where}: receiver ${JSON.stringify(route.receiver)} is not a contact point (${[...receivers].join(", ")})`);
+  }
+  if (route.group_by !== undefined) {
+    if (!Array.isArray(route.group_by)) fail(`${where}: group_by must be a list`);
+    for (const label of route.group_by) {
+      if (label !== "..." && !(typeof label === "string" && LABEL_NAME.test(label))) fail(`${where}: group_by ${JSON.stringify(label)} is not a label name`);
+    }
+  }
+  for (const key of ["group_wait", "group_interval", "repeat_interval"]) {
+    if (route[key] === undefined) continue;
+    const ms = requireDuration(route[key], where, key);
+    if (key !== "group_wait" && ms === 0) fail(`${where}: ${key} must be more than 0`);
+  }
+  for (const key of ["matchers", "mute_time_intervals", "active_time_intervals"]) {
+    if (route[key] !== undefined && !(Array.isArray(route[key]) && route[key].every((m) => typeof m === "string"))) fail(`${where}: ${key} must be a list of strings`);
+  }
+  if (route.object_matchers !== undefined && !(Array.isArray(route.object_matchers) && route.object_matchers.every((m) => Array.isArray(m) && m.length === 3))) {
+    fail(`${where}: object_matchers must be a list of [label, operator, value]`);
+  }
+  (route.routes ?? []).forEach((child, i) => checkRoute(child, `${where}.routes[${i}]`, receivers));
+}
+
+/**
+ * Reads every file of provisioning/alerting as Grafana 13's file provisioning does (YAML or JSON, apiVersion 1) and
+ * checks it; `datasources` are the provisioned ones (loadDatasources). Returns the rules, contact points and policy
+ * trees it found.
+ */
+function checkAlertingProvisioning(dir, datasources) {
+  let names;
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch (err) {
+    if (err.code === "ENOENT") return { groups: [], contactPoints: [], policies: [] };
+    fail(`cannot list ${dir} as uid ${uid()}: ${err.code}`);
+  }
+  const groups = [];
+  const contactPoints = [];
+  const policies = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    // Grafana stops at a file it cannot read as YAML or JSON, where the other provisioners skip it.
+    if (!/\.(ya?ml|json)$/.test(name)) fail(`${file}: an alerting provisioning file must end in .yaml, .yml or .json`);
+    const doc = YAML.parseDocument(readText(file, "alerting provisioning file"));
+    if (doc.errors.length > 0) fail(`${file} is not valid YAML: ${doc.errors[0].message}`);
+    const body = doc.toJS();
+    if (!isObject(body)) fail(`${file} must hold a YAML mapping`);
+    if (body.apiVersion !== 1) fail(`${file}: apiVersion must be 1, got ${JSON.stringify(body.apiVersion)}`);
+    const list = (key) => {
+      if (body[key] === undefined || body[key] === null) return [];
+      if (!Array.isArray(body[key])) fail(`${file}: ${key} must be a list`);
+      return body[key];
+    };
+    const orgOf = (v, where) => {
+      if ((interpolate(v ?? 1, where) ?? 1) != 1) fail(`${where}: only orgId 1 is supported by the stand-in`);
+    };
+    for (const [i, g] of list("groups").entries()) {
+      const where = `${file}: groups[${i}]`;
+      if (!isObject(g)) fail(`${where} must be a mapping`);
+      orgOf(g.orgId, `${where}.orgId`);
+      const groupName = requireString(interpolate(g.name, `${where}.name`), where, "name");
+      const folder = requireString(interpolate(g.folder, `${where}.folder`), `${where} (${groupName})`, "folder");
+      const interval = requireDuration(interpolate(g.interval, `${where}.interval`), `${where} (${groupName})`, "interval");
+      if (interval === 0 || interval % BASE_INTERVAL_MS !== 0) fail(`${where} (${groupName}): interval ${g.interval} must be a positive multiple of 10s`);
+      if (!Array.isArray(g.rules)) fail(`${where} (${groupName}): rules must be a list`);
+      const rules = g.rules.map((r, j) => checkRule(r, `${where} (${groupName}): rules[${j}]`, datasources));
+      groups.push({ name: groupName, folder, interval: g.interval, rules, file });
+    }
+    for (const [i, cp] of list("contactPoints").entries()) {
+      const where = `${file}: contactPoints[${i}]`;
+      if (!isObject(cp)) fail(`${where} must be a mapping`);
+      orgOf(cp.orgId, `${where}.orgId`);
+      const cpName = requireString(interpolate(cp.name, `${where}.name`), where, "name");
+      if (!Array.isArray(cp.receivers) || cp.receivers.length === 0) fail(`${where} (${cpName}) has no receivers`);
+      const receivers = cp.receivers.map((r, j) => {
+        const rAt = `${where} (${cpName}): receivers[${j}]`;
+        if (!isObject(r)) fail(`${rAt} must be a mapping`);
+        const rUid = interpolate(r.uid, `${rAt}.uid`);
+        if (typeof rUid !== "string" || !SHORT_UID.test(rUid)) fail(`${rAt}: uid ${JSON.stringify(rUid)} must be 1 to 40 characters of A-Z, a-z, 0-9, - and _`);
+        const type = interpolate(r.type, `${rAt}.type`);
+        if (!CONTACT_POINT_TYPES.includes(type)) fail(`${rAt}: type ${JSON.stringify(type)} is not one of Grafana's integrations`);
+        if (!isObject(r.settings) || Object.keys(r.settings).length === 0) fail(`${rAt} (${type}) has no settings`);
+        const settings = interpolateAll(r.settings, `${rAt}.settings`);
+        if (type === "webhook") {
+          let url;
+          try {
+            url = new URL(settings.url);
+          } catch {
+            url = undefined;
+          }
+          // The URL is not shown: it may carry a token.
+          if (!url || !["http:", "https:"].includes(url.protocol)) fail(`${rAt} (webhook): settings.url is not an absolute http(s) URL once expanded`);
+          if (settings.httpMethod !== undefined && !["POST", "PUT"].includes(settings.httpMethod)) fail(`${rAt} (webhook): httpMethod must be POST or PUT`);
+        }
+        if (r.disableResolveMessage !== undefined && typeof r.disableResolveMessage !== "boolean") fail(`${rAt}: disableResolveMessage must be true or false`);
+        return { uid: rUid, type, settings };
+      });
+      contactPoints.push({ name: cpName, receivers, file });
+    }
+    for (const [i, p] of list("policies").entries()) {
+      const where = `${file}: policies[${i}]`;
+      if (!isObject(p)) fail(`${where} must be a mapping`);
+      orgOf(p.orgId, `${where}.orgId`);
+      const { orgId: _org, ...route } = interpolateAll(p, where);
+      policies.push({ route, where });
+    }
+  }
+  const seenUids = new Map();
+  for (const g of groups) {
+    for (const r of g.rules) {
+      if (seenUids.has(r.uid)) fail(`alert rule uid ${r.uid} is provisioned twice (${seenUids.get(r.uid)}, ${g.file})`);
+      seenUids.set(r.uid, g.file);
+      const sameTitle = groups.filter((o) => o.folder === g.folder).flatMap((o) => o.rules).filter((o) => o.title === r.title);
+      if (sameTitle.length > 1) fail(`alert rule title ${JSON.stringify(r.title)} is used twice in folder ${g.folder}`);
+    }
+  }
+  const receiverUids = contactPoints.flatMap((cp) => cp.receivers.map((r) => r.uid));
+  const dupReceiver = receiverUids.find((u, i) => receiverUids.indexOf(u) !== i);
+  if (dupReceiver) fail(`contact point receiver uid ${dupReceiver} is provisioned twice`);
+  if (policies.length > 1) fail(`${policies[1].where}: a second notification policy tree for organisation 1 (${policies[0].where} is the first; each replaces the whole tree)`);
+  const receivers = new Set([BUILT_IN_CONTACT_POINT, ...contactPoints.map((cp) => cp.name)]);
+  for (const p of policies) {
+    if (p.route.receiver === undefined) fail(`${p.where}: the root policy has no receiver`);
+    checkRoute(p.route, p.where, receivers);
+  }
+  return { groups, contactPoints, policies: policies.map((p) => p.route) };
+}
+
 // ---- HTTP -------------------------------------------------------------------------------------------------------
 function send(res, status, body, headers = {}) {
   const text = typeof body === "string" ? body : JSON.stringify(body);
@@ -403,7 +751,14 @@ function main() {
     home = dashboards.find((d) => d.realFile === real);
     if (!home) fail(`dashboards.default_home_dashboard_path ${homePath} is not one of the provisioned dashboard files`);
   }
-  for (const other of ["notifiers", "plugins", "alerting", "access-control"]) {
+  const alerting = checkAlertingProvisioning(path.join(provisioning, "alerting"), datasources);
+  log("info", "provisioning.alerting", "finished to provision alerting", {
+    groups: alerting.groups.length,
+    rules: alerting.groups.reduce((n, g) => n + g.rules.length, 0),
+    contactPoints: alerting.contactPoints.length,
+    policies: alerting.policies.length,
+  });
+  for (const other of ["notifiers", "plugins", "access-control"]) {
     if (yamlFiles(path.join(provisioning, other)).length > 0) {
       log("warn", "provisioning", "files here are not checked by the stand-in", { path: path.join(provisioning, other) });
     }
@@ -450,6 +805,30 @@ function main() {
     version: 1,
     readOnly: ds.editable !== true,
   });
+  // Rules live in folders found by title: the dashboards' folder when they share it, as in Grafana.
+  const folderOfTitle = (title) => folders.find((f) => f.title === title) || { uid: folderUidOf(title), title };
+  const ruleJson = (g, r) => ({
+    uid: r.uid,
+    orgID: 1,
+    folderUID: folderOfTitle(g.folder).uid,
+    ruleGroup: g.name,
+    title: r.title,
+    condition: r.condition,
+    data: r.data.map((q) => ({ refId: q.refId, queryType: q.queryType || "", relativeTimeRange: q.relativeTimeRange || { from: 0, to: 0 }, datasourceUid: q.datasourceUid, model: q.model })),
+    updated: startedAt,
+    noDataState: r.noDataState,
+    execErrState: r.execErrState,
+    for: r.for,
+    annotations: r.annotations,
+    labels: r.labels,
+    provenance: "file",
+    isPaused: r.isPaused,
+  });
+  /** The policy tree: the provisioned one, else the default Grafana creates. */
+  const policyTree = () =>
+    alerting.policies[0]
+      ? { ...alerting.policies[0], provenance: "file" }
+      : { receiver: BUILT_IN_CONTACT_POINT, group_by: ["grafana_folder", "alertname"], provenance: "" };
   const dashboardUrl = (d) => `/d/${d.uid}/${slugify(d.title)}`;
   const dashboardResponse = (d, who, isHome = false) => {
     const canEdit = who.role !== "Viewer" && d.allowUiUpdates;
@@ -585,6 +964,20 @@ function main() {
       const ds = datasources.find((d) => (m[1] === "uid" ? d.uid : d.name) === key);
       return ds ? send(res, 200, dsJson(ds)) : send(res, 404, { message: "Data source not found" });
     }
+    if (p === "/api/v1/provisioning/alert-rules" && method === "GET") {
+      if (who.role !== "Admin") return forbidden("alert.provisioning:read");
+      return send(res, 200, alerting.groups.flatMap((g) => g.rules.map((r) => ruleJson(g, r))));
+    }
+    if ((m = /^\/api\/v1\/provisioning\/alert-rules\/([^/]+)$/.exec(p)) && method === "GET") {
+      if (who.role !== "Admin") return forbidden("alert.provisioning:read");
+      const key = decodeURIComponent(m[1]);
+      const g = alerting.groups.find((x) => x.rules.some((r) => r.uid === key));
+      return g ? send(res, 200, ruleJson(g, g.rules.find((r) => r.uid === key))) : send(res, 404, { message: "not found" });
+    }
+    if (p === "/api/v1/provisioning/policies" && method === "GET") {
+      if (who.role !== "Admin") return forbidden("alert.notifications.provisioning:read");
+      return send(res, 200, policyTree());
+    }
     if ((m = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(p)) && method === "GET") {
       const d = dashboards.find((x) => x.uid === decodeURIComponent(m[1]));
       return d ? send(res, 200, dashboardResponse(d, who)) : send(res, 404, { message: "Dashboard not found" });
@@ -650,11 +1043,15 @@ function main() {
   process.on("SIGINT", () => stop("interrupt"));
 }
 
-try {
-  main();
-} catch (err) {
-  if (!(err instanceof StartupError)) throw err;
-  // One line that says what is wrong, then exit 1 (Grafana: "Grafana server Init Failed: ...", exit 1).
-  process.stderr.write(`FATAL: grafana stand-in: ${err.message}\n`);
-  process.exit(1);
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    // One line that says what is wrong, then exit 1 (Grafana: "Grafana server Init Failed: ...", exit 1).
+    process.stderr.write(`FATAL: grafana stand-in: ${err.message}\n`);
+    process.exit(1);
+  }
 }
+
+module.exports = { checkAlertingProvisioning, loadDatasources, interpolate, StartupError };
