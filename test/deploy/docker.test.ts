@@ -47,6 +47,8 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     // The alert scenario's short timers, and notifications to the receiver the alert tests start on the network.
     for (const [key, value] of Object.entries(SCENARIO_CONFIG)) await project.must(["config", "set", key, value, "--stack", "exporter"]);
     await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "exporter"]);
+    // The graphite stack's Grafana gets the same webhook, for its Grafana-managed rules' contact point.
+    await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "graphite"]);
   });
 
   after(async () => {
@@ -169,6 +171,26 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       assert.equal(prom.status, 200);
       const body = (await prom.json()) as { data: { result: Array<{ value: [number, string] }> } };
       assert.ok(Number(body.data.result[0]!.value[1]) > 0, JSON.stringify(body));
+    });
+
+    it("the graphite stack's Grafana provisioned the three service alert rules and the webhook policy, the URL only in its secret environment", async () => {
+      const auth = { authorization: `Basic ${Buffer.from(`admin:${outputs.graphite!.grafanaAdminPassword}`).toString("base64")}` };
+      const url = String(outputs.graphite!.grafanaUrl);
+      const rules = (await (await fetch(`${url}/api/v1/provisioning/alert-rules`, { headers: auth })).json()) as Array<{ title: string; for: string; labels: Record<string, string> }>;
+      assert.deepEqual(
+        rules.map((r) => [r.title, r.for, r.labels.severity]),
+        [
+          ["AppHighServerErrorRatio", "5m", "critical"],
+          ["AppHighLatencyP99", "10m", "warning"],
+          ["AppNotReporting", "1m", "critical"],
+        ],
+      );
+      const policy = (await (await fetch(`${url}/api/v1/provisioning/policies`, { headers: auth })).json()) as { receiver: string; group_by: string[] };
+      assert.deepEqual([policy.receiver, policy.group_by], ["statsd-stack-webhook", ["alertname", "app_name"]]);
+      const files = await execIn("statsd-stack-graphite-grafana-0", "sh", "-c", "cat /etc/grafana/provisioning/alerting/*");
+      assert.equal(files.includes(WEBHOOK_TOKEN), false, "a provisioning file holds the token");
+      const state = (await project.must(["stack", "export", "--stack", "graphite"])).stdout;
+      assert.equal(state.includes(WEBHOOK_TOKEN), false, "the token is in the exported state in plain text");
     });
 
     it("follows a changed admin password at the next pulumi up (Grafana keeps no database across restarts)", async () => {
