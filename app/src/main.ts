@@ -24,12 +24,17 @@ function main(): void {
   }
 
   const recorder = createRecorder(config, log);
-  const server = createServer({ recorder, log: (line) => console.error(line) });
+  const server = createServer({ recorder, limits: config.limits, log: (line) => console.error(line) });
   server.listen(config.port, () => {
     const metrics = config.metricsEnabled
       ? `${config.metricsStyle} StatsD to ${config.statsdHost}:${config.statsdPort} (prefix ${config.metricPrefix})`
       : "metrics off";
-    log(`sample-api ${config.appVersion} listening on :${config.port}; ${metrics}`);
+    const { limits } = config;
+    const limitsText =
+      `request ${limits.requestTimeoutMs / 1000} s, headers ${limits.headersTimeoutMs / 1000} s, ` +
+      `keep-alive ${limits.keepAliveTimeoutMs / 1000} s, ${limits.maxHeaderBytes} header bytes, ` +
+      `${limits.maxConnections} connections`;
+    log(`sample-api ${config.appVersion} listening on :${config.port}; ${metrics}; limits: ${limitsText}`);
   });
 
   let stopping = false;

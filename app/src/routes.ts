@@ -45,7 +45,7 @@ export function burnCpu(iterations = 2_000_000): number {
 export const IO_TASK_MS = 2000;
 export const RANDOM_SLEEP_MAX_MS = 5000;
 
-/** Route templates and their handlers. The keys are the only route values metrics ever carry (plus "unmatched"). */
+/** Route templates and their handlers. The keys are the only route values metrics carry, with "unmatched" and "rejected". */
 export const routes: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ["/", () => ({ status: 200, body: "Hello, World!" })],
   [

@@ -1,5 +1,6 @@
 /** Test helpers: a real UDP listener that captures StatsD lines, and a real server on an ephemeral port. */
 import dgram from "node:dgram";
+import type http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { loadConfig, type AppConfig } from "../src/config";
 import { createRecorder, type Recorder, type RecorderOptions } from "../src/metrics/recorder";
@@ -73,6 +74,9 @@ export function freeTcpPort(): Promise<number> {
 
 export interface RunningApp {
   readonly url: string;
+  /** The server's port on 127.0.0.1, for raw TCP clients. */
+  readonly port: number;
+  readonly server: http.Server;
   readonly recorder: Recorder;
   readonly logs: string[];
   stop(): Promise<void>;
@@ -86,11 +90,18 @@ export async function startApp(
   const config: AppConfig = loadConfig({ INFO_INTERVAL_SECONDS: "3600", ...env }, "1.2.3");
   const logs: string[] = [];
   const recorder = createRecorder(config, (line) => logs.push(line), options.recorder);
-  const server = createServer({ recorder, random: options.random, log: (line) => logs.push(line) });
+  const server = createServer({
+    recorder,
+    random: options.random,
+    limits: config.limits,
+    log: (line) => logs.push(line),
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
+    server,
     recorder,
     logs,
     async stop() {

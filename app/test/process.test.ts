@@ -95,7 +95,39 @@ describe("configuration", () => {
       appVersion: "1.0.0",
       infoIntervalMs: 15_000,
       shutdownTimeoutMs: 10_000,
+      limits: {
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 65_000,
+        maxHeaderBytes: 16_384,
+        maxConnections: 1_000,
+      },
     });
+  });
+
+  it("server limits: each variable sets its limit, the timeouts in seconds", () => {
+    const { limits } = loadConfig(
+      {
+        REQUEST_TIMEOUT_SECONDS: "60",
+        HEADERS_TIMEOUT_SECONDS: "20",
+        KEEP_ALIVE_TIMEOUT_SECONDS: "620",
+        MAX_HEADER_BYTES: "32768",
+        MAX_CONNECTIONS: "5000",
+      },
+      "1.0.0",
+    );
+    assert.deepEqual(limits, {
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 20_000,
+      keepAliveTimeoutMs: 620_000,
+      maxHeaderBytes: 32_768,
+      maxConnections: 5_000,
+    });
+  });
+
+  it("a REQUEST_TIMEOUT_SECONDS below the headers timeout's default (5 s) lowers the headers timeout with it", () => {
+    const { limits } = loadConfig({ REQUEST_TIMEOUT_SECONDS: "5" }, "1.0.0");
+    assert.deepEqual([limits.requestTimeoutMs, limits.headersTimeoutMs], [5_000, 5_000]);
   });
 
   const bad: Array<[string, string, string]> = [
@@ -109,6 +141,12 @@ describe("configuration", () => {
     ["APP_NAME", "my app", "1 to 63 letters, digits, _ or -, starting with a letter or digit"],
     ["INFO_INTERVAL_SECONDS", "0", "an integer from 1 to 3600"],
     ["SHUTDOWN_TIMEOUT_SECONDS", "ten", "an integer from 0 to 300"],
+    ["REQUEST_TIMEOUT_SECONDS", "0", "an integer from 1 to 3600"],
+    ["REQUEST_TIMEOUT_SECONDS", "30s", "an integer from 1 to 3600"],
+    ["HEADERS_TIMEOUT_SECONDS", "31", "an integer from 1 to 30 (at most REQUEST_TIMEOUT_SECONDS)"],
+    ["KEEP_ALIVE_TIMEOUT_SECONDS", "0", "an integer from 1 to 3600"],
+    ["MAX_HEADER_BYTES", "512", "an integer from 1024 to 1048576"],
+    ["MAX_CONNECTIONS", "0", "an integer from 1 to 1000000"],
   ];
   for (const [variable, value, accepted] of bad) {
     it(`${variable}=${JSON.stringify(value)} is rejected naming the variable, the value and what is accepted`, () => {
@@ -120,6 +158,15 @@ describe("configuration", () => {
       );
     });
   }
+
+  it("HEADERS_TIMEOUT_SECONDS above REQUEST_TIMEOUT_SECONDS is rejected against the request timeout given", () => {
+    assert.throws(
+      () => loadConfig({ REQUEST_TIMEOUT_SECONDS: "5", HEADERS_TIMEOUT_SECONDS: "6" }, "1.0.0"),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message === 'HEADERS_TIMEOUT_SECONDS="6" is not valid: expected an integer from 1 to 5 (at most REQUEST_TIMEOUT_SECONDS)',
+    );
+  });
 
   it("METRICS_STYLE is case-insensitive", () => {
     assert.equal(loadConfig({ METRICS_STYLE: "DogStatsD" }, "1.0.0").metricsStyle, "dogstatsd");

@@ -84,6 +84,23 @@ export const LATENCY_BUCKETS_SECONDS = [
 /** The route value every unmatched path shares, so random URLs cannot create new series. */
 export const UNMATCHED_ROUTE = "unmatched";
 
+/**
+ * The route value of every request the server refused before any route was looked up: a request Node could not parse
+ * (400) or whose headers were too large (431), a client too slow to send its request (408), an HTTP/1.1 request
+ * without Host (400), an expectation other than 100-continue (417), CONNECT (405), and a connection over the server's
+ * connection limit (503, though Node closes it without a response). Counted in the request counter only, not timed:
+ * no handler ran. Its status is the one sent (the cap excepted).
+ */
+export const REJECTED_ROUTE = "rejected";
+
+/**
+ * The status a connection over the server's connection limit is counted with. Node closes it as soon as it is
+ * accepted, before reading a byte, so the client gets no response at all (a proxy in front answers its own client 502
+ * or 503); 503 says what happened (the server was unavailable to it) and puts it among the server errors that the
+ * error ratio and its alert watch.
+ */
+export const OVER_CONNECTION_LIMIT_STATUS = 503;
+
 /** Methods reported as themselves; any other method is reported as {@link OTHER_METHOD}. */
 export const KNOWN_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export const OTHER_METHOD = "OTHER";

@@ -2,7 +2,7 @@
  * How catalog metrics and their dimensions become StatsD keys. Pure functions, shared by the app (to emit) and the
  * Pulumi program (to build Graphite queries), so the two cannot drift.
  */
-import { KNOWN_METHODS, OTHER_METHOD, UNMATCHED_ROUTE, type MetricDefinition } from "./catalog";
+import { KNOWN_METHODS, OTHER_METHOD, REJECTED_ROUTE, UNMATCHED_ROUTE, type MetricDefinition } from "./catalog";
 
 /** Characters that are safe in one Graphite path segment (no `.`: it separates segments). */
 const UNSAFE_SEGMENT = /[^A-Za-z0-9_-]+/g;
@@ -16,7 +16,7 @@ export function graphiteSegment(value: string): string {
 /** A route template as a Graphite segment: `/` is `root`, `/io_task` is `io_task`. */
 export function routeSegment(route: string): string {
   if (route === "/") return "root";
-  if (route === UNMATCHED_ROUTE) return UNMATCHED_ROUTE;
+  if (route === UNMATCHED_ROUTE || route === REJECTED_ROUTE) return route;
   return graphiteSegment(route);
 }
 

@@ -8,7 +8,7 @@
  * a handler that logs each distinct problem once instead of once per request.
  */
 import { StatsD } from "hot-shots";
-import { APP_LABEL, catalog, type MetricDefinition } from "./catalog";
+import { APP_LABEL, catalog, REJECTED_ROUTE, type MetricDefinition } from "./catalog";
 import { dogstatsdTags, graphiteKey } from "./names";
 import { packTimerLines } from "./packing";
 import type { AppConfig } from "../config";
@@ -21,9 +21,21 @@ export interface RequestMeasurement {
   readonly durationMs: number;
 }
 
+/** One request the server refused before any handler ran (see {@link REJECTED_ROUTE}). */
+export interface RejectedRequest {
+  /** Already normalised: a known method or OTHER. */
+  readonly method: string;
+  readonly status: number;
+}
+
 export interface Recorder {
   /** Counts and times one request; its lines go out within {@link AGGREGATION_WINDOW_MS}. */
   request(measurement: RequestMeasurement): void;
+  /**
+   * Counts one refused request under the route {@link REJECTED_ROUTE}, without a latency: no handler ran, and Node
+   * does not say when the refused request began. Its line goes out within {@link AGGREGATION_WINDOW_MS}.
+   */
+  rejected(request: RejectedRequest): void;
   /** Sends the info gauge now (it is also re-sent on a timer). */
   sendInfo(): void;
   /** Hands what the current window has aggregated to the client now, without waiting for the window to end. */
@@ -61,6 +73,7 @@ interface LineSender {
 /** A recorder that does nothing: metrics switched off. */
 export const disabledRecorder: Recorder = {
   request() {},
+  rejected() {},
   sendInfo() {},
   flush() {},
   close: async () => {},
@@ -208,6 +221,9 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
       s.count++;
       s.durations[s.pending++] = durationMs;
       if (s.pending === MAX_PENDING_VALUES) sendDurations(s);
+    },
+    rejected({ method, status }) {
+      seriesFor(REJECTED_ROUTE, method, status).count++;
     },
     sendInfo,
     flush: flushWindow,
