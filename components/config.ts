@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey } from "../pipeline/config-keys";
 import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
 import type { AlertRouting } from "../pipeline/alertmanager";
+import { parseRetentions } from "../pipeline/graphite";
 import { durationMs, type AlertThresholds } from "../pipeline/rules";
 import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
@@ -48,6 +49,10 @@ export interface StackConfig {
   readonly alertWebhookUrl?: pulumi.Output<string>;
   /** Exporter topology: Prometheus's retention by size, e.g. "2GB"; undefined: by time only. */
   readonly prometheusRetentionSize?: string;
+  /** Exporter topology: Prometheus's retention by time, a Prometheus duration. */
+  readonly prometheusRetentionTime: string;
+  /** Graphite topology: carbon's retentions for every series (checked by parseRetentions). */
+  readonly graphiteRetentions: string;
 }
 
 /** All configuration problems found, one per line. */
@@ -219,6 +224,11 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     groupInterval: duration("alertGroupInterval"),
     repeatInterval: duration("alertRepeatInterval"),
   };
+  const prometheusRetentionTime = duration("prometheusRetentionTime");
+  if (durationMs(prometheusRetentionTime) === 0) bad("prometheusRetentionTime", prometheusRetentionTime, "a duration longer than 0, such as 15d");
+  const graphiteRetentions = read("graphiteRetentions") ?? "";
+  const retentions = parseRetentions(graphiteRetentions);
+  if ("problem" in retentions) bad("graphiteRetentions", graphiteRetentions, `carbon retentions such as 10s:6h,1m:7d,10m:1y (${retentions.problem})`);
   const prometheusRetentionSize =
     optional("prometheusRetentionSize") === undefined
       ? undefined
@@ -242,6 +252,8 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     alertRouting,
     alertWebhookUrl: webhookUrl === undefined ? undefined : source.getSecret("alertWebhookUrl"),
     prometheusRetentionSize,
+    prometheusRetentionTime,
+    graphiteRetentions,
   };
 }
 

@@ -1,7 +1,7 @@
 /** graphiteapp/graphite-statsd: Etsy statsd, carbon and graphite-web in one image, with generated settings. */
 import * as pulumi from "@pulumi/pulumi";
 import { statsdIngest, type StatsdIngest } from "./backend";
-import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../pipeline/graphite";
+import { carbonConf, GRAPHITE_MEMORY_LIMIT_MIB, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../pipeline/graphite";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
@@ -11,9 +11,22 @@ export interface GraphiteStatsdArgs {
   readonly platform: Platform;
   /** The graphiteapp/graphite-statsd image (or one built the same way). */
   readonly image: pulumi.Input<string>;
+  /** carbon's retentions for every series (config `graphiteRetentions`); default pipeline/graphite.ts's RETENTIONS. */
+  readonly retentions?: string;
 }
 
 export const GRAPHITE_SERVICE = "graphite";
+/**
+ * The container's resources. Its memory limit is the one carbon's cache bound (MAX_CACHE_SIZE in the generated
+ * carbon.conf) is sized from, so the two cannot drift: change GRAPHITE_MEMORY_LIMIT_MIB in pipeline/graphite.ts.
+ */
+export const GRAPHITE_RESOURCES: WorkloadSpec["resources"] = {
+  cpuRequest: "200m",
+  memoryRequest: "256Mi",
+  cpuLimit: "1",
+  memoryLimit: `${GRAPHITE_MEMORY_LIMIT_MIB}Mi`,
+};
+
 /** Where the image keeps whisper files, logs and graphite-web's database. */
 export const GRAPHITE_STORAGE_DIR = "/opt/graphite/storage";
 
@@ -68,14 +81,14 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
             graphiteUrl: `http://127.0.0.1:${containerPort("graphiteWeb")}`,
           }),
         },
-        { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf() },
+        { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf(args.retentions) },
         { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf() },
       ],
       dataPaths: [GRAPHITE_STORAGE_DIR],
       probe: {
         http: { path: "/metrics/find?query=*", port: containerPort("graphiteWeb") },
       },
-      resources: { cpuRequest: "200m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "768Mi" },
+      resources: GRAPHITE_RESOURCES,
       security: {
         // runit, nginx and the carbon/statsd services start as root in this image and cannot be run otherwise.
         readOnlyRootFilesystem: false,

@@ -21,6 +21,8 @@ export interface PrometheusArgs {
   readonly alertmanagerTarget: pulumi.Input<string>;
   /** `--storage.tsdb.retention.size` (config `prometheusRetentionSize`); undefined: retention by time only. */
   readonly retentionSize?: string;
+  /** `--storage.tsdb.retention.time` (config `prometheusRetentionTime`). */
+  readonly retentionTime: string;
 }
 
 /**
@@ -42,6 +44,7 @@ export class Prometheus extends pulumi.ComponentResource {
         configPath: PROMETHEUS_CONFIG_PATH,
         dataDir: "/prometheus",
         listenAddress: `:${port}`,
+        retentionTime: args.retentionTime,
         retentionSize: args.retentionSize,
       }),
       ports: [{ name: "web", port, protocol: "tcp", publish: "prometheus" }],

@@ -4,6 +4,7 @@
  * reads its defaults from here, so a default is written in one place.
  */
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
+import { RETENTIONS } from "./graphite";
 import { defaultHostPort, type PortId } from "./ports";
 
 /** Images pinned to current releases; each can be overridden by config. */
@@ -150,11 +151,22 @@ export const CONFIG_KEYS = {
     default: "4h",
     description: "How long before a notification that was sent is sent again while its alerts still fire; a duration.",
   },
+  prometheusRetentionTime: {
+    type: "string",
+    default: "7d",
+    description: "Exporter topology: how long Prometheus keeps samples; a Prometheus duration such as 15d or 8w.",
+  },
+  graphiteRetentions: {
+    type: "string",
+    default: RETENTIONS,
+    description:
+      "Graphite topology: carbon's retentions for every series, finest first, e.g. 10s:6h,1m:7d,10m:1y; the first precision must be statsd's flush interval (10s). Applies to new series: see README for existing whisper files.",
+  },
   prometheusRetentionSize: {
     type: "string",
     default: "",
     description:
-      "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. Unset: retention by time only (7 days).",
+      "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. Unset: retention by time only (prometheusRetentionTime).",
   },
 } as const satisfies Record<string, ConfigKey>;
 

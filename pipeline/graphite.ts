@@ -47,12 +47,123 @@ export function statsdConfigJs({ graphiteHost, graphitePort, port, mgmtPort, lis
  */
 export const RETENTIONS = `${STATSD_FLUSH_SECONDS}s:6h,1m:7d,10m:1y`;
 
+/** Seconds per unit of carbon's retention syntax (whisper's `UnitMultipliers`, by their first letter). */
+const RETENTION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+const RETENTION_PART = /^(\d+)(s|m|h|d|w|y)?:(\d+)(s|m|h|d|w|y)?$/;
+
+/** One archive of a whisper file: a point every `precision` seconds, kept for `points` points. */
+export interface RetentionArchive {
+  readonly precision: number;
+  readonly points: number;
+}
+
+/**
+ * Parses carbon's `retentions` (`10s:6h,1m:7d`) and checks it as whisper does when it creates a file, plus the one
+ * rule statsd adds: the finest precision must be statsd's flush interval (statsd writes one point per flush; a
+ * coarser first archive would keep only the last flush of each slot and lose the others' counts, a finer one would
+ * leave gaps). Returns the archives, or the first problem in words.
+ */
+export function parseRetentions(text: string): { archives: RetentionArchive[] } | { problem: string } {
+  const archives: RetentionArchive[] = [];
+  for (const part of text.split(",")) {
+    const m = RETENTION_PART.exec(part.trim());
+    if (!m) return { problem: `"${part}" is not <precision>:<duration> with units s, m, h, d, w, y (e.g. 10s:6h)` };
+    const precision = Number(m[1]) * RETENTION_UNITS[m[2] ?? "s"]!;
+    // A duration without a unit is a number of points, as in whisper.
+    const points = m[4] === undefined ? Number(m[3]) : (Number(m[3]) * RETENTION_UNITS[m[4]]!) / precision;
+    if (precision === 0 || !Number.isInteger(points) || points < 1) {
+      return { problem: `"${part}": the duration must be a whole, non-zero number of ${precision || "?"}s points` };
+    }
+    archives.push({ precision, points });
+  }
+  if (archives[0]!.precision !== STATSD_FLUSH_SECONDS) {
+    return { problem: `the first (finest) precision must be statsd's flush interval, ${STATSD_FLUSH_SECONDS}s` };
+  }
+  for (let i = 1; i < archives.length; i++) {
+    const [finer, coarser] = [archives[i - 1]!, archives[i]!];
+    if (coarser.precision <= finer.precision) return { problem: "each archive must be coarser than the one before it" };
+    if (coarser.precision % finer.precision !== 0) {
+      return { problem: `${coarser.precision}s is not a multiple of ${finer.precision}s: each precision must divide the next` };
+    }
+    if (coarser.precision * coarser.points <= finer.precision * finer.points) {
+      return { problem: "each archive must keep points longer than the one before it" };
+    }
+    if (finer.points < coarser.precision / finer.precision) {
+      return { problem: `the ${finer.precision}s archive keeps fewer points than one ${coarser.precision}s point rolls up` };
+    }
+  }
+  return { archives };
+}
+
 /**
  * New whisper files carbon may create per minute. carbon drops every point of a series whose file it may not create
  * yet, and the image's 50 loses a fresh stack's counts for minutes (the catalog alone makes a few hundred series).
  * The limit still guards the disk against a flood of new names: 1,000 a minute is about 0.8 GB.
  */
 export const MAX_CREATES_PER_MINUTE = 1000;
+
+/**
+ * Whisper updates carbon may make per second (the image's value). An update writes all the cached points of one
+ * series, so carbon writes each of S series every S / 500 seconds: with S series in every statsd flush its cache
+ * holds about S² / (500 x flush interval) points, and reaches MAX_CACHE_SIZE below at about 46,000 series.
+ */
+export const MAX_UPDATES_PER_SECOND = 500;
+
+// carbon's cache bound, in one place: the container's memory limit, less what everything else in it takes, divided
+// by what a cached point costs. carbon's default, `inf`, lets a burst of series grow the cache until the kernel kills
+// carbon (every cached point with it) or the whole container at the memory limit; bounded, carbon drops the points
+// that find the cache full and counts them (USE_FLOW_CONTROL in carbonConf). The figures are printed by
+// `npm run bench:carbon-cache` on this project's machine (README, "Memory").
+
+/** The graphite-statsd container's memory limit (Kubernetes: the pod's), in MiB; components/graphite-statsd.ts uses it. */
+export const GRAPHITE_MEMORY_LIMIT_MIB = 768;
+
+/**
+ * carbon-cache's memory per cached point, in bytes, at most. Measured growth of its RSS: 133-134 per point with 10
+ * points per series, 465-554 with one point per series (the series' name and dict dominate), and 595-795 per point
+ * of the bound at the peak of a burst of new series 1.5-1.9 times the bound (carbon sorts the whole cache to choose
+ * what to write next, and a point dropped on a full cache still leaves its series' empty entry behind, about 300
+ * bytes more per series until the writer passes it). Rounded up by a quarter for the image's Python 3.9 on musl
+ * (3.11 on glibc here) and the spread between runs.
+ */
+export const CARBON_CACHE_BYTES_PER_POINT = 1000;
+
+/** What the container holds beside carbon's cache, in MiB: measured on local processes, or allowed for where said. */
+export const GRAPHITE_MEMORY_BESIDE_CACHE_MIB = {
+  /** carbon-cache with an empty cache: 45-48.5 MiB RSS. */
+  carbon: 48,
+  /** graphite-web: gunicorn's master and GRAPHITE_WSGI_PROCESSES (2) workers, each at most a Django process's 55-57 MiB. */
+  graphiteWeb: 3 * 57,
+  /**
+   * statsd: 42-48 MiB idle, plus 1.4-1.6 KB per Graphite series at its flush's peak for the ~46,000 series that fill
+   * the cache (72 MiB). statsd keeps every series it has seen (deleteIdleStats is off): past that, its own memory
+   * grows with the number of series, which no carbon setting bounds.
+   */
+  statsd: 48 + 72,
+  /** nginx (a master and 4 workers), runit's supervisors, cron and the log tee: allowed for, not measured here. */
+  other: 24,
+} as const;
+
+/** Everything in the container but carbon's cache, in MiB: the sum of {@link GRAPHITE_MEMORY_BESIDE_CACHE_MIB}. */
+export const GRAPHITE_MEMORY_HEADROOM_MIB = Object.values(GRAPHITE_MEMORY_BESIDE_CACHE_MIB).reduce((a, b) => a + b, 0);
+
+/**
+ * carbon's MAX_CACHE_SIZE for a container memory limit: (limit - headroom) / bytes per point, in whole points. For
+ * 768 MiB: (768 - 363) MiB / 1,000 bytes = 424,673 points.
+ */
+export function carbonMaxCacheSize(memoryLimitMib: number): number {
+  const points = ((memoryLimitMib - GRAPHITE_MEMORY_HEADROOM_MIB) * 1024 * 1024) / CARBON_CACHE_BYTES_PER_POINT;
+  if (!(points >= 1)) throw new Error(`a memory limit of ${memoryLimitMib} MiB leaves no room for carbon's cache beside the other ${GRAPHITE_MEMORY_HEADROOM_MIB} MiB`);
+  return Math.floor(points);
+}
+
+/** carbon's MAX_CACHE_SIZE in the generated carbon.conf: {@link carbonMaxCacheSize} of the container's limit. */
+export const MAX_CACHE_SIZE = carbonMaxCacheSize(GRAPHITE_MEMORY_LIMIT_MIB);
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`carbon.conf: ${name} = ${value} is not valid: expected a whole number from 1`);
+  return value;
+}
 
 export interface CarbonConfArgs {
   /** carbon's storage root: whisper files, logs and pid file go under it. */
@@ -64,13 +175,21 @@ export interface CarbonConfArgs {
   readonly cacheQueryPort: number;
   /** graphite-web, which carbon tells about tagged series. */
   readonly graphiteUrl: string;
+  /** Tests and benchmarks only: a cache bound other than {@link MAX_CACHE_SIZE} (points), e.g. one a test fills in seconds. */
+  readonly maxCacheSize?: number;
+  /** Tests and benchmarks only: whisper updates per second other than {@link MAX_UPDATES_PER_SECOND}. */
+  readonly maxUpdatesPerSecond?: number;
 }
 
 /**
- * carbon-cache's configuration: the image's own settings (tag 1.1.10-5) but for the limits above, fallocate for
- * fast creates, and carbon's self-metrics every 10 s (its `droppedCreates` shows whether anything was lost).
+ * carbon-cache's configuration: the image's own settings (tag 1.1.10-5) but for the limits above (a cache bounded
+ * for the container's memory, flow control off), fallocate for fast creates, and carbon's self-metrics every 10 s
+ * (its `droppedCreates` and `cache.overflow` show whether anything was lost).
  */
-export function carbonConf({ storageDir, listenAddress, linePort, picklePort, cacheQueryPort, graphiteUrl }: CarbonConfArgs): string {
+export function carbonConf(args: CarbonConfArgs): string {
+  const { storageDir, listenAddress, linePort, picklePort, cacheQueryPort, graphiteUrl } = args;
+  const maxCacheSize = positiveInteger("maxCacheSize", args.maxCacheSize ?? MAX_CACHE_SIZE);
+  const maxUpdatesPerSecond = positiveInteger("maxUpdatesPerSecond", args.maxUpdatesPerSecond ?? MAX_UPDATES_PER_SECOND);
   const dir = storageDir.replace(/\/+$/, "");
   const settings: Array<[string, string | number]> = [
     ["STORAGE_DIR", `${dir}/`],
@@ -81,9 +200,8 @@ export function carbonConf({ storageDir, listenAddress, linePort, picklePort, ca
     ["DATABASE", "whisper"],
     ["ENABLE_LOGROTATION", "True"],
     ["USER", ""],
-    ["MAX_CACHE_SIZE", "inf"],
-    // Throttled updates wait in the cache (MAX_CACHE_SIZE is inf), they are not lost.
-    ["MAX_UPDATES_PER_SECOND", 500],
+    ["MAX_CACHE_SIZE", maxCacheSize],
+    ["MAX_UPDATES_PER_SECOND", maxUpdatesPerSecond],
     ["MAX_CREATES_PER_MINUTE", MAX_CREATES_PER_MINUTE],
     ["MIN_TIMESTAMP_RESOLUTION", 1],
     ["LINE_RECEIVER_INTERFACE", listenAddress],
@@ -94,7 +212,12 @@ export function carbonConf({ storageDir, listenAddress, linePort, picklePort, ca
     ["USE_INSECURE_UNPICKLER", "False"],
     ["CACHE_QUERY_INTERFACE", listenAddress],
     ["CACHE_QUERY_PORT", cacheQueryPort],
-    ["USE_FLOW_CONTROL", "True"],
+    // Off: a point that finds the cache full is dropped and counted (carbon.agents.*.cache.overflow, and one
+    // "MetricCache is full" log line each), and carbon keeps reading, so statsd's flush always completes. On, carbon
+    // 1.1.x stops reading from every client until the cache is below 95 % of its bound (and still drops the rest of
+    // what it had read): statsd's next flushes (one TCP write each) then wait in statsd's own memory, in this same
+    // container and without a bound, which moves the OOM from carbon to statsd instead of preventing it.
+    ["USE_FLOW_CONTROL", "False"],
     ["LOG_UPDATES", "False"],
     ["LOG_CREATES", "False"],
     ["LOG_CACHE_HITS", "False"],
@@ -115,22 +238,23 @@ export function carbonConf({ storageDir, listenAddress, linePort, picklePort, ca
   ].join("\n");
 }
 
-export function storageSchemasConf(): string {
+/** carbon's storage schemas: `retentions` (config `graphiteRetentions`, checked by {@link parseRetentions}) for every series. */
+export function storageSchemasConf(retentions: string = RETENTIONS): string {
   return [
     "# Generated by pipeline/graphite.ts; do not edit.",
     // carbon reports on itself every CARBON_METRIC_INTERVAL (statsd's flush interval): a coarser first archive
     // would keep only the last report of each slot (the image's 60s:90d keeps one in six).
     "[carbon]",
     "pattern = ^carbon\\.",
-    `retentions = ${RETENTIONS}`,
+    `retentions = ${retentions}`,
     "",
     "[statsd]",
     "pattern = ^stats(_counts)?\\.",
-    `retentions = ${RETENTIONS}`,
+    `retentions = ${retentions}`,
     "",
     "[default]",
     "pattern = .*",
-    `retentions = ${RETENTIONS}`,
+    `retentions = ${retentions}`,
     "",
   ].join("\n");
 }

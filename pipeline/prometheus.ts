@@ -80,15 +80,22 @@ export const PROMETHEUS_SERVICE = "prometheus";
  */
 export const PROMETHEUS_FEATURES = ["promql-extended-range-selectors", "created-timestamp-zero-ingestion"] as const;
 
-/** How long Prometheus keeps samples (and less when `prometheusRetentionSize` is reached first). */
+/** How long Prometheus keeps samples by default (config `prometheusRetentionTime`; less when `prometheusRetentionSize` is reached first). */
 export const RETENTION_TIME = "7d";
 
 /** Prometheus's command line: shared by the component and the local harness, which runs the real binary with it. */
-export function prometheusArgs(o: { configPath: string; dataDir: string; listenAddress: string; retentionSize?: string }): string[] {
+export function prometheusArgs(o: {
+  configPath: string;
+  dataDir: string;
+  listenAddress: string;
+  /** Config `prometheusRetentionTime`; default {@link RETENTION_TIME}. */
+  retentionTime?: string;
+  retentionSize?: string;
+}): string[] {
   return [
     `--config.file=${o.configPath}`,
     `--storage.tsdb.path=${o.dataDir}`,
-    `--storage.tsdb.retention.time=${RETENTION_TIME}`,
+    `--storage.tsdb.retention.time=${o.retentionTime ?? RETENTION_TIME}`,
     ...(o.retentionSize === undefined ? [] : [`--storage.tsdb.retention.size=${o.retentionSize}`]),
     `--web.listen-address=${o.listenAddress}`,
     `--enable-feature=${PROMETHEUS_FEATURES.join(",")}`,

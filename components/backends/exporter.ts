@@ -37,6 +37,7 @@ export const exporterBackend: Backend = {
         alertThresholds: config.alertThresholds,
         alertmanagerTarget: alertmanager.target,
         retentionSize: config.prometheusRetentionSize,
+        retentionTime: config.prometheusRetentionTime,
       },
       { parent },
     );

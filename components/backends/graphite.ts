@@ -7,7 +7,11 @@ import { GraphiteStatsd } from "../graphite-statsd";
 
 export const graphiteBackend: Backend = {
   deploy(name, { platform, config }, parent) {
-    const graphite = new GraphiteStatsd(`${name}-graphite`, { platform, image: config.images.graphiteImage }, { parent });
+    const graphite = new GraphiteStatsd(
+      `${name}-graphite`,
+      { platform, image: config.images.graphiteImage, retentions: config.graphiteRetentions },
+      { parent },
+    );
     return {
       ingest: graphite.ingest,
       metricsStyle: "graphite",

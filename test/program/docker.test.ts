@@ -377,6 +377,18 @@ describe("docker platform, settings", () => {
       ],
     );
   });
+
+  it("prometheusRetentionTime and prometheusRetentionSize become Prometheus's retention flags", async () => {
+    const run = await runProgram("exporter", { topology: "exporter", prometheusRetentionTime: "30d", prometheusRetentionSize: "20GB" });
+    const args = one(run, CONTAINER, "prometheus").inputs.command as string[];
+    assert.deepEqual(args.filter((a) => a.startsWith("--storage.tsdb.retention")), ["--storage.tsdb.retention.time=30d", "--storage.tsdb.retention.size=20GB"]);
+  });
+
+  it("graphiteRetentions becomes every storage schema's retentions", async () => {
+    const run = await runProgram("graphite", { topology: "graphite", graphiteRetentions: "10s:1d,5m:90d" });
+    const schemas = uploadOf(one(run, CONTAINER, "pipeline-graphite"), "/opt/graphite/conf/storage-schemas.conf");
+    assert.deepEqual([...schemas.matchAll(/^retentions = (.*)$/gm)].map((m) => m[1]), ["10s:1d,5m:90d", "10s:1d,5m:90d", "10s:1d,5m:90d"]);
+  });
 });
 
 describe("the secret-leak check", () => {

@@ -49,8 +49,15 @@ describe("stack configuration", () => {
         alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
         alertWebhookUrl: undefined,
         prometheusRetentionSize: undefined,
+        prometheusRetentionTime: "7d",
+        graphiteRetentions: "10s:6h,1m:7d,10m:1y",
       },
     );
+  });
+
+  it("reads the retentions: Prometheus's time and carbon's archives", () => {
+    const config = readStackConfig(source({ topology: "graphite", prometheusRetentionTime: "30d", graphiteRetentions: "10s:1d,5m:90d" }), "demo");
+    assert.deepEqual([config.prometheusRetentionTime, config.graphiteRetentions], ["30d", "10s:1d,5m:90d"]);
   });
 
   it('treats "" (Pulumi.yaml\'s default for optional keys) as unset', () => {
@@ -137,6 +144,12 @@ describe("stack configuration", () => {
     ["a latency duration with its units out of order", { topology: "exporter", alertLatencyFor: "30m1h" }, 'statsd-stack:alertLatencyFor = "30m1h" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
     ["a group wait without a unit", { topology: "exporter", alertGroupWait: "30" }, 'statsd-stack:alertGroupWait = "30" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
     ["a repeat interval in words", { topology: "exporter", alertRepeatInterval: "4 hours" }, 'statsd-stack:alertRepeatInterval = "4 hours" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
+    ["a Prometheus retention time of 0", { topology: "exporter", prometheusRetentionTime: "0" }, 'statsd-stack:prometheusRetentionTime = "0" is not valid: expected a duration longer than 0, such as 15d'],
+    ["a Prometheus retention time in days as a word", { topology: "exporter", prometheusRetentionTime: "7 days" }, 'statsd-stack:prometheusRetentionTime = "7 days" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
+    ["carbon retentions starting coarser than statsd's flush", { topology: "graphite", graphiteRetentions: "1m:7d,10m:1y" }, 'statsd-stack:graphiteRetentions = "1m:7d,10m:1y" is not valid: expected carbon retentions such as 10s:6h,1m:7d,10m:1y (the first (finest) precision must be statsd\'s flush interval, 10s)'],
+    ["carbon retentions whose precisions do not divide", { topology: "graphite", graphiteRetentions: "10s:6h,25s:7d" }, 'statsd-stack:graphiteRetentions = "10s:6h,25s:7d" is not valid: expected carbon retentions such as 10s:6h,1m:7d,10m:1y (25s is not a multiple of 10s: each precision must divide the next)'],
+    ["carbon retentions that keep less for longer precision", { topology: "graphite", graphiteRetentions: "10s:7d,1m:1d" }, 'statsd-stack:graphiteRetentions = "10s:7d,1m:1d" is not valid: expected carbon retentions such as 10s:6h,1m:7d,10m:1y (each archive must keep points longer than the one before it)'],
+    ["carbon retentions in a made-up syntax", { topology: "graphite", graphiteRetentions: "10s for 6h" }, 'statsd-stack:graphiteRetentions = "10s for 6h" is not valid: expected carbon retentions such as 10s:6h,1m:7d,10m:1y ("10s for 6h" is not <precision>:<duration> with units s, m, h, d, w, y (e.g. 10s:6h))'],
     ["a retention size in GiB", { topology: "exporter", prometheusRetentionSize: "2GiB" }, 'statsd-stack:prometheusRetentionSize = "2GiB" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
     ["a retention size of 0", { topology: "exporter", prometheusRetentionSize: "0GB" }, 'statsd-stack:prometheusRetentionSize = "0GB" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
     ["a retention size without a unit", { topology: "exporter", prometheusRetentionSize: "2000000" }, 'statsd-stack:prometheusRetentionSize = "2000000" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],

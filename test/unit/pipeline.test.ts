@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { LATENCY_BUCKETS_SECONDS } from "../../app/src/metrics/catalog";
 import { routes } from "../../app/src/routes";
 import { exporterMapping } from "../../pipeline/exporter";
-import { RETENTIONS, statsdConfigJs, storageSchemasConf } from "../../pipeline/graphite";
+import { parseRetentions, RETENTIONS, statsdConfigJs, storageSchemasConf } from "../../pipeline/graphite";
 import { datasourcesYaml } from "../../pipeline/grafana";
 import { STATSD_FLUSH_SECONDS } from "../../pipeline/settings";
 import { graphiteDashboard } from "../../dashboards/graphite";
@@ -95,5 +95,35 @@ describe("dashboards", () => {
   it("query Graphite through the prefix variable only", () => {
     for (const q of queries(graphite)) assert.match(q, /\$prefix/);
     assert.deepEqual(graphite.templating.list[0]!.current, { text: "sample_api", value: "sample_api" });
+  });
+});
+
+describe("carbon retentions (config graphiteRetentions)", () => {
+  it("parses precision:duration pairs into whisper archives, a unit-less duration being a number of points", () => {
+    assert.deepEqual(parseRetentions("10s:6h,1m:7d,10m:1y"), {
+      archives: [
+        { precision: 10, points: 2160 },
+        { precision: 60, points: 10080 },
+        { precision: 600, points: 52560 },
+      ],
+    });
+    assert.deepEqual(parseRetentions("10s:360,1h:30d"), { archives: [{ precision: 10, points: 360 }, { precision: 3600, points: 720 }] });
+  });
+
+  it("refuses an archive too short to roll up into the next (whisper would refuse to create the file)", () => {
+    assert.deepEqual(parseRetentions("10s:30s,1m:1d"), { problem: "the 10s archive keeps fewer points than one 60s point rolls up" });
+  });
+
+  it("refuses a duration that is not a whole number of points", () => {
+    assert.deepEqual(parseRetentions("10s:6h,7m:1h"), { problem: '"7m:1h": the duration must be a whole, non-zero number of 420s points' });
+  });
+
+  it("writes the configured retentions into every schema, carbon's own series included", () => {
+    const conf = storageSchemasConf("10s:1d,5m:90d");
+    assert.deepEqual([...conf.matchAll(/^retentions = (.*)$/gm)].map((m) => m[1]), ["10s:1d,5m:90d", "10s:1d,5m:90d", "10s:1d,5m:90d"]);
+  });
+
+  it("the default is valid", () => {
+    assert.ok("archives" in parseRetentions(RETENTIONS));
   });
 });
