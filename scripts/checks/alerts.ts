@@ -3,15 +3,9 @@
  * webhook receiver got, and a load that runs until stopped (failing or healthy) to make an alert fire and resolve.
  */
 import { waitFor } from "../../app/src/tools/wait";
+import { getJson } from "./backends";
 
 const TIMEOUT_MS = 10_000;
-
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-  const body = await res.text();
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${body.slice(0, 300)}`);
-  return JSON.parse(body) as T;
-}
 
 /** One alert as Alertmanager's API v2 lists it. */
 export interface ManagedAlert {

@@ -3,11 +3,12 @@ import { EXPORTER_LOSS_COUNTERS } from "../../pipeline/exporter";
 
 const TIMEOUT_MS = 10_000;
 
-async function getJson(url: string): Promise<unknown> {
+/** GETs `url` and parses its JSON body; throws with the status and the start of the body unless it answers 2xx. */
+export async function getJson<T = unknown>(url: string): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   const body = await res.text();
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${body.slice(0, 300)}`);
-  return JSON.parse(body);
+  return JSON.parse(body) as T;
 }
 
 export interface PromSample {
