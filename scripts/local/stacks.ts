@@ -91,8 +91,6 @@ export interface ExporterStack {
   readonly alertmanagerUrl?: string;
   /** Restarts statsd_exporter on the same ports, empty, as a container restart would. */
   restartExporter(downMs: number): Promise<void>;
-  /** Starts statsd_exporter again after it was stopped (`exporter.stop()`), on the same ports. */
-  startExporter(): Promise<void>;
 }
 
 export interface ExporterStackOptions {
@@ -176,9 +174,6 @@ export async function startExporterStack(group: ProcessGroup, options: ExporterS
     restartExporter: async (downMs) => {
       await stack.exporter.stop();
       await new Promise((r) => setTimeout(r, downMs));
-      stack.exporter = await startExporter();
-    },
-    startExporter: async () => {
       stack.exporter = await startExporter();
     },
   };

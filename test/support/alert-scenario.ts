@@ -13,7 +13,7 @@
  */
 import { waitFor } from "../../app/src/tools/wait";
 import { DEFAULT_ALERT_ROUTING, type AlertRouting } from "../../pipeline/alertmanager";
-import { DEFAULT_ALERT_THRESHOLDS, durationMs, EXPORTER_DOWN_FOR, type AlertThresholds } from "../../pipeline/rules";
+import { DEFAULT_ALERT_THRESHOLDS, type AlertThresholds } from "../../pipeline/rules";
 import { AlertmanagerApi, RunningLoad, waitForNotification, type ManagedAlert, type Received } from "../../scripts/checks/alerts";
 
 /** The stack config the scenario needs: the default threshold (5 %), but a `for` and timers that fit in a test. */
@@ -114,6 +114,3 @@ export class AlertScenario {
     this.load = undefined;
   }
 }
-
-/** StatsdExporterDown's `for`, in seconds: phase 2 takes at least this long. */
-export const EXPORTER_DOWN_FOR_SECONDS = durationMs(EXPORTER_DOWN_FOR)! / 1000;
