@@ -181,6 +181,18 @@ need_go() {
   command -v go > /dev/null || die "Go (>= 1.26) is needed to build $1; install it, or put the binaries under $TOOLS"
 }
 
+# The -ldflags of a release build, as promu sets them: prometheus/common/version's fields. Usage: VERSION [REVISION]
+version_ldflags() {
+  local v=github.com/prometheus/common/version
+  printf '%s' "-X $v.Version=$1${2:+ -X $v.Revision=$2} -X $v.Branch=HEAD -X $v.BuildUser=statsd-stack-test-images" \
+    " -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+}
+
+# The (read-only) folder of MODULE@VERSION in Go's module cache, downloaded first when missing.
+module_dir() {
+  (cd "$STAGE" && GOFLAGS=-mod=mod go mod download -json "$1") | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
+}
+
 # --- node:22-bookworm-slim --------------------------------------------------------------------------------------
 # npm's CA file and registry as the host uses them, so `npm ci` inside builds works on the test machines.
 host_ca_file() {
@@ -263,11 +275,9 @@ compile_exporter() {
   local start=$SECONDS tmp=$EXPORTER_BIN_DIR.tmp
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  local v=github.com/prometheus/common/version
   run_logged "$BUILD_LOG_DIR/statsd_exporter-go.log" flock "$CPU_LOCK" \
-    env CGO_ENABLED=0 GOBIN="$tmp" go install -trimpath -ldflags "-X $v.Version=$EXPORTER_VERSION \
-      -X $v.Revision=$EXPORTER_REVISION -X $v.Branch=HEAD -X $v.BuildUser=statsd-stack-test-images \
-      -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" "github.com/prometheus/statsd_exporter@v$EXPORTER_VERSION"
+    env CGO_ENABLED=0 GOBIN="$tmp" go install -trimpath -ldflags "$(version_ldflags "$EXPORTER_VERSION" "$EXPORTER_REVISION")" \
+      "github.com/prometheus/statsd_exporter@v$EXPORTER_VERSION"
   rm -rf "$EXPORTER_BIN_DIR"
   mv "$tmp" "$EXPORTER_BIN_DIR"
   log "statsd_exporter compiled in $(( SECONDS - start ))s"
@@ -301,9 +311,8 @@ compile_prometheus() {
   local start=$SECONDS tmp=$PROMETHEUS_BIN_DIR.tmp
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  local v=github.com/prometheus/common/version
-  local ldflags="-X $v.Version=$PROMETHEUS_VERSION -X $v.Branch=HEAD -X $v.BuildUser=statsd-stack-test-images \
-    -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  local ldflags
+  ldflags=$(version_ldflags "$PROMETHEUS_VERSION")
   # The wrapper module (prometheus/go.mod) pins the module and copies its replace directive.
   run_logged "$BUILD_LOG_DIR/prometheus-go.log" flock "$CPU_LOCK" bash -c '
     set -euo pipefail
@@ -323,8 +332,7 @@ prometheus_files() {
   if [ ! -f "$share/prometheus.yml" ] || [ ! -f "$share/LICENSE" ] || [ ! -f "$share/NOTICE" ]; then
     need_go "the prometheus image (its default prometheus.yml comes from the Go module)"
     STEP="downloading github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION (go mod download)"
-    src=$(cd "$STAGE" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" \
-      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    src=$(module_dir "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION")
     [ -f "$src/documentation/examples/prometheus.yml" ] || die "no documentation/examples/prometheus.yml in '$src'"
     mkdir -p "$share"
     cp "$src/documentation/examples/prometheus.yml" "$src/LICENSE" "$src/NOTICE" "$share/"
@@ -354,8 +362,7 @@ compile_alertmanager() {
   need_go alertmanager
   STEP="downloading github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION (go mod download)"
   local src
-  src=$(cd "$STAGE" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  src=$(module_dir "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION")
   [ -f "$src/cmd/alertmanager/main.go" ] || die "no cmd/alertmanager in '$src'"
   local work=$STAGE/alertmanager-src
   cp -r "$src" "$work"
@@ -370,9 +377,8 @@ compile_alertmanager() {
   local start=$SECONDS tmp=$ALERTMANAGER_BIN_DIR.tmp
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  local v=github.com/prometheus/common/version
-  local ldflags="-X $v.Version=$ALERTMANAGER_VERSION -X $v.Branch=HEAD -X $v.BuildUser=statsd-stack-test-images \
-    -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  local ldflags
+  ldflags=$(version_ldflags "$ALERTMANAGER_VERSION")
   run_logged "$BUILD_LOG_DIR/alertmanager-go.log" flock "$CPU_LOCK" bash -c '
     set -euo pipefail
     cd "$1"
