@@ -40,6 +40,8 @@ export interface StackConfig {
   readonly appName: string;
   /** Set by the user as a secret; when undefined a password is generated and kept in state. */
   readonly grafanaAdminPassword?: pulumi.Output<string>;
+  /** graphite-web's admin (`root`) password, set by the user as a secret; when undefined one is generated. */
+  readonly graphiteAdminPassword?: pulumi.Output<string>;
   readonly kubernetes: KubernetesConfig;
   /** The service alerts' thresholds (pipeline/rules.ts; Grafana's alert rules on the graphite topology). */
   readonly alertThresholds: AlertThresholds;
@@ -77,7 +79,7 @@ export interface ConfigSource {
   isSecret(key: string): boolean;
 }
 
-/** Grafana's admin password: long enough not to be guessed, and never Grafana's own default. */
+/** Admin passwords (Grafana's, graphite-web's): long enough not to be guessed, and never the images' own defaults. */
 export const MIN_PASSWORD_LENGTH = 12;
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -173,15 +175,19 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   const defaultNamespace = `statsd-stack-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/-+$/, "");
   const namespace = optional("namespace") === undefined ? defaultNamespace : pattern("namespace", DNS_LABEL, "a Kubernetes namespace name: up to 63 lowercase letters, digits and -");
 
-  // The password is a secret: problems name the key and the rule, never the value.
-  const password = optional("grafanaAdminPassword");
-  if (password !== undefined && !source.isSecret("grafanaAdminPassword")) {
-    problems.push(
-      "statsd-stack:grafanaAdminPassword is stored in plain text: set it with `pulumi config set --secret grafanaAdminPassword <password>` (the value is not shown)",
-    );
-  } else if (password !== undefined && (password.length < MIN_PASSWORD_LENGTH || password.toLowerCase() === "admin")) {
-    problems.push(`statsd-stack:grafanaAdminPassword is not valid: expected at least ${MIN_PASSWORD_LENGTH} characters (the value is a secret and not shown)`);
-  }
+  // Passwords are secrets: problems name the key and the rule, never the value.
+  const secretPassword = (key: "grafanaAdminPassword" | "graphiteAdminPassword"): pulumi.Output<string> | undefined => {
+    const value = optional(key);
+    if (value === undefined) return undefined;
+    if (!source.isSecret(key)) {
+      problems.push(`statsd-stack:${key} is stored in plain text: set it with \`pulumi config set --secret ${key} <password>\` (the value is not shown)`);
+    } else if (value.length < MIN_PASSWORD_LENGTH || ["admin", "root"].includes(value.toLowerCase())) {
+      problems.push(`statsd-stack:${key} is not valid: expected at least ${MIN_PASSWORD_LENGTH} characters (the value is a secret and not shown)`);
+    }
+    return source.getSecret(key);
+  };
+  const grafanaAdminPassword = secretPassword("grafanaAdminPassword");
+  const graphiteAdminPassword = secretPassword("graphiteAdminPassword");
 
   // A token in the URL is a secret: problems name the key and the rule, never the value.
   const webhookUrl = optional("alertWebhookUrl");
@@ -246,7 +252,8 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     appReplicas,
     metricPrefix,
     appName,
-    grafanaAdminPassword: password === undefined ? undefined : source.getSecret("grafanaAdminPassword"),
+    grafanaAdminPassword,
+    graphiteAdminPassword,
     kubernetes: { context, namespace, kindCluster, nodeAddress, imageLoadCommand },
     alertThresholds,
     alertRouting,

@@ -56,6 +56,10 @@ export class Grafana extends pulumi.ComponentResource {
         new random.RandomPassword(`${name}-admin-password`, { length: 24, special: false }, { parent: this }).result,
     );
 
+    // Grafana encrypts the secrets it stores (datasource passwords, contact point settings) with it; the image's
+    // default is one fixed text for every install.
+    const secretKey = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this }).result;
+
     const datasources = pulumi
       .all(args.datasources.map((ds) => pulumi.output(ds.url)))
       .apply((urls) => datasourcesYaml(args.datasources.map((ds, i) => ({ ...ds, url: urls[i]! }))));
@@ -85,6 +89,7 @@ export class Grafana extends pulumi.ComponentResource {
       },
       secretEnv: {
         GF_SECURITY_ADMIN_PASSWORD: this.adminPassword,
+        GF_SECURITY_SECRET_KEY: pulumi.secret(secretKey),
         // The contact point file refers to the webhook URL by this variable: the URL stays out of the files.
         ...(alerting?.webhookUrl ? { [WEBHOOK_URL_ENV]: pulumi.secret(alerting.webhookUrl) } : {}),
       },

@@ -1,7 +1,16 @@
 /** graphiteapp/graphite-statsd: Etsy statsd, carbon and graphite-web in one image, with generated settings. */
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { statsdIngest, type StatsdIngest } from "./backend";
 import { carbonConf, GRAPHITE_MEMORY_LIMIT_MIB, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../pipeline/graphite";
+import {
+  GRAPHITE_ADMIN_INIT_PATH,
+  GRAPHITE_ADMIN_PASSWORD_ENV,
+  GRAPHITE_NGINX_SITE_PATH,
+  GRAPHITE_SECRET_KEY_ENV,
+  graphiteAdminInitScript,
+  graphiteNginxSite,
+} from "../pipeline/graphite-web";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
@@ -13,6 +22,8 @@ export interface GraphiteStatsdArgs {
   readonly image: pulumi.Input<string>;
   /** carbon's retentions for every series (config `graphiteRetentions`); default pipeline/graphite.ts's RETENTIONS. */
   readonly retentions?: string;
+  /** graphite-web's admin (`root`) password; when unset a random one is generated and kept in state as a secret. */
+  readonly adminPassword?: pulumi.Input<string>;
 }
 
 export const GRAPHITE_SERVICE = "graphite";
@@ -38,9 +49,17 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
   public readonly webUrl: pulumi.Output<string>;
   /** graphite-web on this machine. */
   public readonly publicUrl: pulumi.Output<string>;
+  /** The password of graphite-web's admin user `root` (a secret). */
+  public readonly adminPassword: pulumi.Output<string>;
 
   constructor(name: string, args: GraphiteStatsdArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:GraphiteStatsd", name, {}, opts);
+    this.adminPassword = pulumi.secret(
+      args.adminPassword ??
+        new random.RandomPassword(`${name}-admin-password`, { length: 24, special: false }, { parent: this }).result,
+    );
+    // Django signs sessions and CSRF tokens with it; the image's fallback is one fixed text for every install.
+    const secretKey = new random.RandomPassword(`${name}-secret-key`, { length: 50, special: false }, { parent: this }).result;
     const spec: WorkloadSpec = {
       name: GRAPHITE_SERVICE,
       image: { ref: args.image },
@@ -54,9 +73,14 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         GRAPHITE_WSGI_PROCESSES: "2",
         GRAPHITE_TIME_ZONE: "Etc/UTC",
       },
+      secretEnv: {
+        [GRAPHITE_ADMIN_PASSWORD_ENV]: this.adminPassword,
+        [GRAPHITE_SECRET_KEY_ENV]: pulumi.secret(secretKey),
+      },
       ports: [
         { name: "statsd", port: containerPort("statsd", "graphite"), protocol: "udp", publish: "statsd" },
         { name: "web", port: containerPort("graphiteWeb"), protocol: "tcp", publish: "graphiteWeb" },
+        // gunicorn's 8080 is left out on purpose: only nginx (above) should reach graphite-web.
         { name: "statsd-admin", port: INTERNAL_PORTS.statsdAdmin, protocol: "tcp" },
         { name: "carbon", port: INTERNAL_PORTS.carbonPlaintext, protocol: "tcp" },
       ],
@@ -78,11 +102,17 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
             linePort: INTERNAL_PORTS.carbonPlaintext,
             picklePort: INTERNAL_PORTS.carbonPickle,
             cacheQueryPort: INTERNAL_PORTS.carbonCacheQuery,
-            graphiteUrl: `http://127.0.0.1:${containerPort("graphiteWeb")}`,
+            // carbon tags series through graphite-web's tag API, which nginx refuses: it goes to gunicorn.
+            graphiteUrl: `http://127.0.0.1:${INTERNAL_PORTS.graphiteWebGunicorn}`,
           }),
         },
         { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf(args.retentions) },
         { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf() },
+        {
+          path: GRAPHITE_NGINX_SITE_PATH,
+          content: graphiteNginxSite({ listenPort: containerPort("graphiteWeb"), upstreamPort: INTERNAL_PORTS.graphiteWebGunicorn }),
+        },
+        { path: GRAPHITE_ADMIN_INIT_PATH, content: graphiteAdminInitScript(), executable: true },
       ],
       dataPaths: [GRAPHITE_STORAGE_DIR],
       probe: {
@@ -103,6 +133,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
       ...this.ingest,
       webUrl: this.webUrl,
       publicUrl: this.publicUrl,
+      adminPassword: this.adminPassword,
     });
   }
 }

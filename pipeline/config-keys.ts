@@ -79,6 +79,12 @@ export const CONFIG_KEYS = {
     description:
       "Grafana's admin password, at least 12 characters; set it with `pulumi config set --secret` (the program refuses a plain-text one). Unset: a random one is generated, kept in state and shown by `pulumi stack output --show-secrets grafanaAdminPassword`.",
   },
+  graphiteAdminPassword: {
+    type: "string",
+    default: "",
+    description:
+      "Graphite topology: the password of graphite-web's Django admin user `root` (the image's own is `root`), at least 12 characters; set it with `pulumi config set --secret`. Unset: a random one is generated, kept in state and shown by `pulumi stack output --show-secrets graphiteAdminPassword`.",
+  },
   graphiteImage: { type: "string", default: DEFAULT_IMAGES.graphiteImage, description: "Image of statsd + carbon + graphite-web." },
   exporterImage: { type: "string", default: DEFAULT_IMAGES.exporterImage, description: "Image of statsd_exporter." },
   prometheusImage: { type: "string", default: DEFAULT_IMAGES.prometheusImage, description: "Image of Prometheus." },

@@ -46,9 +46,10 @@ export const PORTS = {
   },
   graphiteWeb: {
     configKey: "graphitePort",
-    containerPort: 8080,
+    // The image's nginx in front of graphite-web (pipeline/graphite-web.ts), not gunicorn's 8080.
+    containerPort: 80,
     protocol: "tcp",
-    description: "graphite-web (render and find APIs), graphite topology",
+    description: "graphite-web (render and find APIs, behind nginx), graphite topology",
     hostPort: { graphite: 8080 },
     kindNodePort: { graphite: 30080 },
   },
@@ -129,4 +130,9 @@ export const INTERNAL_PORTS = {
   /** carbon's pickle receiver and cache query port: inside the graphite container only, not in its ports. */
   carbonPickle: 2004,
   carbonCacheQuery: 7002,
+  /**
+   * graphite-web's gunicorn, which the image binds to 0.0.0.0:8080 (its run script fixes it): carbon posts tags to it
+   * inside the container; nothing else should use it, so it is in no Service or published port.
+   */
+  graphiteWebGunicorn: 8080,
 } as const;

@@ -1,6 +1,8 @@
 /** The graphite topology's backend: graphite-statsd (Etsy statsd, carbon, graphite-web) read by Grafana's Graphite datasource. */
+import * as pulumi from "@pulumi/pulumi";
 import { graphiteDashboard } from "../../dashboards/graphite";
 import { graphiteHealthDashboard } from "../../dashboards/pipeline-health-graphite";
+import { GRAPHITE_ADMIN_USER } from "../../pipeline/graphite-web";
 import { DATASOURCE_UIDS } from "../../pipeline/settings";
 import type { Backend } from "../backend";
 import { GraphiteStatsd } from "../graphite-statsd";
@@ -9,7 +11,12 @@ export const graphiteBackend: Backend = {
   deploy(name, { platform, config }, parent) {
     const graphite = new GraphiteStatsd(
       `${name}-graphite`,
-      { platform, image: config.images.graphiteImage, retentions: config.graphiteRetentions },
+      {
+        platform,
+        image: config.images.graphiteImage,
+        retentions: config.graphiteRetentions,
+        adminPassword: config.graphiteAdminPassword,
+      },
       { parent },
     );
     return {
@@ -18,7 +25,11 @@ export const graphiteBackend: Backend = {
       datasources: [{ name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: graphite.webUrl }],
       // The app dashboard first: it is Grafana's home dashboard.
       dashboards: [graphiteDashboard(config.metricPrefix), graphiteHealthDashboard()],
-      outputs: { graphiteUrl: graphite.publicUrl },
+      outputs: {
+        graphiteUrl: graphite.publicUrl,
+        graphiteAdminUser: pulumi.output(GRAPHITE_ADMIN_USER),
+        graphiteAdminPassword: graphite.adminPassword,
+      },
     };
   },
 };

@@ -101,7 +101,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
               ip: bindAddress,
               protocol: p.protocol,
             })),
-          uploads: (spec.files ?? []).map((f) => ({ file: f.path, content: f.secret ? pulumi.secret(f.content) : f.content })),
+          uploads: (spec.files ?? []).map((f) => ({
+            file: f.path,
+            content: f.secret ? pulumi.secret(f.content) : f.content,
+            ...(f.executable ? { executable: true } : {}),
+          })),
           volumes,
           healthcheck: {
             tests: healthTest(spec.probe),

@@ -140,7 +140,20 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     const writable = [...(spec.dataPaths ?? []), ...(spec.scratchPaths ?? [])];
     const volumes: k8s.types.input.core.v1.Volume[] = [
-      ...(configMap ? [{ name: "config", configMap: { name: configMap.metadata.name } }] : []),
+      ...(configMap
+        ? [
+            {
+              name: "config",
+              configMap: {
+                name: configMap.metadata.name,
+                // Listed with their modes only when one is run by the image, so other pods' specs stay as they were.
+                items: files.some((f) => f.executable)
+                  ? files.map((f) => ({ key: configMapKey(f.path), path: configMapKey(f.path), mode: f.executable ? 0o755 : 0o644 }))
+                  : undefined,
+              },
+            },
+          ]
+        : []),
       // Readable by the process's user only (the pod's fsGroup owns it): 0440.
       ...(filesSecret ? [{ name: "secret-files", secret: { secretName: filesSecret.metadata.name, defaultMode: 0o440 } }] : []),
       ...writable.map((_, i) => ({ name: `data-${i}`, emptyDir: {} })),

@@ -27,6 +27,8 @@ export interface WorkloadFile {
    * upload kept secret in state. Pass the content as a secret output too.
    */
   readonly secret?: boolean;
+  /** The image runs the file (a hook script the component replaces): mode 0755 instead of 0644. */
+  readonly executable?: boolean;
 }
 
 /** How the platform tells the workload is ready and alive: an HTTP GET, or a TCP connect. */

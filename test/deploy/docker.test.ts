@@ -16,6 +16,7 @@ import { containerId, containers, docker, execIn, images, imagePulls, networks, 
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
+import { EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteAdminLogin, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
@@ -78,7 +79,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
 
     it("publishes every port on 127.0.0.1 only: the API, Grafana, graphite-web and StatsD (UDP)", async () => {
       const published = (await containers(prefixOf("graphite"))).flatMap((c) => c.published).sort();
-      assert.deepEqual(published, ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8080->8080/tcp", "127.0.0.1:8125->8125/udp"]);
+      assert.deepEqual(published, ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8080->80/tcp", "127.0.0.1:8125->8125/udp"]);
     });
 
     it("runs the app as uid 1000 with a read-only root filesystem, and Grafana as uid 472", async () => {
@@ -88,6 +89,23 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         "statsd-stack-graphite-graphite-0": ["", false],
         "statsd-stack-graphite-sample-api-0": ["1000:1000", true],
       });
+    });
+
+    it("graphite-web refuses root/root at /admin/, and admits root with the stack's graphiteAdminPassword", async () => {
+      const url = String(outputs.graphite!.graphiteUrl);
+      assert.deepEqual(await graphiteAdminLogin(url, "root", "root"), { status: 200, accepted: false });
+      assert.deepEqual(await graphiteAdminLogin(url, "root", String(outputs.graphite!.graphiteAdminPassword)), { status: 302, accepted: true });
+    });
+
+    it("graphite-web's published port (nginx) refuses every write endpoint and other methods, and serves the reads Grafana makes", async () => {
+      assert.deepEqual(await graphiteWebAnswers(String(outputs.graphite!.graphiteUrl)), EXPECTED_GRAPHITE_WEB_ANSWERS);
+    });
+
+    it("graphite-web signs with the stack's generated SECRET_KEY, and Grafana runs with its generated secret_key", async () => {
+      const graphiteKey = await project.stateOutput("graphite", "pipeline-graphite-secret-key", "result");
+      assert.equal((await execIn("statsd-stack-graphite-graphite-0", ...PRINT_GRAPHITE_SECRET_KEY)).trim(), graphiteKey);
+      const grafanaKey = await project.stateOutput("graphite", "pipeline-grafana-secret-key", "result");
+      assert.equal((await execIn("statsd-stack-graphite-grafana-0", "printenv", "GF_SECURITY_SECRET_KEY")).trim(), grafanaKey);
     });
 
     it("counts a StatsD line sent from this machine to the published UDP port in Graphite", async () => {
@@ -376,10 +394,15 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       assert.deepEqual(upgrade.deleted, []);
     });
 
-    it("previews nothing at all for the network, the data volume and the generated password, and creates only the new platform component", () => {
+    it("previews nothing at all for the network, the data volume and the generated password, and creates only the new platform component and the generated graphite-web password and secret keys", () => {
       const untouched = ["docker:index/network:Network::platform-network", "docker:index/volume:Volume::pipeline-graphite-data-0", "random:index/randomPassword:RandomPassword::pipeline-grafana-admin-password"];
       assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same", "same"]);
-      assert.deepEqual(upgrade.created, ["statsd-stack:index:DockerPlatform::platform"]);
+      assert.deepEqual(upgrade.created.sort(), [
+        "random:index/randomPassword:RandomPassword::pipeline-grafana-secret-key",
+        "random:index/randomPassword:RandomPassword::pipeline-graphite-admin-password",
+        "random:index/randomPassword:RandomPassword::pipeline-graphite-secret-key",
+        "statsd-stack:index:DockerPlatform::platform",
+      ]);
     });
 
     it("pulumi up moves the stack to the new names, keeps the data volume, and a second up changes nothing", async () => {
@@ -399,6 +422,13 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       assert.equal(await execIn("statsd-stack-graphite-graphite-0", "cat", MARKER), marker);
       const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "graphite"]);
       assert.equal(again.code, 0, again.stdout + again.stderr);
+    });
+
+    it("the release's root/root, kept in graphite-web's database on the data volume, is refused after the upgrade", async () => {
+      const upgraded = await upgrade.project.outputs("graphite");
+      const url = String(upgraded.graphiteUrl);
+      assert.deepEqual(await graphiteAdminLogin(url, "root", "root"), { status: 200, accepted: false });
+      assert.deepEqual(await graphiteAdminLogin(url, "root", String(upgraded.graphiteAdminPassword)), { status: 302, accepted: true });
     });
   });
 });

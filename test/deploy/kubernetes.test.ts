@@ -18,6 +18,7 @@ import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSet
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
+import { EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteAdminLogin, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
 import { receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
@@ -142,8 +143,8 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
 
     it("makes only the published ports NodePorts; carbon and statsd's admin port stay inside the cluster", async () => {
       assert.deepEqual(await servicePorts(namespaceOf("graphite")), {
-        ClusterIP: ["grafana 3000/TCP", "graphite 2003/TCP", "graphite 8080/TCP", "graphite 8125/UDP", "graphite 8126/TCP", "sample-api 8000/TCP"],
-        NodePort: ["grafana-nodeport 3000/TCP", "graphite-nodeport 8080/TCP", "graphite-nodeport 8125/UDP", "sample-api-nodeport 8000/TCP"],
+        ClusterIP: ["grafana 3000/TCP", "graphite 2003/TCP", "graphite 80/TCP", "graphite 8125/UDP", "graphite 8126/TCP", "sample-api 8000/TCP"],
+        NodePort: ["grafana-nodeport 3000/TCP", "graphite-nodeport 80/TCP", "graphite-nodeport 8125/UDP", "sample-api-nodeport 8000/TCP"],
       });
       assert.deepEqual(await servicePorts(namespaceOf("exporter")), {
         ClusterIP: ["alertmanager 9093/TCP", "grafana 3000/TCP", "prometheus 9090/TCP", "sample-api 8000/TCP", "statsd-exporter 9102/TCP", "statsd-exporter 9125/UDP"],
@@ -175,6 +176,23 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         assert.equal(smoke.stdout.trim().split("\n").at(-1), `smoke: ${stack} stack proven end to end`);
       });
     }
+
+    it("graphite-web refuses root/root at /admin/ through its NodePort, and admits root with the stack's graphiteAdminPassword", async () => {
+      const url = String(outputs.graphite!.graphiteUrl);
+      assert.deepEqual(await graphiteAdminLogin(url, "root", "root"), { status: 200, accepted: false });
+      assert.deepEqual(await graphiteAdminLogin(url, "root", String(outputs.graphite!.graphiteAdminPassword)), { status: 302, accepted: true });
+    });
+
+    it("graphite-web's NodePort (nginx) refuses every write endpoint and other methods, and serves the reads Grafana makes", async () => {
+      assert.deepEqual(await graphiteWebAnswers(String(outputs.graphite!.graphiteUrl)), EXPECTED_GRAPHITE_WEB_ANSWERS);
+    });
+
+    it("graphite-web signs with the stack's generated SECRET_KEY, from the graphite Secret", async () => {
+      const namespace = namespaceOf("graphite");
+      const pod = (await pods(namespace)).find((p) => p.app === "graphite")!;
+      const key = await project.stateOutput("graphite", "pipeline-graphite-secret-key", "result");
+      assert.equal((await kubectl("exec", "-n", namespace, pod.name, "--", ...PRINT_GRAPHITE_SECRET_KEY)).trim(), key);
+    });
 
     it("Grafana (stand-in) takes the admin password the stack outputs and reaches Prometheus through its datasource", async () => {
       const url = String(outputs.exporter!.grafanaUrl);
@@ -358,7 +376,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.deepEqual(upgrade.deleted, []);
     });
 
-    it("previews nothing at all for the provider and the namespace, and creates only the new platform component and Alertmanager", () => {
+    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager and Grafana's generated secret_key", () => {
       const untouched = ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"];
       assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same"]);
       assert.deepEqual(upgrade.created.sort(), [
@@ -366,6 +384,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         "kubernetes:core/v1:ConfigMap::pipeline-alertmanager-config",
         "kubernetes:core/v1:Service::pipeline-alertmanager-nodeport",
         "kubernetes:core/v1:Service::pipeline-alertmanager-service",
+        "random:index/randomPassword:RandomPassword::pipeline-grafana-secret-key",
         "statsd-stack:index:Alertmanager::pipeline-alertmanager",
         "statsd-stack:index:KubernetesPlatform::platform",
       ]);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
 import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
 import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
 
@@ -28,14 +29,14 @@ describe("docker platform, graphite topology", () => {
     run = await runProgram("graphite", { topology: "graphite" });
   });
 
-  it("registers the platform with one network, three containers, the app image build and its owner, two pulled images, one volume and a generated password", () => {
+  it("registers the platform with one network, three containers, the app image build and its owner, two pulled images, one volume, two generated passwords and two secret keys", () => {
     assert.deepEqual(typeCounts(run), {
       "docker:index/container:Container": 3,
       "docker:index/image:Image": 1,
       "docker:index/network:Network": 1,
       "docker:index/remoteImage:RemoteImage": 3,
       "docker:index/volume:Volume": 1,
-      "random:index/randomPassword:RandomPassword": 1,
+      "random:index/randomPassword:RandomPassword": 4,
       "statsd-stack:index:DockerPlatform": 1,
       "statsd-stack:index:Grafana": 1,
       "statsd-stack:index:GraphiteStatsd": 1,
@@ -66,7 +67,7 @@ describe("docker platform, graphite topology", () => {
     const provisioning = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/datasources/statsd-stack.yaml"));
     assert.deepEqual(
       provisioning.datasources.map((d: any) => [d.type, d.uid, d.url, d.isDefault]),
-      [["graphite", "statsd-stack-graphite", `http://${aliasOf(one(run, CONTAINER, "pipeline-graphite"))}:8080`, true]],
+      [["graphite", "statsd-stack-graphite", `http://${aliasOf(one(run, CONTAINER, "pipeline-graphite"))}:80`, true]],
     );
   });
 
@@ -80,7 +81,7 @@ describe("docker platform, graphite topology", () => {
   });
 
   it("publishes every port on 127.0.0.1, StatsD as UDP", () => {
-    assert.deepEqual(published(run), ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8080->8080/tcp", "127.0.0.1:8125->8125/udp"]);
+    assert.deepEqual(published(run), ["127.0.0.1:3000->3000/tcp", "127.0.0.1:8000->8000/tcp", "127.0.0.1:8080->80/tcp", "127.0.0.1:8125->8125/udp"]);
   });
 
   it("runs containers by image ID, deleted before a replacement reuses their fixed names and ports", () => {
@@ -131,16 +132,25 @@ describe("docker platform, graphite topology", () => {
     const graphite = one(run, CONTAINER, "pipeline-graphite");
     assert.deepEqual(
       (graphite.inputs.uploads as any[]).map((u) => u.file),
-      ["/opt/statsd/config/udp.js", "/opt/graphite/conf/carbon.conf", "/opt/graphite/conf/storage-schemas.conf", "/opt/graphite/conf/storage-aggregation.conf"],
+      [
+        "/opt/statsd/config/udp.js",
+        "/opt/graphite/conf/carbon.conf",
+        "/opt/graphite/conf/storage-schemas.conf",
+        "/opt/graphite/conf/storage-aggregation.conf",
+        "/etc/nginx/sites-enabled/graphite-statsd.conf",
+        "/opt/graphite/bin/django_admin_init.sh",
+      ],
     );
     assert.match(uploadOf(graphite, "/opt/graphite/conf/carbon.conf"), /^MAX_CREATES_PER_MINUTE = 1000$/m);
     assert.match(uploadOf(graphite, "/opt/statsd/config/udp.js"), /"flushInterval": 10000/);
     assert.match(uploadOf(graphite, "/opt/graphite/conf/storage-schemas.conf"), /retentions = 10s:6h,1m:7d,10m:1y/);
   });
 
-  it("exports the URLs of the API, Grafana and graphite-web, the StatsD endpoint, and the generated admin password as a secret", () => {
-    const generated = ofType(run, PASSWORD)[0]!.state.result as string;
+  it("exports the URLs of the API, Grafana and graphite-web, the StatsD endpoint, and both generated admin passwords as secrets", () => {
+    const generated = one(run, PASSWORD, "grafana-admin-password").state.result as string;
+    const graphite = one(run, PASSWORD, "graphite-admin-password").state.result as string;
     assert.match(generated, /^[0-9a-f]{24}$/);
+    assert.match(graphite, /^[0-9a-f]{24}$/);
     assert.deepEqual(run.outputs, {
       topology: "graphite",
       platform: "docker",
@@ -152,14 +162,43 @@ describe("docker platform, graphite topology", () => {
       statsdEndpoint: "127.0.0.1:8125",
       grafanaAdminUser: "admin",
       grafanaAdminPassword: generated,
+      graphiteAdminUser: "root",
+      graphiteAdminPassword: graphite,
     });
-    assert.deepEqual(run.secretOutputs, ["grafanaAdminPassword"]);
+    assert.deepEqual(run.secretOutputs, ["grafanaAdminPassword", "graphiteAdminPassword"]);
   });
 
   it("gives Grafana the generated password, and shows it in no plain input of any resource", () => {
-    const generated = ofType(run, PASSWORD)[0]!.state.result as string;
+    const generated = one(run, PASSWORD, "grafana-admin-password").state.result as string;
     assert.equal(envOf(one(run, CONTAINER, "grafana")).GF_SECURITY_ADMIN_PASSWORD, generated);
     assert.deepEqual(plainOccurrences(run, generated), []);
+  });
+
+  it("gives graphite-web its generated admin password and secret key in its environment, and neither in any plain input", () => {
+    const env = envOf(one(run, CONTAINER, "pipeline-graphite"));
+    const password = one(run, PASSWORD, "graphite-admin-password").state.result as string;
+    const key = one(run, PASSWORD, "graphite-secret-key").state.result as string;
+    assert.deepEqual([env.GRAPHITE_ADMIN_PASSWORD, env.GRAPHITE_SECRET_KEY], [password, key]);
+    assert.deepEqual([plainOccurrences(run, password), plainOccurrences(run, key)], [[], []]);
+  });
+
+  it("gives Grafana a generated secret_key, in no plain input", () => {
+    const key = one(run, PASSWORD, "grafana-secret-key").state.result as string;
+    assert.equal(envOf(one(run, CONTAINER, "grafana")).GF_SECURITY_SECRET_KEY, key);
+    assert.deepEqual(plainOccurrences(run, key), []);
+  });
+
+  it("replaces the image's root/root admin script with an executable one that sets the password from the environment", () => {
+    const graphite = one(run, CONTAINER, "pipeline-graphite");
+    const upload = (graphite.inputs.uploads as Array<{ file: string; executable?: boolean }>).find((u) => u.file === GRAPHITE_ADMIN_INIT_PATH);
+    assert.equal(upload?.executable, true);
+    assert.equal(uploadOf(graphite, GRAPHITE_ADMIN_INIT_PATH), graphiteAdminInitScript());
+  });
+
+  it("serves graphite-web through the image's nginx with the generated site, and carbon posts tags to gunicorn directly", () => {
+    const graphite = one(run, CONTAINER, "pipeline-graphite");
+    assert.equal(uploadOf(graphite, GRAPHITE_NGINX_SITE_PATH), graphiteNginxSite({ listenPort: 80, upstreamPort: 8080 }));
+    assert.match(uploadOf(graphite, "/opt/graphite/conf/carbon.conf"), /^GRAPHITE_URL = http:\/\/127\.0\.0\.1:8080$/m);
   });
 
   it("enables anonymous Viewer access, never sign-up", () => {
@@ -192,7 +231,7 @@ describe("docker platform, exporter topology with a configured admin password", 
     run = await runProgram("exporter", { topology: "exporter", grafanaAdminPassword: chosen }, ["grafanaAdminPassword"]);
   });
 
-  it("registers five containers, each under its role's component, and no generated password", () => {
+  it("registers five containers, each under its role's component, and no generated password: Grafana's secret key only", () => {
     assert.deepEqual(
       ofType(run, CONTAINER).map((c) => [c.name, c.parent]),
       [
@@ -203,7 +242,7 @@ describe("docker platform, exporter topology with a configured admin password", 
         ["pipeline-grafana-container-0", "statsd-stack:index:Grafana::pipeline-grafana"],
       ],
     );
-    assert.equal(ofType(run, PASSWORD).length, 0);
+    assert.deepEqual(ofType(run, PASSWORD).map((p) => p.name), ["pipeline-grafana-secret-key"]);
   });
 
   it("wires the app to the exporter's alias and StatsD port, in the DogStatsD style", () => {

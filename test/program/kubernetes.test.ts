@@ -46,7 +46,7 @@ describe("kubernetes platform, exporter topology", () => {
       "kubernetes:core/v1:Secret": 1,
       "kubernetes:core/v1:Service": 10,
       "pulumi:providers:kubernetes": 1,
-      "random:index/randomPassword:RandomPassword": 1,
+      "random:index/randomPassword:RandomPassword": 2,
       "statsd-stack:index:Alertmanager": 1,
       "statsd-stack:index:Grafana": 1,
       "statsd-stack:index:KubernetesPlatform": 1,
@@ -140,10 +140,12 @@ describe("kubernetes platform, exporter topology", () => {
     assert.deepEqual(provisioning.datasources.map((d: any) => d.url), [`http://${one(run, SERVICE, "prometheus-service").inputs.metadata.name}:9090`]);
   });
 
-  it("keeps the generated admin password in a Secret that Grafana's env references, and in no plain input", () => {
-    const generated = ofType(run, "random:index/randomPassword:RandomPassword")[0]!.state.result as string;
+  it("keeps the generated admin password and secret_key in a Secret that Grafana's env references, and in no plain input", () => {
+    const generated = one(run, "random:index/randomPassword:RandomPassword", "grafana-admin-password").state.result as string;
+    const key = one(run, "random:index/randomPassword:RandomPassword", "grafana-secret-key").state.result as string;
     const secret = one(run, "kubernetes:core/v1:Secret", "grafana");
-    assert.deepEqual(secret.inputs.stringData, { GF_SECURITY_ADMIN_PASSWORD: generated });
+    assert.deepEqual(secret.inputs.stringData, { GF_SECURITY_ADMIN_PASSWORD: generated, GF_SECURITY_SECRET_KEY: key });
+    assert.deepEqual(plainOccurrences(run, key), []);
     const ref = (containerOf(one(run, DEPLOYMENT, "grafana")).env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
     assert.deepEqual(ref.valueFrom.secretKeyRef, { name: secret.state.metadata.name, key: "GF_SECURITY_ADMIN_PASSWORD" });
     assert.equal(run.outputs.grafanaAdminPassword, generated);
@@ -245,7 +247,7 @@ describe("kubernetes platform, graphite topology", () => {
   it("every object passes the Kubernetes OpenAPI schema", async () => {
     const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
     for (const r of objects) await validate(r);
-    assert.equal(objects.length, 13);
+    assert.equal(objects.length, 14);
   });
 
   it("uses the configured context and namespace, and the given app image without building or loading it", () => {
@@ -278,7 +280,7 @@ describe("kubernetes platform, graphite topology", () => {
     assert.equal(nodePorts.type, "NodePort");
     assert.deepEqual(nodePorts.ports.map((p: any) => [p.name, p.port, p.protocol, p.nodePort]), [
       ["statsd", 8125, "UDP", undefined],
-      ["web", 8080, "TCP", undefined],
+      ["web", 80, "TCP", undefined],
     ]);
     assert.deepEqual(one(run, SERVICE, "pipeline-graphite-service").inputs.spec.type, "ClusterIP");
   });
@@ -306,14 +308,49 @@ describe("kubernetes platform, graphite topology", () => {
         ["/opt/graphite/conf/carbon.conf", "opt_graphite_conf_carbon.conf"],
         ["/opt/graphite/conf/storage-schemas.conf", "opt_graphite_conf_storage-schemas.conf"],
         ["/opt/graphite/conf/storage-aggregation.conf", "opt_graphite_conf_storage-aggregation.conf"],
+        ["/etc/nginx/sites-enabled/graphite-statsd.conf", "etc_nginx_sites-enabled_graphite-statsd.conf"],
+        ["/opt/graphite/bin/django_admin_init.sh", "opt_graphite_bin_django_admin_init.sh"],
       ],
     );
+  });
+
+  it("mounts the admin init script executable (0755) and the other files 0644", () => {
+    const volume = (one(run, DEPLOYMENT, "pipeline-graphite").inputs.spec.template.spec.volumes as any[]).find((v) => v.name === "config");
+    assert.deepEqual(
+      volume.configMap.items.map((i: any) => [i.key, i.mode.toString(8)]),
+      [
+        ["opt_statsd_config_udp.js", "644"],
+        ["opt_graphite_conf_carbon.conf", "644"],
+        ["opt_graphite_conf_storage-schemas.conf", "644"],
+        ["opt_graphite_conf_storage-aggregation.conf", "644"],
+        ["etc_nginx_sites-enabled_graphite-statsd.conf", "644"],
+        ["opt_graphite_bin_django_admin_init.sh", "755"],
+      ],
+    );
+  });
+
+  it("keeps graphite-web's generated admin password and secret key in the graphite Secret its env references, and exports the password as a secret", () => {
+    const password = one(run, "random:index/randomPassword:RandomPassword", "graphite-admin-password").state.result as string;
+    const key = one(run, "random:index/randomPassword:RandomPassword", "graphite-secret-key").state.result as string;
+    const secret = one(run, "kubernetes:core/v1:Secret", "graphite");
+    assert.deepEqual(secret.inputs.stringData, { GRAPHITE_ADMIN_PASSWORD: password, GRAPHITE_SECRET_KEY: key });
+    const env = containerOf(one(run, DEPLOYMENT, "pipeline-graphite")).env as any[];
+    assert.deepEqual(
+      env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]),
+      [
+        ["GRAPHITE_ADMIN_PASSWORD", secret.state.metadata.name, "GRAPHITE_ADMIN_PASSWORD"],
+        ["GRAPHITE_SECRET_KEY", secret.state.metadata.name, "GRAPHITE_SECRET_KEY"],
+      ],
+    );
+    assert.deepEqual([run.outputs.graphiteAdminUser, run.outputs.graphiteAdminPassword], ["root", password]);
+    assert.ok(run.secretOutputs.includes("graphiteAdminPassword"));
+    assert.deepEqual([plainOccurrences(run, password), plainOccurrences(run, key)], [[], []]);
   });
 
   it("points Grafana's only datasource at graphite-web through the graphite Service", () => {
     const data = one(run, "kubernetes:core/v1:ConfigMap", "grafana").inputs.data;
     const provisioning = parse(data["etc_grafana_provisioning_datasources_statsd-stack.yaml"]);
-    assert.deepEqual(provisioning.datasources.map((d: any) => [d.type, d.url]), [["graphite", "http://graphite:8080"]]);
+    assert.deepEqual(provisioning.datasources.map((d: any) => [d.type, d.url]), [["graphite", "http://graphite:80"]]);
   });
 });
 
@@ -344,7 +381,7 @@ describe("kubernetes platform, graphite topology with a webhook for alerts", () 
 
   it("keeps the URL in Grafana's Secret, which its environment references, and in no ConfigMap", () => {
     const secret = one(run, "kubernetes:core/v1:Secret", "grafana");
-    assert.deepEqual(Object.keys(secret.inputs.stringData), ["GF_SECURITY_ADMIN_PASSWORD", "STATSD_STACK_ALERT_WEBHOOK_URL"]);
+    assert.deepEqual(Object.keys(secret.inputs.stringData), ["GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_SECRET_KEY", "STATSD_STACK_ALERT_WEBHOOK_URL"]);
     assert.equal(secret.inputs.stringData.STATSD_STACK_ALERT_WEBHOOK_URL, url);
     const ref = (containerOf(one(run, DEPLOYMENT, "grafana")).env as any[]).find((e) => e.name === "STATSD_STACK_ALERT_WEBHOOK_URL");
     assert.deepEqual(ref.valueFrom.secretKeyRef, { name: secret.state.metadata.name, key: "STATSD_STACK_ALERT_WEBHOOK_URL" });

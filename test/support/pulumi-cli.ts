@@ -119,6 +119,19 @@ export class PulumiProject {
     return (exported.deployment?.resources ?? []).map((r) => `${r.type}::${r.urn.split("::").at(-1)}`);
   }
 
+  /** An output of the resource named `name` in the stack's state, secrets decrypted (e.g. a RandomPassword's `result`). */
+  async stateOutput(stack: string, name: string, output: string): Promise<unknown> {
+    const exported = JSON.parse((await this.must(["stack", "export", "--show-secrets", "--stack", stack])).stdout) as {
+      deployment?: { resources?: Array<{ urn: string; outputs?: Record<string, unknown> }> };
+    };
+    const resource = (exported.deployment?.resources ?? []).find((r) => r.urn.split("::").at(-1) === name);
+    if (!resource) throw new Error(`${stack} has no resource named ${name}`);
+    const value = resource.outputs?.[output];
+    // Decrypted secrets come back wrapped as { 4dabf18193072939515e22adb298388d: "1b47061264138c4ac30d75fd1eb44270", plaintext: "<json>" }.
+    if (value && typeof value === "object" && "plaintext" in value) return JSON.parse(String((value as { plaintext: string }).plaintext));
+    return value;
+  }
+
   /**
    * What `pulumi preview` would do, by resource: `type::name -> op` for every step that is not `same`. Read from
    * `--json`, so the test does not depend on the CLI's wording.

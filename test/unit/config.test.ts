@@ -44,6 +44,7 @@ describe("stack configuration", () => {
         metricPrefix: "sample_api",
         appName: "sample-api",
         grafanaAdminPassword: undefined,
+        graphiteAdminPassword: undefined,
         kubernetes: { context: "kind-statsd-stack", namespace: "statsd-stack-demo", kindCluster: "statsd-stack", nodeAddress: "127.0.0.1", imageLoadCommand: undefined },
         alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m" },
         alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
@@ -114,6 +115,11 @@ describe("stack configuration", () => {
     assert.equal(config.grafanaAdminPassword, "secret:correct-horse-battery");
   });
 
+  it("accepts a graphite-web admin password set as a secret", () => {
+    const config = readStackConfig(source({ topology: "graphite", graphiteAdminPassword: "staple-battery-horse" }, ["graphiteAdminPassword"]), "demo");
+    assert.equal(config.graphiteAdminPassword, "secret:staple-battery-horse");
+  });
+
   const cases: Array<[string, Record<string, string>, string]> = [
     ["an unknown topology", { topology: "influx" }, 'statsd-stack:topology = "influx" is not valid: expected one of graphite, exporter'],
     ["a missing topology", {}, "statsd-stack:topology is not set: expected one of graphite, exporter"],
@@ -134,6 +140,11 @@ describe("stack configuration", () => {
       "an admin password in plain text",
       { topology: "graphite", grafanaAdminPassword: "correct-horse-battery" },
       "statsd-stack:grafanaAdminPassword is stored in plain text: set it with `pulumi config set --secret grafanaAdminPassword <password>` (the value is not shown)",
+    ],
+    [
+      "a graphite-web admin password in plain text",
+      { topology: "graphite", graphiteAdminPassword: "staple-battery-horse" },
+      "statsd-stack:graphiteAdminPassword is stored in plain text: set it with `pulumi config set --secret graphiteAdminPassword <password>` (the value is not shown)",
     ],
     ["a server-error ratio of 1 or more", { topology: "exporter", alertServerErrorRatio: "5" }, 'statsd-stack:alertServerErrorRatio = "5" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],
     ["a server-error ratio of 0", { topology: "exporter", alertServerErrorRatio: "0" }, 'statsd-stack:alertServerErrorRatio = "0" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],
@@ -171,6 +182,12 @@ describe("stack configuration", () => {
   it("a short secret admin password is rejected without showing it", () => {
     assert.deepEqual(problems({ topology: "graphite", grafanaAdminPassword: "hunter2" }, ["grafanaAdminPassword"]), [
       "statsd-stack:grafanaAdminPassword is not valid: expected at least 12 characters (the value is a secret and not shown)",
+    ]);
+  });
+
+  it("the image's own graphite-web password, root, is rejected as a secret too, without showing it", () => {
+    assert.deepEqual(problems({ topology: "graphite", graphiteAdminPassword: "root" }, ["graphiteAdminPassword"]), [
+      "statsd-stack:graphiteAdminPassword is not valid: expected at least 12 characters (the value is a secret and not shown)",
     ]);
   });
 
