@@ -38,6 +38,14 @@ export const GRAPHITE_RESOURCES: WorkloadSpec["resources"] = {
   memoryLimit: `${GRAPHITE_MEMORY_LIMIT_MIB}Mi`,
 };
 
+/**
+ * Seconds runit gives each of the image's services to stop (carbon-cache the longest: it writes every cached point
+ * first, at MAX_UPDATES_PER_SECOND_ON_SHUTDOWN series a second).
+ */
+export const GRAPHITE_SERVICE_STOP_SECONDS = 60;
+/** Seconds from the stop signal to SIGKILL: carbon's wait, and time for statsd, graphite-web and nginx after it. */
+export const GRAPHITE_STOP_SECONDS = GRAPHITE_SERVICE_STOP_SECONDS + 30;
+
 /** Where the image keeps whisper files, logs and graphite-web's database. */
 export const GRAPHITE_STORAGE_DIR = "/opt/graphite/storage";
 
@@ -72,6 +80,9 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         COLLECTD_DISABLED: "1",
         GRAPHITE_WSGI_PROCESSES: "2",
         GRAPHITE_TIME_ZONE: "Etc/UTC",
+        // The image stops its services with runit's `sv force-stop`, which kills a service still running after
+        // $SVWAIT seconds (runit's default: 7). carbon writes its whole cache before it exits, which takes longer.
+        SVWAIT: String(GRAPHITE_SERVICE_STOP_SECONDS),
       },
       secretEnv: {
         [GRAPHITE_ADMIN_PASSWORD_ENV]: this.adminPassword,
@@ -119,6 +130,8 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         http: { path: "/metrics/find?query=*", port: containerPort("graphiteWeb") },
       },
       resources: GRAPHITE_RESOURCES,
+      // The image's own shutdown: every service in turn, each up to SVWAIT, then 5 s before it kills what is left.
+      shutdown: { drainSeconds: 0, graceSeconds: GRAPHITE_STOP_SECONDS },
       security: {
         // runit, nginx and the carbon/statsd services start as root in this image and cannot be run otherwise.
         readOnlyRootFilesystem: false,

@@ -216,7 +216,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                   readinessProbe: probe(spec.probe, 5, 3),
                   livenessProbe: probe(spec.probe, 30, 6),
                   // The pod keeps serving while Services stop routing to it, then gets SIGTERM: no refused request.
-                  ...(shutdown ? { lifecycle: { preStop: { sleep: { seconds: shutdown.drainSeconds } } } } : {}),
+                  ...(shutdown && shutdown.drainSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: shutdown.drainSeconds } } } } : {}),
                   resources: {
                     requests: { cpu: spec.resources.cpuRequest, memory: spec.resources.memoryRequest },
                     limits: { cpu: spec.resources.cpuLimit, memory: spec.resources.memoryLimit },

@@ -76,7 +76,7 @@ export type WorkloadImage =
 export interface WorkloadShutdown {
   /**
    * Seconds it keeps serving after it is told to stop, while load balancers stop sending it requests (Kubernetes:
-   * a preStop sleep before SIGTERM).
+   * a preStop sleep before SIGTERM). 0: none, the stop signal comes at once.
    */
   readonly drainSeconds: number;
   /** Seconds from the stop request to SIGKILL: the drain plus the time the process needs to finish after SIGTERM. */

@@ -113,6 +113,11 @@ describe("docker platform, graphite topology", () => {
     assert.deepEqual(ofType(run, "docker:index/volume:Volume").map((v) => v.inputs.name), ["statsd-stack-graphite-graphite-data-0"]);
   });
 
+  it("stops graphite-statsd with a 90 s timeout: runit waits up to 60 s (SVWAIT) for carbon to write its cache", () => {
+    const graphite = one(run, CONTAINER, "pipeline-graphite");
+    assert.deepEqual([graphite.inputs.stopTimeout, envOf(graphite).SVWAIT], [90, "60"]);
+  });
+
   it("limits each container's memory without swap, and its CPUs in the form Docker reads back", () => {
     const limits = Object.fromEntries(ofType(run, CONTAINER).map((c) => [c.inputs.name, [c.inputs.memory, c.inputs.memorySwap, c.inputs.cpus]]));
     assert.deepEqual(limits, {
@@ -306,6 +311,10 @@ describe("docker platform, exporter topology with a configured admin password", 
       "127.0.0.1:9102->9102/tcp",
       "127.0.0.1:9125->9125/udp",
     ]);
+  });
+
+  it("stops Prometheus with a 60 s timeout instead of Docker's 10 s", () => {
+    assert.equal(one(run, CONTAINER, "prometheus").inputs.stopTimeout, 60);
   });
 
   it("points Prometheus at Alertmanager's alias and port", () => {

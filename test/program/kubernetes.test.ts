@@ -186,6 +186,12 @@ describe("kubernetes platform, exporter topology", () => {
     assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::pipeline-api", "statsd-stack:index:Topology::pipeline"]);
   });
 
+  it("gives Prometheus 60 s to close its TSDB after SIGTERM, with no preStop", () => {
+    const prometheus = one(run, DEPLOYMENT, "prometheus");
+    assert.equal(prometheus.inputs.spec.template.spec.terminationGracePeriodSeconds, 60);
+    assert.equal(containerOf(prometheus).lifecycle, undefined);
+  });
+
   it("gives the app a preStop drain and a grace period that covers it and the app's own shutdown timeout", () => {
     const api = one(run, DEPLOYMENT, "api");
     assert.deepEqual(containerOf(api).lifecycle, { preStop: { sleep: { seconds: 5 } } });
@@ -345,6 +351,13 @@ describe("kubernetes platform, graphite topology", () => {
     assert.deepEqual([run.outputs.graphiteAdminUser, run.outputs.graphiteAdminPassword], ["root", password]);
     assert.ok(run.secretOutputs.includes("graphiteAdminPassword"));
     assert.deepEqual([plainOccurrences(run, password), plainOccurrences(run, key)], [[], []]);
+  });
+
+  it("gives graphite-statsd 90 s to stop: runit waits up to 60 s (SVWAIT) for carbon to write its cache, then the rest", () => {
+    const graphite = one(run, DEPLOYMENT, "pipeline-graphite");
+    assert.equal(graphite.inputs.spec.template.spec.terminationGracePeriodSeconds, 90);
+    assert.equal(containerOf(graphite).lifecycle, undefined);
+    assert.equal((containerOf(graphite).env as any[]).find((e) => e.name === "SVWAIT").value, "60");
   });
 
   it("points Grafana's only datasource at graphite-web through the graphite Service", () => {
