@@ -235,8 +235,9 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
   const graphiteRetentions = read("graphiteRetentions") ?? "";
   const retentions = parseRetentions(graphiteRetentions);
   if ("problem" in retentions) bad("graphiteRetentions", graphiteRetentions, `carbon retentions such as 10s:6h,1m:7d,10m:1y (${retentions.problem})`);
+  // Bounded by default; an explicit "" (the only way to unset a key that has a default) keeps retention by time only.
   const prometheusRetentionSize =
-    optional("prometheusRetentionSize") === undefined
+    (read("prometheusRetentionSize") ?? "") === ""
       ? undefined
       : pattern("prometheusRetentionSize", RETENTION_SIZE, "a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)");
 

@@ -170,9 +170,9 @@ export const CONFIG_KEYS = {
   },
   prometheusRetentionSize: {
     type: "string",
-    default: "",
+    default: "2GB",
     description:
-      "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. Unset: retention by time only (prometheusRetentionTime).",
+      "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. An empty string: retention by time only (prometheusRetentionTime).",
   },
 } as const satisfies Record<string, ConfigKey>;
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { PROMETHEUS_RULES_PATH } from "../../pipeline/prometheus";
 import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
 import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
 import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
@@ -430,6 +431,15 @@ describe("docker platform, settings", () => {
     const run = await runProgram("exporter", { topology: "exporter", prometheusRetentionTime: "30d", prometheusRetentionSize: "20GB" });
     const args = one(run, CONTAINER, "prometheus").inputs.command as string[];
     assert.deepEqual(args.filter((a) => a.startsWith("--storage.tsdb.retention")), ["--storage.tsdb.retention.time=30d", "--storage.tsdb.retention.size=20GB"]);
+  });
+
+  it("by default Prometheus keeps 7 days and at most 2GB, and its rules hold the storage alert", async () => {
+    const run = await runProgram("exporter", { topology: "exporter" });
+    const prometheus = one(run, CONTAINER, "prometheus");
+    const args = prometheus.inputs.command as string[];
+    assert.deepEqual(args.filter((a) => a.startsWith("--storage.tsdb.retention")), ["--storage.tsdb.retention.time=7d", "--storage.tsdb.retention.size=2GB"]);
+    const rules = parse(uploadOf(prometheus, PROMETHEUS_RULES_PATH)).groups.flatMap((g: any) => g.rules.map((r: any) => r.alert ?? r.record));
+    assert.ok(rules.includes("PrometheusStorageNearRetentionSize"), rules.join(", "));
   });
 
   it("graphiteRetentions becomes every storage schema's retentions", async () => {

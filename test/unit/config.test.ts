@@ -49,11 +49,15 @@ describe("stack configuration", () => {
         alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m" },
         alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
         alertWebhookUrl: undefined,
-        prometheusRetentionSize: undefined,
+        prometheusRetentionSize: "2GB",
         prometheusRetentionTime: "7d",
         graphiteRetentions: "10s:6h,1m:7d,10m:1y",
       },
     );
+  });
+
+  it('prometheusRetentionSize set to "" keeps Prometheus\'s retention by time only', () => {
+    assert.equal(readStackConfig(source({ topology: "exporter", prometheusRetentionSize: "" }), "demo").prometheusRetentionSize, undefined);
   });
 
   it("reads the retentions: Prometheus's time and carbon's archives", () => {
