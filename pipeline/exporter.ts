@@ -1,7 +1,8 @@
 /**
  * statsd_exporter's mapping, generated from the metric catalog. Only the catalog's metrics are mapped; anything else
  * a user sends passes through under statsd_exporter's default naming (dots become underscores, DogStatsD tags
- * become labels), so the stack's StatsD port takes a team's own metrics as well.
+ * become labels), so the stack's StatsD port takes a team's own metrics as well, and treats them exactly as
+ * statsd_exporter run without a mapping file would (see {@link STATSD_EXPORTER_DEFAULTS}).
  */
 import { stringify } from "yaml";
 import { allMetrics, APP_LABEL, catalog, DEFAULT_INFO_INTERVAL_SECONDS, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "../app/src/metrics/catalog";
@@ -20,6 +21,8 @@ function mapping(prefix: string, metric: MetricDefinition) {
     match_metric_type: MATCH_METRIC_TYPE[metric.type],
     name: metric.prometheusName,
     help: `${metric.help} Labels: ${[...new Set([APP_LABEL, ...metric.labels])].join(", ")}.`,
+    // The app's latency is a histogram (quantiles can be aggregated across replicas, which summaries cannot) with
+    // buckets fitted to its endpoints, in seconds as statsd_exporter converts a `|ms` timer.
     ...(metric.type === "timer"
       ? { observer_type: "histogram", histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] } }
       : {}),
@@ -27,17 +30,25 @@ function mapping(prefix: string, metric: MetricDefinition) {
   };
 }
 
+/**
+ * The mapping's `defaults`, which apply to every metric no mapping names, that is every metric but the catalog's:
+ * statsd_exporter's own defaults (v0.30.0, `pkg/mapper`), written out. A team's metric then behaves as on a bare
+ * statsd_exporter. In particular every observer (`|ms`, `|h`, `|d`) stays a summary (quantiles 0.5, 0.9 and 0.99
+ * over 10 minutes): a mapping cannot tell a timer from a histogram or a distribution (all three are `observer`
+ * events), and only `|ms` values are converted to seconds, so one set of default histogram buckets would be latency
+ * buckets for a payload size in bytes too. The catalog's timer gets its histogram from its own mapping.
+ */
+export const STATSD_EXPORTER_DEFAULTS = {
+  observer_type: "summary",
+  match_type: "glob",
+  // No expiry: a counter that vanished would read as a reset.
+  ttl: "0s",
+} as const;
+
 /** The mapping as a plain object. */
 export function exporterMapping(prefix: string) {
   return {
-    defaults: {
-      // Timers are histograms: quantiles can then be aggregated across replicas, which summaries cannot.
-      observer_type: "histogram",
-      histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] },
-      match_type: "glob",
-      // Request series live until the exporter restarts: a counter that vanished would read as a reset.
-      ttl: "0s",
-    },
+    defaults: { ...STATSD_EXPORTER_DEFAULTS },
     mappings: allMetrics.map((m) => mapping(prefix, m)),
   };
 }

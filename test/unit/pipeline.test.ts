@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { LATENCY_BUCKETS_SECONDS } from "../../app/src/metrics/catalog";
 import { routes } from "../../app/src/routes";
-import { exporterMapping } from "../../pipeline/exporter";
+import { exporterMapping, exporterMappingYaml } from "../../pipeline/exporter";
 import { parseRetentions, RETENTIONS, statsdConfigJs, storageSchemasConf } from "../../pipeline/graphite";
 import { datasourcesYaml } from "../../pipeline/grafana";
 import { STATSD_FLUSH_SECONDS } from "../../pipeline/settings";
@@ -29,6 +29,17 @@ describe("statsd_exporter mapping", () => {
     const mapping = exporterMapping("sample_api");
     assert.deepEqual(mapping.mappings.map((m) => ("ttl" in m ? m.ttl : "default")), ["default", "default", "60s"]);
     assert.equal(mapping.defaults.ttl, "0s");
+  });
+
+  it("gives every metric no mapping names statsd_exporter's own defaults: a summary for an observer, glob matching, no expiry", () => {
+    assert.deepEqual(parse(exporterMappingYaml("sample_api")).defaults, { observer_type: "summary", match_type: "glob", ttl: "0s" });
+  });
+
+  it("makes only the catalog's timer a histogram, with the catalog's latency buckets, so a team's |h or |d keeps its unit's quantiles", () => {
+    const histograms = exporterMapping("sample_api").mappings.flatMap((m) =>
+      "histogram_options" in m ? [[m.match, m.observer_type, m.histogram_options?.buckets]] : [],
+    );
+    assert.deepEqual(histograms, [["sample_api.http_request_duration_ms", "histogram", [...LATENCY_BUCKETS_SECONDS]]]);
   });
 
   it("observes latency as a histogram with buckets from 1 ms to 10 s", () => {
