@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+// Internal to @pulumi/pulumi (not in its typings) but exported: what `disconnect` waits on before it closes.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 import { readStackConfig, type ConfigSource } from "../../components/config";
 import { statsdStack } from "../../components/stack";
 
@@ -191,6 +193,9 @@ export async function runProgram(stack: string, overrides: Record<string, string
   }
   // A resource's URN resolves once the mocks have answered its registration: then its captured inputs are final.
   await Promise.all(registered.map((r) => resolve(r.urn)));
+  // Components register their outputs once those resolve, after the run's own outputs may have: wait for every
+  // call to the mocks, or a late one lands on the next run's mocks (an unknown URN there).
+  await waitForRPCs();
   return { resources, outputs: resolved, secretOutputs };
 }
 
