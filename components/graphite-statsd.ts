@@ -2,7 +2,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { statsdIngest, type StatsdIngest } from "./backend";
-import { carbonConf, GRAPHITE_MEMORY_LIMIT_MIB, statsdConfigJs, storageAggregationConf, storageSchemasConf } from "../pipeline/graphite";
+import {
+  carbonConf,
+  GRAPHITE_MEMORY_LIMIT_MIB,
+  GRAPHITE_SERVICE_STOP_SECONDS,
+  GRAPHITE_STOP_SECONDS,
+  statsdConfigJs,
+  storageAggregationConf,
+  storageSchemasConf,
+} from "../pipeline/graphite";
 import {
   GRAPHITE_ADMIN_INIT_PATH,
   GRAPHITE_ADMIN_PASSWORD_ENV,
@@ -37,14 +45,6 @@ export const GRAPHITE_RESOURCES: WorkloadSpec["resources"] = {
   cpuLimit: "1",
   memoryLimit: `${GRAPHITE_MEMORY_LIMIT_MIB}Mi`,
 };
-
-/**
- * Seconds runit gives each of the image's services to stop (carbon-cache the longest: it writes every cached point
- * first, at MAX_UPDATES_PER_SECOND_ON_SHUTDOWN series a second).
- */
-export const GRAPHITE_SERVICE_STOP_SECONDS = 60;
-/** Seconds from the stop signal to SIGKILL: carbon's wait, and time for statsd, graphite-web and nginx after it. */
-export const GRAPHITE_STOP_SECONDS = GRAPHITE_SERVICE_STOP_SECONDS + 30;
 
 /** Where the image keeps whisper files, logs and graphite-web's database. */
 export const GRAPHITE_STORAGE_DIR = "/opt/graphite/storage";

@@ -1,8 +1,8 @@
 /** The graphite topology's dashboard: the same questions as the Prometheus one, answered with Graphite functions. */
-import { graphitePaths } from "../pipeline/graphite";
+import { GRAPHITE_ROOT, graphitePaths } from "../pipeline/graphite";
 import { quantileLabel, quantilePercent } from "../pipeline/quantiles";
 import { DATASOURCE_UIDS } from "../pipeline/settings";
-import { LATENCY_QUANTILES } from "../app/src/metrics/catalog";
+import { catalog, LATENCY_QUANTILES, wireType } from "../app/src/metrics/catalog";
 import { dashboard, type Dashboard, type DatasourceRef } from "./model";
 
 export const GRAPHITE_DASHBOARD_UID = "statsd-stack-graphite";
@@ -17,6 +17,10 @@ const PREFIX_VAR = "prefix";
  */
 const ROUTE_NODE = 3;
 const TIMER_ROUTE_NODE = 4;
+
+/** What precedes the prefix in the info metric's path (`stats_counts`), and the node of the app name after it. */
+const INFO_ROOT = GRAPHITE_ROOT[wireType(catalog.info, "graphite")];
+const INFO_APP_NODE = graphitePaths("prefix").info.split(".").length;
 
 export function graphiteDashboard(defaultPrefix: string): Dashboard {
   const p = graphitePaths(`$${PREFIX_VAR}`);
@@ -37,9 +41,9 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
         label: "Metric prefix",
         type: "query",
         datasource: ds,
-        // Every app re-sends stats.gauges.<prefix>.app_info; statsd's own gauges live under `statsd`.
-        query: "stats.gauges.*",
-        definition: "stats.gauges.*",
+        // Every app re-sends its info metric under <root>.<prefix>.app_info; statsd's own counts live under `statsd`.
+        query: `${INFO_ROOT}.*`,
+        definition: `${INFO_ROOT}.*`,
         regex: "/^(?!statsd$).*/",
         refresh: 2,
         includeAll: false,
@@ -91,14 +95,15 @@ export function graphiteDashboard(defaultPrefix: string): Dashboard {
       {
         type: "stat",
         title: "Version",
-        description: "The app name and version the app reports in its info gauge, over the last minute: what runs now.",
+        description: "The app name and version the app reported in the last minute: what runs now.",
         w: 6,
         h: 5,
         unit: "none",
         textMode: "name",
-        // Only what was reported lately: after an upgrade the old version has points earlier in the range.
+        // Only what was reported lately: statsd writes every app and version it has seen since it started, a
+        // version without a report as 0, so after an upgrade or a stop the old one is still there, at 0.
         timeFrom: "1m",
-        targets: [{ refId: "A", target: `aliasByNode(${p.info}.*.*, 4, 5)` }],
+        targets: [{ refId: "A", target: `aliasByNode(maximumAbove(${p.info}.*.*, 0), ${INFO_APP_NODE}, ${INFO_APP_NODE + 1})` }],
       },
       {
         type: "timeseries",

@@ -55,9 +55,9 @@ export const QUERY_RANGE_SECONDS = 600;
 export const QUERY_MAX_DATA_POINTS = 43200;
 
 /**
- * The window in which AppNotReporting looks for the app's info gauge. The app re-sends it every 15 s; statsd writes
+ * The window in which AppNotReporting counts the app's info reports. The app re-sends it every 15 s; statsd counts
  * it at its next flush (up to 10 s later) into a 10 s bucket that a query can see only once flushed (up to 10 s
- * more): a running app always has a point within the last 35 s, and a minute holds at least two.
+ * more): a running app always has a report counted within the last 35 s, and a minute holds at least two.
  */
 export const INFO_WINDOW_SECONDS = 60;
 
@@ -91,8 +91,9 @@ export function graphiteAlertQueries(metricPrefix: string, appName: string) {
      */
     latencyP99Seconds: `alias(scale(movingMax(maxSeries(${p.requestTimers}.*.*.*.upper_${quantilePercent(0.99)}), '${window}'), 0.001), 'p99_seconds')`,
     /**
-     * How many info gauges the app sent in the last minute (statsd writes a gauge only in flushes where it was sent:
-     * `deleteGauges`), 0 when none. An app that never reported since Graphite's data began has no path: no series.
+     * How many info reports the app sent in the last minute: the Graphite style sends them as a counter, which statsd
+     * writes as 0 in a flush without one (a gauge it would repeat until it restarts). 0 when none; an app that never
+     * reported since Graphite's data began has no path: no series.
      */
     infoReports: `alias(transformNull(movingSum(sumSeries(${p.info}.${graphiteSegment(appName)}.*), '${graphiteInterval(INFO_WINDOW_SECONDS * 1000)}'), 0), 'info_reports')`,
   };
@@ -231,8 +232,8 @@ export function grafanaAlertRules({ appName, metricPrefix, thresholds: t }: Omit
       annotations: {
         summary: `${appName} is not reporting metrics`,
         description:
-          `${p.info}.${graphiteSegment(appName)}.<version> has had no point for ${INFO_WINDOW_SECONDS}s, for ${APP_NOT_REPORTING_FOR} ` +
-          `({{ ${value} }} reports in the last minute; the app re-sends its info gauge every 15s). ` +
+          `${p.info}.${graphiteSegment(appName)}.<version> has counted no report for ${INFO_WINDOW_SECONDS}s, for ${APP_NOT_REPORTING_FOR} ` +
+          `({{ ${value} }} reports in the last minute; the app re-sends its info metric every 15s). ` +
           "It is down, or cannot reach statsd's StatsD port.",
       },
     }),

@@ -18,8 +18,8 @@ import {
   type UdpCapture,
 } from "./helpers";
 
-/** The info gauge the app sends at start (graphite style): the first line of every capture. */
-const INFO = "sample_api.app_info.sample-api.1_2_3:1|g";
+/** The info counter the app sends at start (graphite style): the first line of every capture. */
+const INFO = "sample_api.app_info.sample-api.1_2_3:1|c";
 
 /** A raw TCP client, for what an HTTP client library would not send. */
 interface RawClient {
@@ -157,11 +157,11 @@ describe("server limits and refused requests", () => {
       { METRICS_STYLE: style, STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port), ...env },
       { random, recorder: { aggregationWindowMs: 3_600_000 } },
     );
-    assert.ok(await waitFor(() => statsd.lines.length === 1), "the info gauge at start");
+    assert.ok(await waitFor(() => statsd.lines.length === 1), "the info counter at start");
   }
 
   /**
-   * Every line the app has counted so far, after the info gauge: sends the window, then the info gauge again as a
+   * Every line the app has counted so far, after the info counter: sends the window, then the info counter again as a
    * marker, so that the lines before the marker are all the window held.
    */
   async function counted(): Promise<string[]> {

@@ -49,10 +49,10 @@ describe("StatsD lines on the wire", () => {
   /** A window no test outlasts, so that only `flush()` ends it. */
   const oneWindow = { aggregationWindowMs: 3_600_000 };
 
-  it("graphite style: the info gauge carries app name and version in the name", async () => {
+  it("graphite style: the info metric is a counter of 1 that carries app name and version in the name", async () => {
     await start("graphite");
     assert.ok(await waitFor(() => statsd.lines.length >= 1));
-    assert.deepEqual(statsd.lines, ["sample_api.app_info.sample-api.1_2_3:1|g"]);
+    assert.deepEqual(statsd.lines, ["sample_api.app_info.sample-api.1_2_3:1|c"]);
   });
 
   it("graphite style: a 500 from /random_status is a timer in ms and a counter with route, method, status", async () => {
@@ -199,11 +199,11 @@ describe("StatsD lines on the wire", () => {
     assert.ok(Math.max(...statsd.datagramBytes) <= 1400, `largest datagram ${Math.max(...statsd.datagramBytes)} bytes`);
   });
 
-  it("the info gauge is re-sent every INFO_INTERVAL_SECONDS", async () => {
+  it("the info metric is re-sent every INFO_INTERVAL_SECONDS", async () => {
     statsd = await udpCapture();
     app = await startApp({ STATSD_HOST: "127.0.0.1", STATSD_PORT: String(statsd.port), INFO_INTERVAL_SECONDS: "1" });
     // The third send is due 2 s after start; a loaded machine may make it later.
     assert.ok(await waitFor(() => statsd.lines.length >= 3, 2000 + LOADED_MACHINE_LATENESS_MS), `lines: ${statsd.lines.join(" ")}`);
-    assert.deepEqual(new Set(statsd.lines), new Set(["sample_api.app_info.sample-api.1_2_3:1|g"]));
+    assert.deepEqual(new Set(statsd.lines), new Set(["sample_api.app_info.sample-api.1_2_3:1|c"]));
   });
 });

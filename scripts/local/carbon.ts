@@ -46,6 +46,8 @@ export type CarbonCacheOptions = Pick<CarbonConfArgs, "maxCacheSize" | "maxUpdat
   readonly edit?: (conf: string) => string;
   /** The storage schemas' retentions (config `graphiteRetentions`); default the program's. */
   readonly retentions?: string;
+  /** storage-aggregation.conf's text; default the program's. An empty file leaves every series to carbon's default. */
+  readonly storageAggregation?: string;
   /** Run on the folder of an earlier, stopped carbon-cache (its whisper files), as a replaced container does. */
   readonly dir?: string;
 };
@@ -132,7 +134,7 @@ export async function startCarbonCache(group: ProcessGroup, options: CarbonCache
   const [linePort, picklePort, queryPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   const tags = await tagApiStandIn();
   writeFileSync(path.join(dir, "conf", "storage-schemas.conf"), storageSchemasConf(options.retentions));
-  writeFileSync(path.join(dir, "conf", "storage-aggregation.conf"), storageAggregationConf());
+  writeFileSync(path.join(dir, "conf", "storage-aggregation.conf"), options.storageAggregation ?? storageAggregationConf());
   const generated = carbonConf({
     storageDir: path.join(dir, "storage"),
     listenAddress: "127.0.0.1",
@@ -245,15 +247,26 @@ export function whisperFile(whisperDir: string, metric: string): string {
   return path.join(whisperDir, ...metric.split(".")) + ".wsp";
 }
 
-/**
- * The points a whisper file's finest archive holds, as [timestamp, value], oldest first. Whisper's format: a
- * 16-byte header (aggregation, max retention, xFilesFactor, archive count), 12 bytes per archive (offset, seconds per
- * point, points), then each archive's slots of a 32-bit timestamp and a 64-bit float, big-endian; an empty slot has
- * timestamp 0.
- */
-export function whisperPoints(file: string): Array<[number, number]> {
+/** Whisper's aggregation types, by the number its header stores. */
+const WHISPER_AGGREGATION = ["", "average", "sum", "last", "max", "min", "avg_zero", "absmax", "absmin"] as const;
+
+/** A whisper file's header: how it rolls points up, and its archives (finest first). */
+export function whisperInfo(file: string): { aggregationMethod: string; xFilesFactor: number; archives: Array<{ secondsPerPoint: number; points: number }> } {
   const data = readFileSync(file);
-  const [offset, , slots] = [data.readUInt32BE(16), data.readUInt32BE(20), data.readUInt32BE(24)];
+  const archives = Array.from({ length: data.readUInt32BE(12) }, (_, i) => ({ secondsPerPoint: data.readUInt32BE(20 + i * 12), points: data.readUInt32BE(24 + i * 12) }));
+  return { aggregationMethod: WHISPER_AGGREGATION[data.readUInt32BE(0)] ?? `unknown ${data.readUInt32BE(0)}`, xFilesFactor: data.readFloatBE(8), archives };
+}
+
+/**
+ * The points one archive of a whisper file holds (the finest by default), as [timestamp, value], oldest first.
+ * Whisper's format: a 16-byte header (aggregation, max retention, xFilesFactor, archive count), 12 bytes per archive
+ * (offset, seconds per point, points), then each archive's slots of a 32-bit timestamp and a 64-bit float,
+ * big-endian; an empty slot has timestamp 0.
+ */
+export function whisperPoints(file: string, archive = 0): Array<[number, number]> {
+  const data = readFileSync(file);
+  const info = 16 + archive * 12;
+  const [offset, , slots] = [data.readUInt32BE(info), data.readUInt32BE(info + 4), data.readUInt32BE(info + 8)];
   const points: Array<[number, number]> = [];
   for (let i = 0; i < slots; i++) {
     const at = offset + i * 12;

@@ -240,11 +240,7 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
   await group.waitHttp(graphiteWeb, `${graphiteUrl}/metrics/find?query=*`);
 
   const statsdConfig = write(dir, "statsd.js", statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: line, port: udp, mgmtPort: admin, listenAddress: "127.0.0.1" }));
-  const startStatsd = async () => {
-    const p = group.start("statsd", process.execPath, [path.join(ROOT, "node_modules", "statsd", "stats.js"), statsdConfig], { cwd: dir });
-    await waitForTcp(admin, p);
-    return p;
-  };
+  const startStatsd = () => startStatsdProcess(group, statsdConfig, admin);
   const statsd = await startStatsd();
   const app = await startAppProcess(group, "graphite", udp);
   const stack: GraphiteStack = {
@@ -260,6 +256,16 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
     },
   };
   return stack;
+}
+
+/**
+ * Etsy statsd (npm `statsd`, the daemon the image builds) with the config file `configPath`, whose admin port is
+ * `mgmtPort`; resolves once it answers `health`. Its working directory is the config's folder.
+ */
+export async function startStatsdProcess(group: ProcessGroup, configPath: string, mgmtPort: number, name = "statsd"): Promise<RunningProcess> {
+  const p = group.start(name, process.execPath, [path.join(ROOT, "node_modules", "statsd", "stats.js"), configPath], { cwd: path.dirname(configPath) });
+  await waitForTcp(mgmtPort, p);
+  return p;
 }
 
 /** Waits until statsd's admin port answers `health` with `health: up`. */

@@ -56,7 +56,7 @@ describe("graphite topology end to end", { skip: missing }, () => {
     assert.equal(result.panels.length, 12);
   });
 
-  it("the prefix variable, fed by the info gauge, lists the app's prefix and not statsd's own", () => {
+  it("the prefix variable, fed by stats_counts where the info counter is, lists the app's prefix and not statsd's own", () => {
     assert.deepEqual(result.variable, [DEFAULT_METRIC_PREFIX]);
   });
 

@@ -6,17 +6,24 @@
  * every case, with one app per kind of load (each app its own metric prefix and name), driven at the same time.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
+import { APP_LABEL, catalog, DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX, STATSD_TYPE_SUFFIX, wireType } from "../../app/src/metrics/catalog";
+import { graphiteKey, graphiteSegment } from "../../app/src/metrics/names";
 import { IO_TASK_MS } from "../../app/src/routes";
 import { waitFor } from "../../app/src/tools/wait";
+import { graphiteDashboard } from "../../dashboards/graphite";
 import { grafanaAlertRules, type GrafanaAlertRule } from "../../pipeline/grafana-alerting";
+import { graphitePaths } from "../../pipeline/graphite";
 import { DEFAULT_ALERT_THRESHOLDS, type AlertThresholds } from "../../pipeline/rules";
 import { GraphiteApi } from "../../scripts/checks/backends";
 import { evaluateGraphiteRule, type RuleEvaluation } from "../../scripts/checks/grafana-rules";
+import { graphiteStatValues, type StatValue } from "../../scripts/checks/panel-values";
 import { graphiteRequestsSince } from "../../scripts/checks/traffic";
 import { ProcessGroup } from "../../scripts/local/processes";
 import { binaries, startAppProcess, startGraphiteStack, type AppIdentity, type GraphiteStack } from "../../scripts/local/stacks";
+import { sendStatsd } from "../support/udp";
 
 const missing = [binaries.carbonCache(), binaries.graphiteWeb()].find((b) => b.skip)?.skip || false;
 
@@ -33,14 +40,27 @@ const APPS = {
   slow: { metricPrefix: "slow_api", appName: "slow-api" },
   stopped: { metricPrefix: "stopped_api", appName: "stopped-api" },
   neverStarted: { metricPrefix: "never_api", appName: "never-api" },
+  upgraded: { metricPrefix: "upgraded_api", appName: "upgraded-api" },
 } as const satisfies Record<string, AppIdentity>;
+
+/** The version the app reports: app/package.json's. */
+const APP_VERSION = (JSON.parse(readFileSync(path.join(__dirname, "..", "..", "app", "package.json"), "utf8")) as { version: string }).version;
+
+/** The upgraded app's previous version: it reported once, then the running version replaced it. */
+const OLD_VERSION = "0.9.0";
+
+/** The info line an app of `version` sends in the Graphite style, from the catalog as the app builds it. */
+function infoLine(app: AppIdentity, version: string): string {
+  const key = graphiteKey(catalog.info, { [APP_LABEL]: app.appName, version });
+  return `${app.metricPrefix}.${key}:1|${STATSD_TYPE_SUFFIX[wireType(catalog.info, "graphite")]}`;
+}
 
 const FAILING_REQUESTS = 600;
 const NORMAL_REQUESTS = 300;
 const SLOW_REQUESTS = 10;
 /** Counts reach a query within two statsd flushes and one moving-window step: 30 s is ample. */
 const COUNTED_WITHIN_MS = 40_000;
-/** The stopped app's last info gauge leaves the 60 s window within about 80 s of its stop. */
+/** The stopped app's last info report leaves the 60 s window within about 80 s of its stop. */
 const NOT_REPORTING_WITHIN_MS = 110_000;
 
 function rulesOf(app: AppIdentity): Record<string, GrafanaAlertRule> {
@@ -79,10 +99,12 @@ describe("graphite topology: Grafana's alert rules evaluated on real graphite-we
   let slow: { slowestMs: number };
   /** The stopped app's rule, evaluated every 2 s from its stop until it fires: [seconds after the stop, value, state]. */
   let stoppedTrace: Promise<Array<[seconds: number, value: number, state: string]>>;
+  /** The upgraded app's Version panel, read every 2 s from the old version's report: [seconds after it, shown]. */
+  let upgradeTrace: Promise<Array<[seconds: number, shown: StatValue]>>;
 
   before(async () => {
     stack = await startGraphiteStack(group); // its app is the normal one
-    // The stopped app sends its info gauge at start, then stops at once: the longest wait, so it starts first.
+    // The stopped app sends its info report at start, then stops at once: the longest wait, so it starts first.
     const stopped = await startAppProcess(group, "graphite", stack.statsdPort, APPS.stopped);
     await stopped.proc.stop();
     const stoppedAt = Date.now();
@@ -92,6 +114,23 @@ describe("graphite topology: Grafana's alert rules evaluated on real graphite-we
         const e = await evaluateGraphiteRule(stack.graphiteUrl, rulesOf(APPS.stopped).AppNotReporting!);
         trace.push([Math.round((Date.now() - stoppedAt) / 1000), e.noData ? NaN : valueOf(e), e.state]);
         return e.state === "Alerting" && trace.some(([, v]) => v >= 1);
+      }, NOT_REPORTING_WITHIN_MS, 2000);
+      return trace;
+    })();
+
+    // An upgrade: the old version reported once and was replaced by the running one, which re-sends every 15 s.
+    // statsd keeps writing the old version (as 0) until it restarts; the panel must show only the running one.
+    await sendStatsd(stack.statsdPort, infoLine(APPS.upgraded, OLD_VERSION));
+    const oldReportedAt = Date.now();
+    await startAppProcess(group, "graphite", stack.statsdPort, APPS.upgraded);
+    const versionPanel = async () => (await graphiteStatValues(new GraphiteApi(stack.graphiteUrl), graphiteDashboard(APPS.upgraded.metricPrefix), { prefix: APPS.upgraded.metricPrefix }, "-15min")).Version ?? null;
+    const running = `${APPS.upgraded.appName}.${graphiteSegment(APP_VERSION)}`;
+    upgradeTrace = (async () => {
+      const trace: Array<[number, StatValue]> = [];
+      await waitFor(async () => {
+        const shown = await versionPanel();
+        trace.push([Math.round((Date.now() - oldReportedAt) / 1000), shown]);
+        return shown === running && trace.some(([, v]) => v !== null && v !== running);
       }, NOT_REPORTING_WITHIN_MS, 2000);
       return trace;
     })();
@@ -169,7 +208,7 @@ describe("graphite topology: Grafana's alert rules evaluated on real graphite-we
     }
   });
 
-  it("AppNotReporting for a running app: the query counts its info gauges of the last minute, and the rule does not fire", async () => {
+  it("AppNotReporting for a running app: the query counts its info reports of the last minute, and the rule does not fire", async () => {
     const e = await evaluateGraphiteRule(stack.graphiteUrl, rulesOf(APPS.normal).AppNotReporting!);
     assert.equal(e.series[0]?.name, "info_reports");
     assert.ok(valueOf(e) >= 1, `info_reports ${valueOf(e)}`);
@@ -185,6 +224,20 @@ describe("graphite topology: Grafana's alert rules evaluated on real graphite-we
     assert.ok(firing >= 0, `never fired after its report: ${JSON.stringify(trace)}`);
     assert.deepEqual(trace[firing]!.slice(1), [0, "Alerting"]);
     t.diagnostic(`stopped app: info_reports 0 and the condition met ${trace[firing]![0]} s after the stop`);
+  });
+
+  it("the Version panel after an upgrade: both versions while the old one's report is in the last minute, then only the running one, though statsd still writes the old one as 0", async (t) => {
+    const trace = await upgradeTrace;
+    const old = `${APPS.upgraded.appName}.${graphiteSegment(OLD_VERSION)}`;
+    const running = `${APPS.upgraded.appName}.${graphiteSegment(APP_VERSION)}`;
+    const both = trace.findIndex(([, shown]) => shown === `${old}, ${running}` || shown === `${running}, ${old}`);
+    assert.ok(both >= 0, `the old version was never shown beside the running one: ${JSON.stringify(trace)}`);
+    const onlyRunning = trace.findIndex(([, shown], i) => i > both && shown === running);
+    assert.ok(onlyRunning >= 0, `the old version never left the panel: ${JSON.stringify(trace)}`);
+    const oldSeries = await new GraphiteApi(stack.graphiteUrl).render(`${graphitePaths(APPS.upgraded.metricPrefix).info}.${APPS.upgraded.appName}.${graphiteSegment(OLD_VERSION)}`, "-1min");
+    const written = oldSeries.flatMap((s) => s.datapoints.map(([v]) => v).filter((v) => v !== null));
+    assert.ok(written.length > 0 && written.every((v) => v === 0), `statsd should still write the old version as 0: ${JSON.stringify(oldSeries)}`);
+    t.diagnostic(`upgraded app: the old version left the Version panel ${trace[onlyRunning]![0]} s after its report`);
   });
 
   it("AppNotReporting for an app that never reported: no series, and the rule fires (noDataState Alerting)", async () => {

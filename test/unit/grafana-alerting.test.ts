@@ -68,7 +68,7 @@ describe("grafana alert rules (graphite topology)", () => {
       [
         "alias(divideSeries(movingSum(sumSeries(stats_counts.shop.http_requests.*.*.5*, scale(sumSeries(stats_counts.shop.http_requests.*.*.*), 0)), '5min'), movingSum(sumSeries(stats_counts.shop.http_requests.*.*.*), '5min')), 'server_error_ratio')",
         "alias(scale(movingMax(maxSeries(stats.timers.shop.http_request_duration_ms.*.*.*.upper_99), '5min'), 0.001), 'p99_seconds')",
-        "alias(transformNull(movingSum(sumSeries(stats.gauges.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')",
+        "alias(transformNull(movingSum(sumSeries(stats_counts.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')",
       ],
     );
   });
@@ -135,8 +135,8 @@ describe("grafana alert rules (graphite topology)", () => {
     assert.deepEqual(rule("AppNotReporting").annotations, {
       summary: "shop-api is not reporting metrics",
       description:
-        "stats.gauges.shop.app_info.shop-api.<version> has had no point for 60s, for 1m ({{ $values.B.Value }} reports in the last minute; " +
-        "the app re-sends its info gauge every 15s). It is down, or cannot reach statsd's StatsD port.",
+        "stats_counts.shop.app_info.shop-api.<version> has counted no report for 60s, for 1m ({{ $values.B.Value }} reports in the last minute; " +
+        "the app re-sends its info metric every 15s). It is down, or cannot reach statsd's StatsD port.",
     });
   });
 

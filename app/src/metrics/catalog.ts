@@ -19,6 +19,11 @@ export interface MetricDefinition {
   /** StatsD key after the configurable prefix, e.g. `http_requests` is sent as `sample_api.http_requests`. */
   readonly key: string;
   readonly type: StatsdType;
+  /**
+   * The type the Graphite style sends instead of {@link type}, where statsd on its defaults would make `type` mean
+   * something else: see {@link wireType}.
+   */
+  readonly graphiteType?: StatsdType;
   /** The unit of the value on the wire. */
   readonly unit: "milliseconds" | "requests" | "info";
   /**
@@ -57,12 +62,25 @@ export const catalog = {
   info: {
     key: "app_info",
     type: "gauge",
+    // statsd, on its defaults, re-sends a gauge's last value at every flush until it restarts, so an info gauge
+    // would read "running" for a stopped app or a replaced version; an idle counter is written as 0 instead, so
+    // Graphite holds how many reports each flush received and "reported lately" is a query.
+    graphiteType: "counter",
     unit: "info",
     labels: [APP_LABEL, "version"],
     prometheusName: "app_info",
     help: "Always 1; its labels name the running app and its version. Re-sent periodically.",
   },
 } as const satisfies Record<string, MetricDefinition>;
+
+/**
+ * The StatsD type a metric is sent as in a wire style: its {@link MetricDefinition.type}, but in the Graphite style
+ * its `graphiteType` where it has one. The DogStatsD style keeps the type statsd_exporter maps (an info gauge of 1,
+ * which the exporter expires after its TTL); the Graphite style feeds Etsy statsd, whose defaults repeat gauges.
+ */
+export function wireType(metric: MetricDefinition, style: MetricsStyle): StatsdType {
+  return style === "graphite" ? (metric.graphiteType ?? metric.type) : metric.type;
+}
 
 /** Every metric of the catalog, in a stable order. */
 export const allMetrics: readonly MetricDefinition[] = Object.values(catalog);
@@ -108,5 +126,5 @@ export const OTHER_METHOD = "OTHER";
 /** Defaults shared by the app and the program. */
 export const DEFAULT_METRIC_PREFIX = "sample_api";
 export const DEFAULT_APP_NAME = "sample-api";
-/** How often the info gauge is re-sent (seconds): shorter than any TTL or flush a backend applies. */
+/** How often the info metric is re-sent (seconds): shorter than any TTL or flush a backend applies. */
 export const DEFAULT_INFO_INTERVAL_SECONDS = 15;

@@ -8,7 +8,7 @@
  * a handler that logs each distinct problem once instead of once per request.
  */
 import { StatsD } from "hot-shots";
-import { APP_LABEL, catalog, REJECTED_ROUTE, type MetricDefinition } from "./catalog";
+import { APP_LABEL, catalog, REJECTED_ROUTE, wireType, type MetricDefinition } from "./catalog";
 import { dogstatsdTags, graphiteKey } from "./names";
 import { packTimerLines } from "./packing";
 import type { AppConfig } from "../config";
@@ -36,7 +36,7 @@ export interface Recorder {
    * does not say when the refused request began. Its line goes out within {@link AGGREGATION_WINDOW_MS}.
    */
   rejected(request: RejectedRequest): void;
-  /** Sends the info gauge now (it is also re-sent on a timer). */
+  /** Sends the info metric now (it is also re-sent on a timer): a gauge in the DogStatsD style, a counter in the Graphite style. */
   sendInfo(): void;
   /** Hands what the current window has aggregated to the client now, without waiting for the window to end. */
   flush(): void;
@@ -209,7 +209,12 @@ export function createRecorder(config: AppConfig, log: Logger, options: Recorder
   windowTimer.unref();
 
   const info = sender(catalog.info, { [APP_LABEL]: config.appName, version: config.appVersion });
-  const sendInfo = () => info.client.gauge(info.stat, 1);
+  const infoType = wireType(catalog.info, config.metricsStyle);
+  const sendInfo = {
+    gauge: () => info.client.gauge(info.stat, 1),
+    counter: () => info.client.increment(info.stat, 1),
+    timer: () => info.client.timing(info.stat, 1),
+  }[infoType];
   sendInfo();
   // A StatsD server that starts after the app, or restarts, learns the app's identity within one interval.
   const infoTimer = setInterval(sendInfo, config.infoIntervalMs);
