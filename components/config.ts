@@ -3,6 +3,7 @@
  * Every problem is reported at once, each naming the key, the value given and what is accepted.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { GO_DURATION } from "../pipeline/exporter";
 import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey } from "../pipeline/config-keys";
 import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
 import type { AlertRouting } from "../pipeline/alertmanager";
@@ -51,6 +52,8 @@ export interface StackConfig {
   readonly alertWebhookUrl?: pulumi.Output<string>;
   /** Exporter topology: Prometheus's retention by size, e.g. "2GB"; undefined: by time only. */
   readonly prometheusRetentionSize?: string;
+  /** Exporter topology: statsd_exporter's TTL for series outside the catalog, a Go duration ("0s": never). */
+  readonly exporterOwnMetricsTtl: string;
   /** Exporter topology: Prometheus's retention by time, a Prometheus duration. */
   readonly prometheusRetentionTime: string;
   /** Graphite topology: carbon's retentions for every series (checked by parseRetentions). */
@@ -241,6 +244,8 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
       ? undefined
       : pattern("prometheusRetentionSize", RETENTION_SIZE, "a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)");
 
+  const exporterOwnMetricsTtl = pattern("exporterOwnMetricsTtl", GO_DURATION, "a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never");
+
   // Every key is read before this point, so every problem is reported at once.
   if (problems.length > 0) throw new StackConfigError(problems);
   return {
@@ -259,6 +264,7 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     alertThresholds,
     alertRouting,
     alertWebhookUrl: webhookUrl === undefined ? undefined : source.getSecret("alertWebhookUrl"),
+    exporterOwnMetricsTtl,
     prometheusRetentionSize,
     prometheusRetentionTime,
     graphiteRetentions,

@@ -13,6 +13,8 @@ export interface StatsdExporterArgs {
   readonly image: pulumi.Input<string>;
   /** The app's metric prefix: the mapping matches `<prefix>.<metric>`. */
   readonly metricPrefix: pulumi.Input<string>;
+  /** How long a series outside the catalog lives after its last event (a Go duration; "0s": never). */
+  readonly ownMetricsTtl: string;
 }
 
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
@@ -38,7 +40,7 @@ export class StatsdExporter extends pulumi.ComponentResource {
         { name: "statsd", port: containerPort("statsd", "exporter"), protocol: "udp", publish: "statsd" },
         { name: "web", port: containerPort("exporterWeb"), protocol: "tcp", publish: "exporterWeb" },
       ],
-      files: [{ path: MAPPING_PATH, content: pulumi.output(args.metricPrefix).apply(exporterMappingYaml) }],
+      files: [{ path: MAPPING_PATH, content: pulumi.output(args.metricPrefix).apply((prefix) => exporterMappingYaml(prefix, args.ownMetricsTtl)) }],
       probe: { http: { path: "/-/healthy", port: containerPort("exporterWeb") } },
       resources: { cpuRequest: "50m", memoryRequest: "32Mi", cpuLimit: "500m", memoryLimit: "128Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },

@@ -157,6 +157,12 @@ export const CONFIG_KEYS = {
     default: "4h",
     description: "How long before a notification that was sent is sent again while its alerts still fire; a duration.",
   },
+  exporterOwnMetricsTtl: {
+    type: "string",
+    default: "24h",
+    description:
+      "Exporter topology: how long statsd_exporter keeps a series of a metric the sample API's catalog does not name after its last event, so a flood of new names cannot exhaust its memory; a Go duration such as 24h, 90m or 1h30m; 0s: never (statsd_exporter's own default). The catalog's series never expire.",
+  },
   prometheusRetentionTime: {
     type: "string",
     default: "7d",

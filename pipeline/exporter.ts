@@ -26,9 +26,29 @@ function mapping(prefix: string, metric: MetricDefinition) {
     ...(metric.type === "timer"
       ? { observer_type: "histogram", histogram_options: { buckets: [...LATENCY_BUCKETS_SECONDS] } }
       : {}),
-    ...(metric === catalog.info ? { ttl: `${INFO_TTL_SECONDS}s` } : {}),
+    // Every catalog mapping names its TTL: a mapping without one takes the defaults' (for a team's metrics).
+    ttl: metric === catalog.info ? `${INFO_TTL_SECONDS}s` : CATALOG_TTL,
   };
 }
+
+/**
+ * The catalog's request and latency series never expire. statsd_exporter gives a mapping whose ttl is 0 the
+ * defaults' ttl, so "never" is written as the longest a Go duration parses to a round number of hours (about 100
+ * years): a counter that vanished would read as a reset.
+ */
+export const CATALOG_TTL = "876000h";
+
+/**
+ * How long a team's own series (any metric no mapping names) stay in statsd_exporter after their last event (config
+ * `exporterOwnMetricsTtl`). statsd_exporter's own default keeps every series it has seen until it restarts, so a
+ * flood of new names on the public StatsD port grows its memory until the container is killed; a day keeps every
+ * series a live client sends (a counter that went away and comes back reads as a reset, which rate() and increase()
+ * handle). "0s": never, as statsd_exporter's default.
+ */
+export const DEFAULT_OWN_METRICS_TTL = "24h";
+
+/** A Go duration as statsd_exporter's `ttl` accepts it, in whole units: 24h, 90m, 30s, 1h30m, 0s. */
+export const GO_DURATION = /^(0|(?=\d)(\d+h)?(\d+m)?(\d+s)?)$/;
 
 /**
  * The mapping's `defaults`, which apply to every metric no mapping names, that is every metric but the catalog's:
@@ -41,20 +61,23 @@ function mapping(prefix: string, metric: MetricDefinition) {
 export const STATSD_EXPORTER_DEFAULTS = {
   observer_type: "summary",
   match_type: "glob",
-  // No expiry: a counter that vanished would read as a reset.
   ttl: "0s",
 } as const;
 
-/** The mapping as a plain object. */
-export function exporterMapping(prefix: string) {
+/**
+ * The mapping as a plain object. Its defaults are statsd_exporter's own but for the TTL of a team's series
+ * (`ownMetricsTtl`, see {@link DEFAULT_OWN_METRICS_TTL}): the one deliberate difference, a guard against a flood of names.
+ */
+export function exporterMapping(prefix: string, ownMetricsTtl: string = DEFAULT_OWN_METRICS_TTL) {
+  if (!GO_DURATION.test(ownMetricsTtl)) throw new Error(`not a statsd_exporter ttl: ${JSON.stringify(ownMetricsTtl)}`);
   return {
-    defaults: { ...STATSD_EXPORTER_DEFAULTS },
+    defaults: { ...STATSD_EXPORTER_DEFAULTS, ttl: ownMetricsTtl === "0" ? "0s" : ownMetricsTtl },
     mappings: allMetrics.map((m) => mapping(prefix, m)),
   };
 }
 
-export function exporterMappingYaml(prefix: string): string {
-  return `# Generated from app/src/metrics/catalog.ts by pipeline/exporter.ts; do not edit.\n${stringify(exporterMapping(prefix))}`;
+export function exporterMappingYaml(prefix: string, ownMetricsTtl: string = DEFAULT_OWN_METRICS_TTL): string {
+  return `# Generated from app/src/metrics/catalog.ts by pipeline/exporter.ts; do not edit.\n${stringify(exporterMapping(prefix, ownMetricsTtl))}`;
 }
 
 /**

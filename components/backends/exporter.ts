@@ -14,7 +14,7 @@ export const exporterBackend: Backend = {
   deploy(name, { platform, config }, parent) {
     const exporter = new StatsdExporter(
       `${name}-exporter`,
-      { platform, image: config.images.exporterImage, metricPrefix: config.metricPrefix },
+      { platform, image: config.images.exporterImage, metricPrefix: config.metricPrefix, ownMetricsTtl: config.exporterOwnMetricsTtl },
       { parent },
     );
     const alertmanager = new Alertmanager(

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { MAPPING_PATH } from "../../pipeline/exporter";
 import { PROMETHEUS_RULES_PATH } from "../../pipeline/prometheus";
 import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
 import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
@@ -406,7 +407,7 @@ describe("docker platform, graphite topology with a webhook for alerts", () => {
   it("watches the configured app and prefix", () => {
     const rules = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml")).groups[0].rules;
     assert.deepEqual(rules.map((r: any) => r.labels.app_name), ["shop-api", "shop-api", "shop-api"]);
-    assert.equal(rules[2].data[0].model.target, "alias(transformNull(movingSum(sumSeries(stats.gauges.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')");
+    assert.equal(rules[2].data[0].model.target, "alias(transformNull(movingSum(sumSeries(stats_counts.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')");
   });
 
   it("shows the URL in no plain input of any resource", () => {
@@ -431,6 +432,12 @@ describe("docker platform, settings", () => {
     const run = await runProgram("exporter", { topology: "exporter", prometheusRetentionTime: "30d", prometheusRetentionSize: "20GB" });
     const args = one(run, CONTAINER, "prometheus").inputs.command as string[];
     assert.deepEqual(args.filter((a) => a.startsWith("--storage.tsdb.retention")), ["--storage.tsdb.retention.time=30d", "--storage.tsdb.retention.size=20GB"]);
+  });
+
+  it("exporterOwnMetricsTtl becomes the TTL of the mapping's defaults, for a team's series only", async () => {
+    const run = await runProgram("exporter", { topology: "exporter", exporterOwnMetricsTtl: "90m" });
+    const mapping = parse(uploadOf(one(run, CONTAINER, "pipeline-exporter"), MAPPING_PATH));
+    assert.deepEqual([mapping.defaults.ttl, ...mapping.mappings.map((m: any) => m.ttl)], ["90m", "876000h", "876000h", "60s"]);
   });
 
   it("by default Prometheus keeps 7 days and at most 2GB, and its rules hold the storage alert", async () => {

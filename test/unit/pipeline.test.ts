@@ -27,12 +27,21 @@ describe("statsd_exporter mapping", () => {
 
   it("expires the info gauge's series after four missed re-sends, and no other series", () => {
     const mapping = exporterMapping("sample_api");
-    assert.deepEqual(mapping.mappings.map((m) => ("ttl" in m ? m.ttl : "default")), ["default", "default", "60s"]);
-    assert.equal(mapping.defaults.ttl, "0s");
+    assert.deepEqual(mapping.mappings.map((m) => m.ttl), ["876000h", "876000h", "60s"]);
+    assert.equal(mapping.defaults.ttl, "24h");
   });
 
-  it("gives every metric no mapping names statsd_exporter's own defaults: a summary for an observer, glob matching, no expiry", () => {
-    assert.deepEqual(parse(exporterMappingYaml("sample_api")).defaults, { observer_type: "summary", match_type: "glob", ttl: "0s" });
+  it("gives every metric no mapping names statsd_exporter's own defaults but the TTL: a summary for an observer, glob matching, gone after 24h idle", () => {
+    assert.deepEqual(parse(exporterMappingYaml("sample_api")).defaults, { observer_type: "summary", match_type: "glob", ttl: "24h" });
+  });
+
+  it("exporterOwnMetricsTtl 0s keeps statsd_exporter's own default for a team's series, never expiring, and the catalog's as they are", () => {
+    const mapping = exporterMapping("sample_api", "0s");
+    assert.deepEqual([mapping.defaults.ttl, ...mapping.mappings.map((m) => m.ttl)], ["0s", "876000h", "876000h", "60s"]);
+  });
+
+  it("refuses a TTL statsd_exporter would not parse as one (a day unit)", () => {
+    assert.throws(() => exporterMapping("sample_api", "1d"), { message: 'not a statsd_exporter ttl: "1d"' });
   });
 
   it("makes only the catalog's timer a histogram, with the catalog's latency buckets, so a team's |h or |d keeps its unit's quantiles", () => {
