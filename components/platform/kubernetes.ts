@@ -1,7 +1,8 @@
 /**
  * The Kubernetes platform: each workload becomes a Deployment, a ClusterIP Service named after it (the DNS name
  * other workloads use, all its ports), a NodePort Service with only the ports the port table publishes, an
- * auto-named ConfigMap for its files (so an edit rolls the pods) and a Secret for its secret environment.
+ * auto-named ConfigMap for its files (so an edit rolls the pods), a Secret for its secret environment, and a
+ * NetworkPolicy admitting only the connections its ports declare (the namespace denies all other ingress).
  *
  * On kind (context `kind-<cluster>`) the NodePorts are the fixed ones `kind/cluster.yaml` forwards to 127.0.0.1,
  * one set per topology. On any other cluster Kubernetes assigns them (NodePorts are cluster-wide: fixed ones would
@@ -65,6 +66,21 @@ export function rolloutWaitFor(replicas: number): string {
 /** How long `pulumi up` waits for a rollout before it fails (the provider's own default is 10 minutes). */
 export const ROLLOUT_TIMEOUT = "5m";
 
+/**
+ * The ingress a workload's pods admit: its published ports, from anyone (the stack's flows, app -> ingest,
+ * Prometheus -> exporter, Grafana -> backend, all go to published ports, and a NodePort's traffic comes from the node
+ * or from outside the cluster). Its other ports (carbon, statsd's admin port, gunicorn) admit no other pod; the
+ * namespace's default-deny policy refuses everything else.
+ */
+export function ingressPolicy(spec: WorkloadSpec, podLabels: Record<string, string>): k8s.types.input.networking.v1.NetworkPolicySpec {
+  const published = spec.ports.filter((p) => p.publish !== undefined);
+  return {
+    podSelector: { matchLabels: podLabels },
+    policyTypes: ["Ingress"],
+    ingress: published.length === 0 ? [] : [{ ports: published.map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() })) }],
+  };
+}
+
 function probe(p: WorkloadProbe, initialDelaySeconds: number, failureThreshold: number): k8s.types.input.core.v1.Probe {
   const action = "http" in p ? { httpGet: { path: p.http.path, port: p.http.port } } : { tcpSocket: { port: p.tcp.port } };
   return { ...action, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold };
@@ -97,6 +113,16 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
       `${name}-namespace`,
       { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } },
       { parent: this, provider: this.provider, aliases: [rootAlias("namespace", "kubernetes:core/v1:Namespace")] },
+    );
+    // Nothing reaches a pod of the namespace unless a workload's own policy (deploy) admits it. Egress stays open:
+    // DNS, Alertmanager's webhooks and Grafana's plugins go out of the namespace.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-default-deny-ingress`,
+      {
+        metadata: { name: "default-deny-ingress", namespace: this.namespace.metadata.name, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        spec: { podSelector: {}, policyTypes: ["Ingress"] },
+      },
+      { parent: this, provider: this.provider },
     );
     this.registerOutputs({ namespace: this.namespace.metadata.name });
   }
@@ -277,6 +303,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             },
             { ...opts, dependsOn: [deployment] },
           );
+
+    new k8s.networking.v1.NetworkPolicy(`${prefix}-ingress`, { metadata: { name: `${spec.name}-ingress`, namespace, labels }, spec: ingressPolicy(spec, labels) }, opts);
 
     const host = service.metadata.name;
     return {

@@ -12,7 +12,11 @@ export interface WorkloadPort {
   /** The port inside the container. */
   readonly port: number;
   readonly protocol: "tcp" | "udp";
-  /** Publish this port on the host (Docker) or as a NodePort (Kubernetes), per the port table. */
+  /**
+   * Publish this port on the host (Docker) or as a NodePort (Kubernetes), per the port table. Every flow between the
+   * stack's services goes to a published port; on Kubernetes an unpublished one admits no connection from another
+   * pod (NetworkPolicy), only from inside the workload's own pod.
+   */
   readonly publish?: PortId;
 }
 

@@ -159,6 +159,23 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       });
     });
 
+    it("each namespace denies ingress by default, and each workload's NetworkPolicy admits only its published ports (enforcement: see README)", async () => {
+      for (const stack of STACKS) {
+        const list = await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: any }> }>("get", "networkpolicy", "-n", namespaceOf(stack));
+        const admitted = Object.fromEntries(
+          list.items.map((np) => [np.metadata.name, (np.spec.ingress ?? []).flatMap((r: any) => r.ports.map((p: any) => `${p.port}/${p.protocol}`)).sort()]),
+        );
+        const nodePorts = ((await servicePorts(namespaceOf(stack))).NodePort ?? []).map((entry) => {
+          const [service, port] = entry.split(" ");
+          return [`${service!.replace(/-nodeport$/, "")}-ingress`, port!] as const;
+        });
+        const expected: Record<string, string[]> = { "default-deny-ingress": [] };
+        for (const [policy, port] of nodePorts) (expected[policy] ??= []).push(port);
+        for (const ports of Object.values(expected)) ports.sort();
+        assert.deepEqual(admitted, expected, stack);
+      }
+    });
+
     it("counts StatsD lines sent from this machine to each stack's StatsD NodePort", async () => {
       const port = (stack: string) => Number(String(outputs[stack]!.statsdEndpoint).split(":").at(-1));
       await sendStatsd(port("graphite"), "deploy_test.hits:3|c");
@@ -376,7 +393,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.deepEqual(upgrade.deleted, []);
     });
 
-    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager and Grafana's generated secret_key", () => {
+    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager, Grafana's generated secret_key and the NetworkPolicies", () => {
       const untouched = ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"];
       assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same"]);
       assert.deepEqual(upgrade.created.sort(), [
@@ -384,6 +401,12 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         "kubernetes:core/v1:ConfigMap::pipeline-alertmanager-config",
         "kubernetes:core/v1:Service::pipeline-alertmanager-nodeport",
         "kubernetes:core/v1:Service::pipeline-alertmanager-service",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::pipeline-alertmanager-ingress",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::pipeline-api-ingress",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::pipeline-exporter-ingress",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::pipeline-grafana-ingress",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::pipeline-prometheus-ingress",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy::platform-default-deny-ingress",
         "random:index/randomPassword:RandomPassword::pipeline-grafana-secret-key",
         "statsd-stack:index:Alertmanager::pipeline-alertmanager",
         "statsd-stack:index:KubernetesPlatform::platform",

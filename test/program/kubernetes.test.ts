@@ -35,7 +35,7 @@ describe("kubernetes platform, exporter topology", () => {
     });
   });
 
-  it("registers a provider, a namespace, per workload a Deployment, a Service and a NodePort Service, and reads kube-system", () => {
+  it("registers a provider, a namespace with a default-deny ingress policy, per workload a Deployment, a Service, a NodePort Service and a NetworkPolicy, and reads kube-system", () => {
     assert.deepEqual(typeCounts(run), {
       "command:local:Command": 1,
       "docker:index/image:Image": 1,
@@ -45,6 +45,7 @@ describe("kubernetes platform, exporter topology", () => {
       "kubernetes:core/v1:Namespace": 2,
       "kubernetes:core/v1:Secret": 1,
       "kubernetes:core/v1:Service": 10,
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy": 6,
       "pulumi:providers:kubernetes": 1,
       "random:index/randomPassword:RandomPassword": 2,
       "statsd-stack:index:Alertmanager": 1,
@@ -70,7 +71,7 @@ describe("kubernetes platform, exporter topology", () => {
     for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "platform-cluster-identity")) {
       kinds.push(await validate(r));
     }
-    assert.equal(kinds.length, 21);
+    assert.equal(kinds.length, 27);
   });
 
   it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
@@ -253,7 +254,7 @@ describe("kubernetes platform, graphite topology", () => {
   it("every object passes the Kubernetes OpenAPI schema", async () => {
     const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
     for (const r of objects) await validate(r);
-    assert.equal(objects.length, 14);
+    assert.equal(objects.length, 18);
   });
 
   it("uses the configured context and namespace, and the given app image without building or loading it", () => {
@@ -279,6 +280,24 @@ describe("kubernetes platform, graphite topology", () => {
     assert.equal(env.STATSD_HOST, graphite.inputs.metadata.name);
     assert.equal(env.STATSD_PORT, "8125");
     assert.ok(graphite.inputs.spec.ports.some((p: any) => p.port === 8125 && p.protocol === "UDP"));
+  });
+
+  it("denies all ingress in the namespace but what each workload's policy admits: its published ports, from anyone", () => {
+    const policies = Object.fromEntries(
+      ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((np) => [np.inputs.metadata.name, np.inputs.spec]),
+    );
+    const only = (name: string, ports: Array<[number, string]>) => ({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "statsd-stack" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: ports.map(([port, protocol]) => ({ port, protocol })) }],
+    });
+    assert.deepEqual(policies, {
+      "default-deny-ingress": { podSelector: {}, policyTypes: ["Ingress"] },
+      // carbon (2003), statsd's admin port (8126) and gunicorn (8080) admit no other pod.
+      "graphite-ingress": only("graphite", [[8125, "UDP"], [80, "TCP"]]),
+      "sample-api-ingress": only("sample-api", [[8000, "TCP"]]),
+      "grafana-ingress": only("grafana", [[3000, "TCP"]]),
+    });
   });
 
   it("keeps carbon and statsd's admin port inside the cluster, and lets Kubernetes assign the NodePorts of the rest", () => {

@@ -88,6 +88,14 @@ export async function receiverPod(namespace: string, token: string, nodeAddress 
         volumes: [{ name: "script", configMap: { name: RECEIVER_HOST } }],
       },
     },
+    // The stack's namespace denies all ingress but what a policy admits: Alertmanager, and this machine through
+    // the NodePort, reach the receiver on its port.
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `${RECEIVER_HOST}-ingress`, namespace, labels },
+      spec: { podSelector: { matchLabels: labels }, policyTypes: ["Ingress"], ingress: [{ ports: [{ port: RECEIVER_PORT, protocol: "TCP" }] }] },
+    },
     {
       apiVersion: "v1",
       kind: "Service",
