@@ -1,0 +1,161 @@
+/**
+ * What restarting one service of a deployed Docker stack costs the counts (a benchmark: it prints figures, it
+ * asserts nothing). About 2 minutes per case:
+ *
+ *   npm run bench:faults -- --stack exporter
+ *   npm run bench:faults -- --stack graphite --rate 50 --seconds 60 --cases graphite,grafana
+ *
+ * It reads the stack's outputs (`pulumi stack output --json --stack NAME`, or `--outputs FILE`), then for each case
+ * sends GET / to the API at a fixed rate for `--seconds`, restarts the case's container a third of the way in with
+ * `docker restart` (the container's own stop timeout), and once the backend's count has settled prints: requests
+ * sent, answered 200, counted by the backend, lost, how long the service was gone (from the restart until it was
+ * healthy again), and whether the counts stored before the case were still the same afterwards. The case `none`
+ * restarts nothing: the baseline. Run it on an otherwise idle stack; other traffic would be counted too.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { catalog } from "../app/src/metrics/catalog";
+import { waitFor } from "../app/src/tools/wait";
+import { routeSegment } from "../app/src/metrics/names";
+import { graphitePaths } from "../pipeline/graphite";
+import { getJson, GraphiteApi, PrometheusApi, sumPoints, type GraphiteSeries } from "./checks/backends";
+import { countKey, graphiteCounts, prometheusCounts } from "./checks/traffic";
+
+const { values } = parseArgs({
+  options: {
+    stack: { type: "string" },
+    outputs: { type: "string" },
+    rate: { type: "string", default: "50" },
+    seconds: { type: "string", default: "60" },
+    cases: { type: "string" },
+    "container-prefix": { type: "string" },
+  },
+});
+
+const outputs = JSON.parse(
+  values.outputs
+    ? readFileSync(values.outputs, "utf8")
+    : execFileSync("pulumi", ["stack", "output", "--json", "--stack", values.stack ?? ""], { encoding: "utf8" }),
+) as Record<string, string>;
+const topology = outputs.topology as "graphite" | "exporter";
+const prefix = values["container-prefix"] ?? `statsd-stack-${values.stack}-`;
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const DEFAULT_CASES = { exporter: ["none", "statsd-exporter", "prometheus", "grafana"], graphite: ["none", "graphite", "grafana"] } as const;
+const cases = values.cases ? values.cases.split(",") : [...DEFAULT_CASES[topology]];
+const appName = outputs.appName ?? "sample-api";
+const metricPrefix = outputs.metricPrefix ?? "sample_api";
+const ROOT_200 = countKey("/", "GET", 200);
+
+const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Requests to GET / counted by the backend from `fromEpoch` until now (Graphite: points stamped from then on). */
+async function counted(fromEpoch: number, untilEpoch?: number): Promise<number> {
+  if (topology === "exporter") {
+    const prom = new PrometheusApi(outputs.prometheusUrl!);
+    if (untilEpoch === undefined) return (await prometheusCounts(prom, catalog.requests.prometheusName, appName, fromEpoch)).get(ROOT_200) ?? 0;
+    const expr = `sum(increase(${catalog.requests.prometheusName}{app_name="${appName}",route="/",method="GET",status="200"}[${untilEpoch - fromEpoch}s] anchored))`;
+    const body = (await (await fetch(`${outputs.prometheusUrl}/api/v1/query?time=${untilEpoch}&query=${encodeURIComponent(expr)}`)).json()) as {
+      data: { result: Array<{ value: [number, string] }> };
+    };
+    return Number(body.data.result[0]?.value[1] ?? 0);
+  }
+  const graphite = new GraphiteApi(outputs.graphiteUrl!);
+  if (untilEpoch === undefined) return (await graphiteCounts(graphite, metricPrefix, fromEpoch)).get(ROOT_200) ?? 0;
+  const params = new URLSearchParams({
+    target: `sumSeries(${graphitePaths(metricPrefix).requestCounts}.${routeSegment("/")}.GET.200)`,
+    from: String(fromEpoch),
+    until: String(untilEpoch),
+    format: "json",
+  });
+  return sumPoints(await getJson<GraphiteSeries[]>(`${outputs.graphiteUrl}/render?${params}`));
+}
+
+/** GET / at a fixed rate for `seconds`; resolves with what was sent and what answered 200. */
+async function paced(seconds: number): Promise<{ sent: number; ok: number }> {
+  const total = RATE * seconds;
+  const started = performance.now();
+  let ok = 0;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(
+      fetch(`${outputs.apiUrl}/`, { signal: AbortSignal.timeout(10_000) })
+        .then(async (r) => {
+          await r.arrayBuffer();
+          if (r.status === 200) ok++;
+        })
+        .catch(() => undefined),
+    );
+  }
+  await Promise.all(inFlight);
+  return { sent: total, ok };
+}
+
+function healthy(container: string): boolean {
+  try {
+    const state = JSON.parse(docker("inspect", "--format", "{{json .State}}", container)) as { Running: boolean; Health?: { Status: string } };
+    return state.Running && (state.Health === undefined || state.Health.Status === "healthy");
+  } catch {
+    return false;
+  }
+}
+
+/** Restarts the case's container; resolves with the seconds from the restart until it is healthy again. */
+async function restart(service: string): Promise<number> {
+  const container = `${prefix}${service}-0`;
+  const started = performance.now();
+  docker("restart", container);
+  const back = await waitFor(async () => healthy(container), 300_000, 500);
+  if (!back) throw new Error(`${container} was not healthy again within 5 minutes`);
+  return (performance.now() - started) / 1000;
+}
+
+async function runCase(service: string) {
+  // Whole 10 s slots, so that Graphite's points of the case hold only the case's requests.
+  await sleep((10 - (Date.now() / 1000) % 10) * 1000 + 1000);
+  const start = now();
+  const historyUntil = start - 20;
+  const historyBefore = await counted(historyUntil - 600, historyUntil);
+  const load = paced(SECONDS);
+  let downSeconds = 0;
+  if (service !== "none") {
+    await sleep((SECONDS / 3) * 1000);
+    downSeconds = await restart(service);
+  }
+  const { sent, ok } = await load;
+  let last = -1;
+  let value = await counted(start);
+  // Settled: the same reading 20 s apart (statsd flushes every 10 s, Prometheus scrapes every 5 s).
+  for (let i = 0; i < 10 && value !== last; i++) {
+    await sleep(20_000);
+    last = value;
+    value = await counted(start);
+  }
+  const historyAfter = await counted(historyUntil - 600, historyUntil);
+  return { service, sent, ok, counted: value, downSeconds, historyBefore, historyAfter };
+}
+
+async function main(): Promise<void> {
+  console.log(`${topology} stack: GET / at ${RATE} requests/s for ${SECONDS} s per case, the restart ${Math.round(SECONDS / 3)} s in`);
+  console.log("| restarted | sent | answered 200 | counted | lost | service gone for | counts before the case |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const service of cases) {
+    const r = await runCase(service);
+    const lost = r.ok - r.counted;
+    const history = r.historyAfter === r.historyBefore ? `unchanged (${r.historyBefore})` : `${r.historyBefore} -> ${r.historyAfter}`;
+    console.log(
+      `| ${r.service} | ${r.sent} | ${r.ok} | ${r.counted} | ${lost} (${((lost / r.ok) * 100).toFixed(1)} %) | ${r.service === "none" ? "-" : `${r.downSeconds.toFixed(1)} s`} | ${history} |`,
+    );
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
