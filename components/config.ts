@@ -2,12 +2,27 @@
  * The stack's configuration: read from Pulumi config, validated as a whole before any resource is registered.
  * Every problem is reported at once, each naming the key, the value given and what is accepted.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  checkExporterMappings,
+  checkGraphiteAggregation,
+  checkGraphiteSchemas,
+  checkPrometheusRules,
+  problemText,
+  type OwnAggregation,
+  type OwnMapping,
+  type OwnRules,
+  type OwnSchema,
+  type Problem,
+} from "../pipeline/extensions";
 import { GO_DURATION } from "../pipeline/exporter";
-import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey } from "../pipeline/config-keys";
+import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey, type StructuredConfigKeyName } from "../pipeline/config-keys";
 import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
 import type { AlertRouting } from "../pipeline/alertmanager";
 import { parseRetentions } from "../pipeline/graphite";
+import { expirySeconds } from "../pipeline/statsd-expiry";
 import { durationMs, type AlertThresholds } from "../pipeline/rules";
 import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
@@ -54,10 +69,26 @@ export interface StackConfig {
   readonly prometheusRetentionSize?: string;
   /** Exporter topology: statsd_exporter's TTL for series outside the catalog, a Go duration ("0s": never). */
   readonly exporterOwnMetricsTtl: string;
+  /** Graphite topology: how long statsd keeps a name outside the catalog after its last line, a Go duration ("0s": never). */
+  readonly graphiteOwnMetricsExpiry: string;
   /** Exporter topology: Prometheus's retention by time, a Prometheus duration. */
   readonly prometheusRetentionTime: string;
   /** Graphite topology: carbon's retentions for every series (checked by parseRetentions). */
   readonly graphiteRetentions: string;
+  /** A team's own mappings, carbon sections and rule file (pipeline/extensions.ts), checked. */
+  readonly extensions: Extensions;
+}
+
+/** A team's own additions to the pipeline, from stack config (README, "Your own mappings, schemas and rules"). */
+export interface Extensions {
+  /** Config `exporterMappings`: after the catalog's in statsd_exporter's mapping. */
+  readonly exporterMappings: readonly OwnMapping[];
+  /** Config `graphiteSchemas`: before the catch-alls of storage-schemas.conf. */
+  readonly graphiteSchemas: readonly OwnSchema[];
+  /** Config `graphiteAggregation`: before statsd's rules and the catch-all of storage-aggregation.conf. */
+  readonly graphiteAggregation: readonly OwnAggregation[];
+  /** Config `prometheusRulesFile`: the file's text, delivered beside the generated rules; undefined when unset. */
+  readonly prometheusRules?: OwnRules;
 }
 
 /** All configuration problems found, one per line. */
@@ -92,8 +123,11 @@ const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-
 const RETENTION_SIZE = /^[1-9]\d{0,5}(B|KB|MB|GB|TB|PB|EB)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** Reads and validates every key; throws {@link StackConfigError} listing every problem. */
-export function readStackConfig(source: ConfigSource, stack: string): StackConfig {
+/**
+ * Reads and validates every key; throws {@link StackConfigError} listing every problem. `projectDir`: where a
+ * relative `prometheusRulesFile` is found (the program's working directory: `pulumi up` runs it in the project folder).
+ */
+export function readStackConfig(source: ConfigSource, stack: string, projectDir: string = process.cwd()): StackConfig {
   const problems: string[] = [];
   const bad = (key: string, value: string, accepted: string) =>
     problems.push(`statsd-stack:${key} = ${JSON.stringify(value)} is not valid: expected ${accepted}`);
@@ -246,6 +280,13 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
 
   const exporterOwnMetricsTtl = pattern("exporterOwnMetricsTtl", GO_DURATION, "a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never");
 
+  const graphiteOwnMetricsExpiry = read("graphiteOwnMetricsExpiry") ?? "";
+  if (expirySeconds(graphiteOwnMetricsExpiry) === undefined) {
+    bad("graphiteOwnMetricsExpiry", graphiteOwnMetricsExpiry, "a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never");
+  }
+
+  const extensions = readExtensions(source, metricPrefix, projectDir, problems);
+
   // Every key is read before this point, so every problem is reported at once.
   if (problems.length > 0) throw new StackConfigError(problems);
   return {
@@ -265,10 +306,49 @@ export function readStackConfig(source: ConfigSource, stack: string): StackConfi
     alertRouting,
     alertWebhookUrl: webhookUrl === undefined ? undefined : source.getSecret("alertWebhookUrl"),
     exporterOwnMetricsTtl,
+    graphiteOwnMetricsExpiry,
     prometheusRetentionSize,
     prometheusRetentionTime,
     graphiteRetentions,
+    extensions,
   };
+}
+
+/**
+ * Config `exporterMappings`, `graphiteSchemas`, `graphiteAggregation` (structured: the engine passes them as JSON
+ * text, read here so that a value that is not JSON is reported with the rest) and `prometheusRulesFile` (read from
+ * the project folder, which is the program's working directory under `pulumi up`). Problems go to `problems`.
+ */
+function readExtensions(source: ConfigSource, metricPrefix: string, projectDir: string, problems: string[]): Extensions {
+  const bad: Problem = (at, value, accepted) => problems.push(problemText(at, value, accepted));
+  const structured = (key: StructuredConfigKeyName): unknown => {
+    const raw = source.get(key);
+    if (raw === undefined || raw === "") return undefined;
+    try {
+      return JSON.parse(raw);
+    } catch {
+      bad(key, raw, `a list of objects, set field by field with pulumi config set --path '${key}[0].FIELD' VALUE (or as JSON text)`);
+      return undefined;
+    }
+  };
+  const exporterMappings = checkExporterMappings(structured("exporterMappings"), metricPrefix, bad);
+  const graphiteSchemas = checkGraphiteSchemas(structured("graphiteSchemas"), metricPrefix, bad);
+  const graphiteAggregation = checkGraphiteAggregation(structured("graphiteAggregation"), metricPrefix, bad);
+  let prometheusRules: OwnRules | undefined;
+  const rulesFile = source.get("prometheusRulesFile") ?? "";
+  if (rulesFile !== "") {
+    const file = path.resolve(projectDir, rulesFile);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? `there is no such file (${file})` : code === "EISDIR" ? `${file} is a folder` : `${file} cannot be read (${code})`;
+      bad("prometheusRulesFile", rulesFile, `a YAML file of Prometheus rule groups, relative to the project folder: ${why}`);
+    }
+    if (text !== undefined) prometheusRules = checkPrometheusRules(rulesFile, text, bad);
+  }
+  return { exporterMappings, graphiteSchemas, graphiteAggregation, prometheusRules };
 }
 
 /** An absolute http(s) URL with a host: what Alertmanager's and Grafana's webhooks accept. */

@@ -19,7 +19,9 @@ import {
   graphiteAdminInitScript,
   graphiteNginxSite,
 } from "../pipeline/graphite-web";
+import type { OwnAggregation, OwnSchema } from "../pipeline/extensions";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
+import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs, statsdExpirySettings } from "../pipeline/statsd-expiry";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link GraphiteStatsd}. */
@@ -30,8 +32,17 @@ export interface GraphiteStatsdArgs {
   readonly image: pulumi.Input<string>;
   /** carbon's retentions for every series (config `graphiteRetentions`); default pipeline/graphite.ts's RETENTIONS. */
   readonly retentions?: string;
+  /** A team's own storage schemas (config `graphiteSchemas`), before the catch-alls. */
+  readonly ownSchemas?: readonly OwnSchema[];
+  /** A team's own aggregation rules (config `graphiteAggregation`), before statsd's and the catch-all. */
+  readonly ownAggregation?: readonly OwnAggregation[];
   /** graphite-web's admin (`root`) password; when unset a random one is generated and kept in state as a secret. */
   readonly adminPassword?: pulumi.Input<string>;
+  /**
+   * The flood guard (config `graphiteOwnMetricsExpiry`, a duration such as 24h; `0s`: never): statsd forgets a name
+   * outside the catalog of the app sending under `metricPrefix` once no line named it for this long.
+   */
+  readonly ownMetricsExpiry?: { readonly expiry: string; readonly metricPrefix: pulumi.Input<string> };
 }
 
 export const GRAPHITE_SERVICE = "graphite";
@@ -98,13 +109,20 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
       files: [
         {
           path: "/opt/statsd/config/udp.js",
-          content: statsdConfigJs({
-            graphiteHost: "127.0.0.1",
-            graphitePort: INTERNAL_PORTS.carbonPlaintext,
-            port: containerPort("statsd", "graphite"),
-            mgmtPort: INTERNAL_PORTS.statsdAdmin,
-          }),
+          content: pulumi.output(args.ownMetricsExpiry?.metricPrefix ?? "").apply((prefix) =>
+            statsdConfigJs({
+              graphiteHost: "127.0.0.1",
+              graphitePort: INTERNAL_PORTS.carbonPlaintext,
+              port: containerPort("statsd", "graphite"),
+              mgmtPort: INTERNAL_PORTS.statsdAdmin,
+              ownMetricsExpiry: args.ownMetricsExpiry && {
+                backendPath: STATSD_EXPIRY_BACKEND_PATH,
+                settings: statsdExpirySettings(args.ownMetricsExpiry.expiry, prefix),
+              },
+            }),
+          ),
         },
+        { path: STATSD_EXPIRY_BACKEND_PATH, content: statsdExpiryBackendJs() },
         {
           path: "/opt/graphite/conf/carbon.conf",
           content: carbonConf({
@@ -117,8 +135,8 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
             graphiteUrl: `http://127.0.0.1:${INTERNAL_PORTS.graphiteWebGunicorn}`,
           }),
         },
-        { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf(args.retentions) },
-        { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf() },
+        { path: "/opt/graphite/conf/storage-schemas.conf", content: storageSchemasConf(args.retentions, args.ownSchemas) },
+        { path: "/opt/graphite/conf/storage-aggregation.conf", content: storageAggregationConf(args.ownAggregation) },
         {
           path: GRAPHITE_NGINX_SITE_PATH,
           content: graphiteNginxSite({ listenPort: containerPort("graphiteWeb"), upstreamPort: INTERNAL_PORTS.graphiteWebGunicorn }),

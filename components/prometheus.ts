@@ -1,6 +1,15 @@
 /** Prometheus scraping the exporter, with the generated configuration and rules. */
 import * as pulumi from "@pulumi/pulumi";
-import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_PATH, PROMETHEUS_SERVICE, prometheusArgs, prometheusConfigYaml } from "../pipeline/prometheus";
+import type { OwnRules } from "../pipeline/extensions";
+import {
+  ownRulesFile,
+  PROMETHEUS_CONFIG_PATH,
+  PROMETHEUS_OWN_RULES_PATH,
+  PROMETHEUS_RULES_PATH,
+  PROMETHEUS_SERVICE,
+  prometheusArgs,
+  prometheusConfigYaml,
+} from "../pipeline/prometheus";
 import { prometheusRulesYaml, type AlertThresholds } from "../pipeline/rules";
 import { containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
@@ -26,6 +35,8 @@ export interface PrometheusArgs {
   readonly retentionSize?: string;
   /** `--storage.tsdb.retention.time` (config `prometheusRetentionTime`). */
   readonly retentionTime: string;
+  /** A team's own rule file (config `prometheusRulesFile`), checked; delivered beside the generated rules. */
+  readonly ownRules?: OwnRules;
 }
 
 /**
@@ -57,7 +68,7 @@ export class Prometheus extends pulumi.ComponentResource {
           content: pulumi
             .all([args.scrapeTarget, args.alertmanagerTarget])
             .apply(([exporterTarget, alertmanagerTarget]) =>
-              prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}`, alertmanagerTarget }),
+              prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}`, alertmanagerTarget, ownRules: args.ownRules !== undefined }),
             ),
         },
         // prometheus.yml names it relative to itself: it must sit in the same folder.
@@ -65,6 +76,8 @@ export class Prometheus extends pulumi.ComponentResource {
           path: PROMETHEUS_RULES_PATH,
           content: prometheusRulesYaml({ appName: args.appName, thresholds: args.alertThresholds, retentionSize: args.retentionSize }),
         },
+        // The team's own, beside it: prometheus.yml names both.
+        ...(args.ownRules === undefined ? [] : [{ path: PROMETHEUS_OWN_RULES_PATH, content: ownRulesFile(args.ownRules.path, args.ownRules.text) }]),
       ],
       dataPaths: ["/prometheus"],
       probe: { http: { path: "/-/ready", port } },

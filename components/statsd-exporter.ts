@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { statsdIngest, type StatsdIngest } from "./backend";
 import { EXPORTER_SERVICE, exporterArgs, exporterMappingYaml, MAPPING_PATH } from "../pipeline/exporter";
+import type { OwnMapping } from "../pipeline/extensions";
 import { containerPort } from "../pipeline/ports";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
@@ -15,6 +16,8 @@ export interface StatsdExporterArgs {
   readonly metricPrefix: pulumi.Input<string>;
   /** How long a series outside the catalog lives after its last event (a Go duration; "0s": never). */
   readonly ownMetricsTtl: string;
+  /** A team's own mappings (config `exporterMappings`), after the catalog's. */
+  readonly ownMappings?: readonly OwnMapping[];
 }
 
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
@@ -40,7 +43,7 @@ export class StatsdExporter extends pulumi.ComponentResource {
         { name: "statsd", port: containerPort("statsd", "exporter"), protocol: "udp", publish: "statsd" },
         { name: "web", port: containerPort("exporterWeb"), protocol: "tcp", publish: "exporterWeb" },
       ],
-      files: [{ path: MAPPING_PATH, content: pulumi.output(args.metricPrefix).apply((prefix) => exporterMappingYaml(prefix, args.ownMetricsTtl)) }],
+      files: [{ path: MAPPING_PATH, content: pulumi.output(args.metricPrefix).apply((prefix) => exporterMappingYaml(prefix, args.ownMetricsTtl, args.ownMappings)) }],
       probe: { http: { path: "/-/healthy", port: containerPort("exporterWeb") } },
       resources: { cpuRequest: "50m", memoryRequest: "32Mi", cpuLimit: "500m", memoryLimit: "128Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
 import { RETENTIONS } from "./graphite";
+import { DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY } from "./statsd-expiry";
 import { defaultHostPort, type PortId } from "./ports";
 
 /** Images pinned to current releases; each can be overridden by config. */
@@ -163,6 +164,12 @@ export const CONFIG_KEYS = {
     description:
       "Exporter topology: how long statsd_exporter keeps a series of a metric the sample API's catalog does not name after its last event, so a flood of new names cannot exhaust its memory; a Go duration such as 24h, 90m or 1h30m; 0s: never (statsd_exporter's own default). The catalog's series never expire.",
   },
+  graphiteOwnMetricsExpiry: {
+    type: "string",
+    default: DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY,
+    description:
+      "Graphite topology: how long statsd keeps a name the sample API's catalog does not name after its last line (an idle counter is written as 0 and a gauge keeps its value until then), so a flood of new names cannot exhaust its memory; a Go duration such as 24h, 90m or 1h30m; 0s: never (statsd's own default). The catalog's names and statsd's own are never forgotten.",
+  },
   prometheusRetentionTime: {
     type: "string",
     default: "7d",
@@ -180,9 +187,28 @@ export const CONFIG_KEYS = {
     description:
       "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. An empty string: retention by time only (prometheusRetentionTime).",
   },
+  // A team's own additions (pipeline/extensions.ts): the rule file here, the structured ones in STRUCTURED_CONFIG_KEYS.
+  prometheusRulesFile: {
+    type: "string",
+    default: "",
+    description:
+      "Exporter topology: a team's own Prometheus recording and alerting rules, a YAML file of rule groups (path relative to the project folder), read and checked at each `pulumi up` and delivered beside the generated rules; its group names must differ from the generated ones (statsd-stack-recording, statsd-stack-alerts).",
+  },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;
+
+/**
+ * Structured keys (lists of objects): Pulumi.yaml cannot declare them (a project's config types are string,
+ * integer, boolean and array of those), so they are read from the stack's config as the engine passes them, JSON
+ * text, and checked by pipeline/extensions.ts. Set with `pulumi config set --path 'KEY[0].field' VALUE`.
+ */
+export const STRUCTURED_CONFIG_KEYS = {
+  exporterMappings: "Exporter topology: a team's statsd_exporter mappings, after the catalog's.",
+  graphiteSchemas: "Graphite topology: a team's carbon storage schemas (name, pattern, retentions), before the catch-alls.",
+  graphiteAggregation: "Graphite topology: a team's carbon aggregation rules (name, pattern, method, xFilesFactor), before statsd's and the catch-all.",
+} as const;
+export type StructuredConfigKeyName = keyof typeof STRUCTURED_CONFIG_KEYS;
 
 /** A key's default as the engine passes config values: a string. */
 export function defaultOf(key: ConfigKeyName): string | undefined {

@@ -5,6 +5,7 @@
  * statsd_exporter run without a mapping file would (see {@link STATSD_EXPORTER_DEFAULTS}).
  */
 import { stringify } from "yaml";
+import type { OwnMapping } from "./extensions";
 import { allMetrics, APP_LABEL, catalog, DEFAULT_INFO_INTERVAL_SECONDS, LATENCY_BUCKETS_SECONDS, type MetricDefinition } from "../app/src/metrics/catalog";
 
 const MATCH_METRIC_TYPE = { timer: "observer", counter: "counter", gauge: "gauge" } as const;
@@ -67,17 +68,20 @@ export const STATSD_EXPORTER_DEFAULTS = {
 /**
  * The mapping as a plain object. Its defaults are statsd_exporter's own but for the TTL of a team's series
  * (`ownMetricsTtl`, see {@link DEFAULT_OWN_METRICS_TTL}): the one deliberate difference, a guard against a flood of names.
+ * A team's own mappings (config `exporterMappings`, checked by pipeline/extensions.ts) come after the catalog's:
+ * statsd_exporter takes the first mapping that matches (globs in their order, then regular expressions), so they
+ * can never change what the catalog's metrics become.
  */
-export function exporterMapping(prefix: string, ownMetricsTtl: string = DEFAULT_OWN_METRICS_TTL) {
+export function exporterMapping(prefix: string, ownMetricsTtl: string = DEFAULT_OWN_METRICS_TTL, own: readonly OwnMapping[] = []) {
   if (!GO_DURATION.test(ownMetricsTtl)) throw new Error(`not a statsd_exporter ttl: ${JSON.stringify(ownMetricsTtl)}`);
   return {
     defaults: { ...STATSD_EXPORTER_DEFAULTS, ttl: ownMetricsTtl === "0" ? "0s" : ownMetricsTtl },
-    mappings: allMetrics.map((m) => mapping(prefix, m)),
+    mappings: [...allMetrics.map((m) => mapping(prefix, m)), ...own],
   };
 }
 
-export function exporterMappingYaml(prefix: string, ownMetricsTtl: string = DEFAULT_OWN_METRICS_TTL): string {
-  return `# Generated from app/src/metrics/catalog.ts by pipeline/exporter.ts; do not edit.\n${stringify(exporterMapping(prefix, ownMetricsTtl))}`;
+export function exporterMappingYaml(prefix: string, ownMetricsTtl: string = DEFAULT_OWN_METRICS_TTL, own: readonly OwnMapping[] = []): string {
+  return `# Generated from app/src/metrics/catalog.ts by pipeline/exporter.ts; do not edit.\n${stringify(exporterMapping(prefix, ownMetricsTtl, own))}`;
 }
 
 /**

@@ -9,6 +9,8 @@ export interface PrometheusConfigArgs {
   readonly selfTarget: string;
   /** `host:port` of Alertmanager, which Prometheus sends firing and resolved alerts to; undefined: none. */
   readonly alertmanagerTarget?: string;
+  /** Whether a team's rule file (config `prometheusRulesFile`) sits beside the generated one, as {@link PROMETHEUS_OWN_RULES_FILE}. */
+  readonly ownRules?: boolean;
 }
 
 export const EXPORTER_JOB = "statsd-exporter";
@@ -44,14 +46,22 @@ export const PROMETHEUS_CONFIG_PATH = `${PROMETHEUS_CONFIG_DIR}/prometheus.yml`;
  */
 export const PROMETHEUS_RULES_FILE = "rules.yml";
 export const PROMETHEUS_RULES_PATH = `${PROMETHEUS_CONFIG_DIR}/${PROMETHEUS_RULES_FILE}`;
+/** A team's own rule file (config `prometheusRulesFile`), delivered as it is beside the generated one. */
+export const PROMETHEUS_OWN_RULES_FILE = "own-rules.yml";
+export const PROMETHEUS_OWN_RULES_PATH = `${PROMETHEUS_CONFIG_DIR}/${PROMETHEUS_OWN_RULES_FILE}`;
 
-export function prometheusConfig({ exporterTarget, selfTarget, alertmanagerTarget }: PrometheusConfigArgs) {
+/** The team's rule file as delivered: its text as given, after a line naming where it came from. */
+export function ownRulesFile(source: string, text: string): string {
+  return `# From ${source} (config prometheusRulesFile), checked by the program and delivered as it is.\n${text}`;
+}
+
+export function prometheusConfig({ exporterTarget, selfTarget, alertmanagerTarget, ownRules = false }: PrometheusConfigArgs) {
   return {
     global: {
       scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
       evaluation_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
     },
-    rule_files: [PROMETHEUS_RULES_FILE],
+    rule_files: [PROMETHEUS_RULES_FILE, ...(ownRules ? [PROMETHEUS_OWN_RULES_FILE] : [])],
     ...(alertmanagerTarget === undefined
       ? {}
       : { alerting: { alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [alertmanagerTarget] }] }] } }),

@@ -14,7 +14,13 @@ export const exporterBackend: Backend = {
   deploy(name, { platform, config }, parent) {
     const exporter = new StatsdExporter(
       `${name}-exporter`,
-      { platform, image: config.images.exporterImage, metricPrefix: config.metricPrefix, ownMetricsTtl: config.exporterOwnMetricsTtl },
+      {
+        platform,
+        image: config.images.exporterImage,
+        metricPrefix: config.metricPrefix,
+        ownMetricsTtl: config.exporterOwnMetricsTtl,
+        ownMappings: config.extensions.exporterMappings,
+      },
       { parent },
     );
     const alertmanager = new Alertmanager(
@@ -38,6 +44,7 @@ export const exporterBackend: Backend = {
         alertmanagerTarget: alertmanager.target,
         retentionSize: config.prometheusRetentionSize,
         retentionTime: config.prometheusRetentionTime,
+        ownRules: config.extensions.prometheusRules,
       },
       { parent },
     );

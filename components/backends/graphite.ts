@@ -15,7 +15,10 @@ export const graphiteBackend: Backend = {
         platform,
         image: config.images.graphiteImage,
         retentions: config.graphiteRetentions,
+        ownSchemas: config.extensions.graphiteSchemas,
+        ownAggregation: config.extensions.graphiteAggregation,
         adminPassword: config.graphiteAdminPassword,
+        ownMetricsExpiry: { expiry: config.graphiteOwnMetricsExpiry, metricPrefix: config.metricPrefix },
       },
       { parent },
     );

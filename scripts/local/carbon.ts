@@ -46,6 +46,8 @@ export type CarbonCacheOptions = Pick<CarbonConfArgs, "maxCacheSize" | "maxUpdat
   readonly edit?: (conf: string) => string;
   /** The storage schemas' retentions (config `graphiteRetentions`); default the program's. */
   readonly retentions?: string;
+  /** storage-schemas.conf's text (e.g. with a team's sections); default the program's for `retentions`. */
+  readonly storageSchemas?: string;
   /** storage-aggregation.conf's text; default the program's. An empty file leaves every series to carbon's default. */
   readonly storageAggregation?: string;
   /** Run on the folder of an earlier, stopped carbon-cache (its whisper files), as a replaced container does. */
@@ -133,7 +135,7 @@ export async function startCarbonCache(group: ProcessGroup, options: CarbonCache
   for (const sub of ["conf", "storage/whisper", "storage/lists", "storage/log"]) mkdirSync(path.join(dir, sub), { recursive: true });
   const [linePort, picklePort, queryPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   const tags = await tagApiStandIn();
-  writeFileSync(path.join(dir, "conf", "storage-schemas.conf"), storageSchemasConf(options.retentions));
+  writeFileSync(path.join(dir, "conf", "storage-schemas.conf"), options.storageSchemas ?? storageSchemasConf(options.retentions));
   writeFileSync(path.join(dir, "conf", "storage-aggregation.conf"), options.storageAggregation ?? storageAggregationConf());
   const generated = carbonConf({
     storageDir: path.join(dir, "storage"),

@@ -14,6 +14,7 @@ import { carbonConf, statsdConfigJs, storageAggregationConf, storageSchemasConf 
 import { alertmanagerArgs, alertmanagerConfigYaml, type AlertRouting } from "../../pipeline/alertmanager";
 import { PROMETHEUS_RULES_FILE, prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
 import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml, type AlertThresholds } from "../../pipeline/rules";
+import { DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY, statsdExpiryBackendJs, statsdExpirySettings } from "../../pipeline/statsd-expiry";
 import { requireBinary } from "./binaries";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "./processes";
 
@@ -239,7 +240,16 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
   const graphiteUrl = `http://127.0.0.1:${web}`;
   await group.waitHttp(graphiteWeb, `${graphiteUrl}/metrics/find?query=*`);
 
-  const statsdConfig = write(dir, "statsd.js", statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: line, port: udp, mgmtPort: admin, listenAddress: "127.0.0.1" }));
+  // The program's statsd config, the flood guard's backend (default expiry) included, written beside it.
+  const ownMetricsExpiry = {
+    backendPath: write(dir, "own-metrics-expiry.js", statsdExpiryBackendJs()),
+    settings: statsdExpirySettings(DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY, DEFAULT_METRIC_PREFIX),
+  };
+  const statsdConfig = write(
+    dir,
+    "statsd.js",
+    statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: line, port: udp, mgmtPort: admin, listenAddress: "127.0.0.1", ownMetricsExpiry }),
+  );
   const startStatsd = () => startStatsdProcess(group, statsdConfig, admin);
   const statsd = await startStatsd();
   const app = await startAppProcess(group, "graphite", udp);

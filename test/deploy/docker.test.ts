@@ -18,6 +18,15 @@ import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
 import { EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteAdminLogin, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
+import {
+  configureTeamExtensions,
+  deployedTeamRules,
+  deployedTeamSeries,
+  deployedTeamWhisperInfo,
+  EXPECTED_TEAM_RULES,
+  expectedTeamWhisperInfo,
+  TEAM_LINE,
+} from "../support/team-extensions";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
 
@@ -50,6 +59,8 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "exporter"]);
     // The graphite stack's Grafana gets the same webhook, for its Grafana-managed rules' contact point.
     await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "graphite"]);
+    // A team's own mapping and rule file (exporter) and carbon sections (graphite), set as README shows.
+    for (const stack of ["graphite", "exporter"] as const) await configureTeamExtensions(project, stack);
   });
 
   after(async () => {
@@ -114,6 +125,11 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.hits", "-5min")).some((s) => s.datapoints.some(([v]) => v === 3)), 60_000, 1000);
       assert.ok(counted, "stats_counts.deploy_test.hits never showed 3 within 60 s");
     });
+
+    it("carbon creates a team's new series with the team's archives and rollup (config graphiteSchemas, graphiteAggregation)", async () => {
+      const info = await deployedTeamWhisperInfo(8125, (...cmd) => execIn("statsd-stack-graphite-graphite-0", ...cmd));
+      assert.deepEqual(info, expectedTeamWhisperInfo());
+    });
   });
 
   describe("exporter stack, beside the graphite stack", () => {
@@ -158,6 +174,11 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       const prom = new PrometheusApi(String(outputs.exporter!.prometheusUrl));
       const counted = await waitFor(async () => (await prom.query('deploy_test_hits{team="payments"}')).some((s) => s.value === 3), 60_000, 1000);
       assert.ok(counted, 'deploy_test_hits{team="payments"} never read 3 within 60 s');
+    });
+
+    it("statsd_exporter maps a team's line by config exporterMappings, and Prometheus loaded the team's rule group from prometheusRulesFile", async () => {
+      assert.deepEqual(await deployedTeamSeries(9125, String(outputs.exporter!.exporterMetricsUrl)), [[`{region="eu"}`, TEAM_LINE.value]]);
+      assert.deepEqual(await deployedTeamRules(String(outputs.exporter!.prometheusUrl)), EXPECTED_TEAM_RULES);
     });
   });
 

@@ -18,6 +18,15 @@ import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSet
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
+import {
+  configureTeamExtensions,
+  deployedTeamRules,
+  deployedTeamSeries,
+  deployedTeamWhisperInfo,
+  EXPECTED_TEAM_RULES,
+  expectedTeamWhisperInfo,
+  TEAM_LINE,
+} from "../support/team-extensions";
 import { EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteAdminLogin, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
 import { receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
@@ -76,6 +85,8 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     // The alert scenario's short timers, and notifications to the receiver the alert tests start in the namespace.
     for (const [key, value] of Object.entries(SCENARIO_CONFIG)) await project.must(["config", "set", key, value, "--stack", "exporter"]);
     await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "exporter"]);
+    // A team's own mapping and rule file (exporter) and carbon sections (graphite), set as README shows.
+    for (const stack of STACKS) await configureTeamExtensions(project, stack);
   });
 
   after(async () => {
@@ -283,6 +294,19 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         const again = await project.pulumi(["up", "--yes", "--expect-no-changes", "--stack", stack]);
         assert.equal(again.code, 0, `${stack}\n${again.stdout}${again.stderr}`);
       }
+    });
+
+    it("statsd_exporter maps a team's line by config exporterMappings, and Prometheus loaded the team's rule group from prometheusRulesFile", async () => {
+      const statsdPort = Number(String(outputs.exporter!.statsdEndpoint).split(":").at(-1));
+      assert.deepEqual(await deployedTeamSeries(statsdPort, String(outputs.exporter!.exporterMetricsUrl)), [[`{region="eu"}`, TEAM_LINE.value]]);
+      assert.deepEqual(await deployedTeamRules(String(outputs.exporter!.prometheusUrl)), EXPECTED_TEAM_RULES);
+    });
+
+    it("carbon creates a team's new series with the team's archives and rollup (config graphiteSchemas, graphiteAggregation)", async () => {
+      const statsdPort = Number(String(outputs.graphite!.statsdEndpoint).split(":").at(-1));
+      const pod = (await pods(namespaceOf("graphite"))).find((p) => p.app === "graphite")!;
+      const info = await deployedTeamWhisperInfo(statsdPort, (...cmd) => kubectl("exec", "-n", namespaceOf("graphite"), pod.name, "--", ...cmd));
+      assert.deepEqual(info, expectedTeamWhisperInfo());
     });
 
     it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), and the smoke check passes under it", async () => {

@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { MAPPING_PATH } from "../../pipeline/exporter";
 import { PROMETHEUS_RULES_PATH } from "../../pipeline/prometheus";
 import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
+import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs } from "../../pipeline/statsd-expiry";
 import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
 import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
 
@@ -141,6 +142,7 @@ describe("docker platform, graphite topology", () => {
       (graphite.inputs.uploads as any[]).map((u) => u.file),
       [
         "/opt/statsd/config/udp.js",
+        "/opt/statsd/backends/own-metrics-expiry.js",
         "/opt/graphite/conf/carbon.conf",
         "/opt/graphite/conf/storage-schemas.conf",
         "/opt/graphite/conf/storage-aggregation.conf",
@@ -453,6 +455,20 @@ describe("docker platform, settings", () => {
     const run = await runProgram("graphite", { topology: "graphite", graphiteRetentions: "10s:1d,5m:90d" });
     const schemas = uploadOf(one(run, CONTAINER, "pipeline-graphite"), "/opt/graphite/conf/storage-schemas.conf");
     assert.deepEqual([...schemas.matchAll(/^retentions = (.*)$/gm)].map((m) => m[1]), ["10s:1d,5m:90d", "10s:1d,5m:90d", "10s:1d,5m:90d"]);
+  });
+
+  it("graphiteOwnMetricsExpiry and metricPrefix reach statsd's config, which lists the expiry backend the container gets beside it", async () => {
+    const statsdConfig = (container: ReturnType<typeof one>) =>
+      new Function(`return ${uploadOf(container, "/opt/statsd/config/udp.js").replace(/^\/\/.*\n/, "")}`)();
+    const run = await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsExpiry: "1h30m", metricPrefix: "shop" });
+    const graphite = one(run, CONTAINER, "pipeline-graphite");
+    const config = statsdConfig(graphite);
+    assert.deepEqual(config.backends, ["./backends/graphite", STATSD_EXPIRY_BACKEND_PATH]);
+    assert.deepEqual(config.ownMetricsExpiry, { seconds: 5400, keep: ["shop.http_request_duration_ms", "shop.http_requests", "shop.app_info"] });
+    assert.equal(uploadOf(graphite, STATSD_EXPIRY_BACKEND_PATH), statsdExpiryBackendJs());
+    const never = statsdConfig(one(await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsExpiry: "0s" }), CONTAINER, "pipeline-graphite"));
+    assert.equal(never.backends, undefined);
+    assert.equal(never.ownMetricsExpiry, undefined);
   });
 });
 

@@ -330,6 +330,7 @@ describe("kubernetes platform, graphite topology", () => {
       mounts.filter((m) => m.name === "config").map((m) => [m.mountPath, m.subPath]),
       [
         ["/opt/statsd/config/udp.js", "opt_statsd_config_udp.js"],
+        ["/opt/statsd/backends/own-metrics-expiry.js", "opt_statsd_backends_own-metrics-expiry.js"],
         ["/opt/graphite/conf/carbon.conf", "opt_graphite_conf_carbon.conf"],
         ["/opt/graphite/conf/storage-schemas.conf", "opt_graphite_conf_storage-schemas.conf"],
         ["/opt/graphite/conf/storage-aggregation.conf", "opt_graphite_conf_storage-aggregation.conf"],
@@ -345,6 +346,7 @@ describe("kubernetes platform, graphite topology", () => {
       volume.configMap.items.map((i: any) => [i.key, i.mode.toString(8)]),
       [
         ["opt_statsd_config_udp.js", "644"],
+        ["opt_statsd_backends_own-metrics-expiry.js", "644"],
         ["opt_graphite_conf_carbon.conf", "644"],
         ["opt_graphite_conf_storage-schemas.conf", "644"],
         ["opt_graphite_conf_storage-aggregation.conf", "644"],

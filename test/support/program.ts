@@ -125,7 +125,8 @@ export function stackConfig(stack: string, overrides: Record<string, string>): R
   const stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
   if (existsSync(stackFile)) {
     const values = (parse(readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
-    for (const [key, value] of Object.entries(values)) merged[key.replace(/^statsd-stack:/, "")] = String(value);
+    // Structured values (lists, objects) reach the program as JSON text, as the engine passes them.
+    for (const [key, value] of Object.entries(values)) merged[key.replace(/^statsd-stack:/, "")] = typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
   }
   return { ...merged, ...overrides };
 }
@@ -180,7 +181,8 @@ export async function runProgram(stack: string, overrides: Record<string, string
     return undefined;
   };
 
-  const outputs = statsdStack(readStackConfig(source, stack), { transformations: [capture] });
+  // The project folder, where `pulumi up` runs the program: a relative prometheusRulesFile is found there.
+  const outputs = statsdStack(readStackConfig(source, stack, ROOT), { transformations: [capture] });
   const resolved: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(outputs)) {

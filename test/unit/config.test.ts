@@ -50,9 +50,11 @@ describe("stack configuration", () => {
         alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
         alertWebhookUrl: undefined,
         exporterOwnMetricsTtl: "24h",
+        graphiteOwnMetricsExpiry: "24h",
         prometheusRetentionSize: "2GB",
         prometheusRetentionTime: "7d",
         graphiteRetentions: "10s:6h,1m:7d,10m:1y",
+        extensions: { exporterMappings: [], graphiteSchemas: [], graphiteAggregation: [], prometheusRules: undefined },
       },
     );
   });
@@ -151,6 +153,8 @@ describe("stack configuration", () => {
       { topology: "graphite", graphiteAdminPassword: "staple-battery-horse" },
       "statsd-stack:graphiteAdminPassword is stored in plain text: set it with `pulumi config set --secret graphiteAdminPassword <password>` (the value is not shown)",
     ],
+    ["a statsd expiry in days", { topology: "graphite", graphiteOwnMetricsExpiry: "1d" }, 'statsd-stack:graphiteOwnMetricsExpiry = "1d" is not valid: expected a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never'],
+    ["a statsd expiry without a unit", { topology: "graphite", graphiteOwnMetricsExpiry: "3600" }, 'statsd-stack:graphiteOwnMetricsExpiry = "3600" is not valid: expected a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never'],
     ["an exporter TTL in days", { topology: "exporter", exporterOwnMetricsTtl: "1d" }, 'statsd-stack:exporterOwnMetricsTtl = "1d" is not valid: expected a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never'],
     ["a server-error ratio of 1 or more", { topology: "exporter", alertServerErrorRatio: "5" }, 'statsd-stack:alertServerErrorRatio = "5" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],
     ["a server-error ratio of 0", { topology: "exporter", alertServerErrorRatio: "0" }, 'statsd-stack:alertServerErrorRatio = "0" is not valid: expected a number greater than 0 and less than 1, e.g. 0.05 for 5%'],

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { DEFAULT_IMAGES } from "../../pipeline/config-keys";
+import { DEFAULT_IMAGES, STRUCTURED_CONFIG_KEYS } from "../../pipeline/config-keys";
 import { defaultHostPort, PORTS, publishedPorts, stackHostPort, type PortId } from "../../pipeline/ports";
 import { TOPOLOGIES } from "../../pipeline/topologies";
 
@@ -13,11 +13,11 @@ const project = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
 const readme = readFileSync(path.join(root, "README.md"), "utf8");
 
 describe("configuration reference", () => {
-  it("README's configuration table names every key Pulumi.yaml declares, and no other", () => {
+  it("README's configuration table names every key Pulumi.yaml declares and every structured key, and no other", () => {
     const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Architecture"));
     const documented = new Set([...table.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`(\w+)`/g)].map((k) => k[1]!)));
     documented.delete("Key");
-    assert.deepEqual([...documented].sort(), Object.keys(project.config).sort());
+    assert.deepEqual([...documented].sort(), [...Object.keys(project.config), ...Object.keys(STRUCTURED_CONFIG_KEYS)].sort());
   });
 
   it("Pulumi.yaml's image defaults are the program's pinned images", () => {
