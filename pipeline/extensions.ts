@@ -36,6 +36,18 @@ function numberOf(v: unknown): number | undefined {
   return undefined;
 }
 
+/** `bad`, counting what it reports: `clean()` tells whether an item passed every check so far. */
+function counted(bad: Problem): { fail: Problem; clean: () => boolean } {
+  let count = 0;
+  return {
+    fail: (path, value, accepted) => {
+      count++;
+      bad(path, value, accepted);
+    },
+    clean: () => count === 0,
+  };
+}
+
 /** Fields of `obj` outside `allowed`, each reported once. */
 function unknownFields(obj: Record<string, unknown>, allowed: readonly string[], at: string, bad: Problem, hint = ""): void {
   for (const key of Object.keys(obj)) {
@@ -114,11 +126,7 @@ export function checkExporterMappings(value: unknown, prefix: string, bad: Probl
   const result: OwnMapping[] = [];
   listOf(key, value, bad, ["match", "'checkout.*.orders'"]).forEach((m, i) => {
     const at = `${key}[${i}]`;
-    let count = 0;
-    const fail: Problem = (p, v, a) => {
-      count++;
-      bad(p, v, a);
-    };
+    const { fail, clean } = counted(bad);
     unknownFields(m, MAPPING_FIELDS, at, fail, " (statsd_exporter's own names: match_metric_type for the event type, histogram_options.buckets for buckets)");
     const matchType = m.match_type ?? "glob";
     if (matchType !== "glob" && matchType !== "regex") fail(`${at}.match_type`, matchType, "glob (the default) or regex");
@@ -180,7 +188,7 @@ export function checkExporterMappings(value: unknown, prefix: string, bad: Probl
     if (m.ttl !== undefined && (typeof m.ttl !== "string" || !GO_DURATION.test(m.ttl))) {
       fail(`${at}.ttl`, m.ttl, "a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m (0s: exporterOwnMetricsTtl's, the defaults')");
     }
-    if (count === 0) {
+    if (clean()) {
       result.push({
         match: match as string,
         ...(m.match_type === undefined ? {} : { match_type: matchType as "glob" | "regex" }),
@@ -320,17 +328,13 @@ export function checkGraphiteSchemas(value: unknown, prefix: string, bad: Proble
   const seen = new Set<string>();
   const result: OwnSchema[] = [];
   listOf(key, value, bad, ["pattern", "'^stats_counts\\.checkout\\.'"]).forEach((item, i) => {
-    let count = 0;
-    const fail: Problem = (p, v, a) => {
-      count++;
-      bad(p, v, a);
-    };
+    const { fail, clean } = counted(bad);
     unknownFields(item, ["name", "pattern", "retentions"], `${key}[${i}]`, fail);
     const section = checkSection(key, item, i, STORAGE_SCHEMA_SECTIONS, seen, prefix, fail);
     const retentions = item.retentions;
     const parsed = typeof retentions === "string" ? parseRetentions(retentions) : { problem: "a text" };
     if ("problem" in parsed) fail(`${key}[${i}].retentions`, retentions, `carbon retentions such as 10s:1d,1m:30d (${parsed.problem})`);
-    if (count === 0 && section) result.push({ ...section, retentions: retentions as string });
+    if (clean() && section) result.push({ ...section, retentions: retentions as string });
   });
   return result;
 }
@@ -341,18 +345,14 @@ export function checkGraphiteAggregation(value: unknown, prefix: string, bad: Pr
   const seen = new Set<string>();
   const result: OwnAggregation[] = [];
   listOf(key, value, bad, ["pattern", "'^stats\\.gauges\\.checkout\\.'"]).forEach((item, i) => {
-    let count = 0;
-    const fail: Problem = (p, v, a) => {
-      count++;
-      bad(p, v, a);
-    };
+    const { fail, clean } = counted(bad);
     unknownFields(item, ["name", "pattern", "method", "xFilesFactor"], `${key}[${i}]`, fail);
     const section = checkSection(key, item, i, AGGREGATION_RULES.map((r) => r.name), seen, prefix, fail);
     const method = item.method;
     if (!METHODS.includes(method as AggregationMethod)) fail(`${key}[${i}].method`, method, `one of ${METHODS.join(", ")}`);
     const factor = item.xFilesFactor === undefined ? 0 : numberOf(item.xFilesFactor);
     if (factor === undefined || factor < 0 || factor > 1) fail(`${key}[${i}].xFilesFactor`, item.xFilesFactor, "a number from 0 to 1 (default 0, as the program's)");
-    if (count === 0 && section) result.push({ ...section, method: method as AggregationMethod, xFilesFactor: factor! });
+    if (clean() && section) result.push({ ...section, method: method as AggregationMethod, xFilesFactor: factor! });
   });
   return result;
 }
@@ -432,11 +432,9 @@ export function checkPrometheusRules(path: string, text: string, bad: Problem): 
     bad(key, path, `${what}: it has no list of groups`);
     return undefined;
   }
-  let count = 0;
-  const fail = (where: string, value: unknown, accepted: string) => {
-    count++;
-    bad(key, path, `a rule file Prometheus loads beside the generated one, but ${where} = ${show(value)} should be ${accepted}`);
-  };
+  const { fail: report, clean } = counted(bad);
+  const fail = (where: string, value: unknown, accepted: string) =>
+    report(key, path, `a rule file Prometheus loads beside the generated one, but ${where} = ${show(value)} should be ${accepted}`);
   for (const field of Object.keys(doc)) if (field !== "groups") fail(field, doc[field], "absent: the file holds only groups");
   const taken = generatedRuleNames();
   const seenGroups = new Set<string>();
@@ -492,5 +490,5 @@ export function checkPrometheusRules(path: string, text: string, bad: Problem): 
       labels(`${ra}.annotations`, rule.annotations);
     });
   });
-  return count === 0 ? { path, text, groups: [...seenGroups] } : undefined;
+  return clean() ? { path, text, groups: [...seenGroups] } : undefined;
 }

@@ -13,13 +13,13 @@
  * restarts nothing: the baseline. Run it on an otherwise idle stack; other traffic would be counted too.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { catalog } from "../app/src/metrics/catalog";
 import { waitFor } from "../app/src/tools/wait";
 import { routeSegment } from "../app/src/metrics/names";
 import { graphitePaths } from "../pipeline/graphite";
 import { getJson, GraphiteApi, PrometheusApi, sumPoints, type GraphiteSeries } from "./checks/backends";
+import { readStackOutputs } from "./checks/stack-outputs";
 import { countKey, graphiteCounts, prometheusCounts } from "./checks/traffic";
 
 const { values } = parseArgs({
@@ -33,11 +33,7 @@ const { values } = parseArgs({
   },
 });
 
-const outputs = JSON.parse(
-  values.outputs
-    ? readFileSync(values.outputs, "utf8")
-    : execFileSync("pulumi", ["stack", "output", "--json", "--stack", values.stack ?? ""], { encoding: "utf8" }),
-) as Record<string, string>;
+const outputs = readStackOutputs(values.stack, values.outputs) as Record<string, string>;
 const topology = outputs.topology as "graphite" | "exporter";
 const prefix = values["container-prefix"] ?? `statsd-stack-${values.stack}-`;
 const RATE = Number(values.rate);

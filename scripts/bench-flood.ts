@@ -18,6 +18,7 @@ import dgram from "node:dgram";
 import { parseArgs } from "node:util";
 import { EXPORTER_LOSS_COUNTERS } from "../pipeline/exporter";
 import { CARBON_AGENTS } from "../pipeline/graphite";
+import { readStackOutputs } from "./checks/stack-outputs";
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +41,7 @@ const docker = (...args: string[]) => run("docker", ...args);
 const MIB = 1024 * 1024;
 const mib = (bytes: number) => (bytes / MIB).toFixed(0);
 
-const outputs = JSON.parse(run("pulumi", "stack", "output", "--json", "--stack", STACK)) as Record<string, string>;
+const outputs = readStackOutputs(STACK) as Record<string, string>;
 const topology = outputs.topology as "graphite" | "exporter";
 const [statsdHost, statsdPort] = outputs.statsdEndpoint!.split(":");
 const prefix = `statsd-stack-${STACK}`.toLowerCase();

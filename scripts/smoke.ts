@@ -9,9 +9,8 @@
  * prints what it found. Run it on an otherwise idle stack: traffic from elsewhere during the run would be counted
  * too. Exit code 0 when proven, 1 when not, 2 on bad usage.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { readStackOutputs } from "./checks/stack-outputs";
 import { asObject } from "./checks/traffic";
 import { problems, verifyExporterStack, verifyGraphiteStack, type StackVerification } from "./checks/verify-stack";
 
@@ -21,12 +20,11 @@ function usage(message: string): never {
 }
 
 function readOutputs(stack: string | undefined, file: string | undefined): Record<string, unknown> {
-  if (file) return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  if (file) return readStackOutputs(undefined, file);
   try {
-    return JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack!], { encoding: "utf8" })) as Record<string, unknown>;
+    return readStackOutputs(stack);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "the pulumi CLI is not on PATH" : (err as Error).message.split("\n")[0];
-    usage(`cannot read the outputs of stack ${stack}: ${reason}`);
+    usage(`cannot read the outputs of stack ${stack}: ${(err as Error).message}`);
   }
 }
 

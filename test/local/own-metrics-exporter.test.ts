@@ -33,6 +33,11 @@ interface Sent {
   readonly sampledHistogram: number;
 }
 
+/** A summary's samples in exposition order: its quantiles, then `_sum`, then `_count`. */
+function summarySamples(text: string, name: string): Array<[string, number]> {
+  return [...parseMetricsText(text, name), ...parseMetricsText(text, `${name}_sum`), ...parseMetricsText(text, `${name}_count`)];
+}
+
 /** The exposition lines (samples, HELP and TYPE) of every metric whose name starts with `prefix`. */
 function linesOf(text: string, prefix: string): string[] {
   return text.split("\n").filter((l) => l.replace(/^# (HELP|TYPE) /, "").startsWith(prefix));
@@ -136,7 +141,7 @@ describe("a team's own DogStatsD metrics (Python datadog client): statsd_exporte
   it("a team's timer (|ms) is a summary in seconds: 250 and 750 ms give sum 1, count 2, median 0.25", () => {
     onBoth((text) => {
       assert.deepEqual(
-        [...parseMetricsText(text, "checkout_db_query"), ...parseMetricsText(text, "checkout_db_query_sum"), ...parseMetricsText(text, "checkout_db_query_count")],
+        summarySamples(text, "checkout_db_query"),
         [['{quantile="0.5"}', 0.25], ['{quantile="0.9"}', 0.75], ['{quantile="0.99"}', 0.75], ["", 1], ["", 2]],
       );
     });
@@ -145,7 +150,7 @@ describe("a team's own DogStatsD metrics (Python datadog client): statsd_exporte
   it("a team's histogram (|h) of bytes is a summary of the raw values, with no latency buckets", () => {
     onBoth((text) => {
       assert.deepEqual(
-        [...parseMetricsText(text, "checkout_payload_bytes"), ...parseMetricsText(text, "checkout_payload_bytes_sum"), ...parseMetricsText(text, "checkout_payload_bytes_count")],
+        summarySamples(text, "checkout_payload_bytes"),
         [
           ['{team="payments",quantile="0.5"}', 1500],
           ['{team="payments",quantile="0.9"}', 70000],
@@ -161,7 +166,7 @@ describe("a team's own DogStatsD metrics (Python datadog client): statsd_exporte
   it("a team's distribution (|d) is a summary of the raw values: 1, 3, 12 give sum 16, count 3, median 3", () => {
     onBoth((text) => {
       assert.deepEqual(
-        [...parseMetricsText(text, "checkout_cart_items"), ...parseMetricsText(text, "checkout_cart_items_sum"), ...parseMetricsText(text, "checkout_cart_items_count")],
+        summarySamples(text, "checkout_cart_items"),
         [['{quantile="0.5"}', 3], ['{quantile="0.9"}', 12], ['{quantile="0.99"}', 12], ["", 16], ["", 3]],
       );
     });

@@ -2,6 +2,7 @@
  * Logs in to graphite-web's Django admin the way a browser does (CSRF cookie and form token, then the form POST),
  * so a test can tell a refused password from an accepted one on a deployed stack.
  */
+import assert from "node:assert/strict";
 
 /** `accepted`: Django answered the login with a redirect and a session that opens the admin index. */
 export interface AdminLogin {
@@ -37,6 +38,12 @@ export async function graphiteAdminLogin(baseUrl: string, username: string, pass
   const index = await fetch(`${baseUrl}/admin/`, { redirect: "manual", headers: { cookie: `sessionid=${session}` }, signal: AbortSignal.timeout(15_000) });
   const accepted = index.status === 200 && (await index.text()).includes("Site administration");
   return { status: login.status, accepted };
+}
+
+/** Asserts that graphite-web at `baseUrl` refuses the image's `root`/`root` and admits `root` with `password`. */
+export async function assertOnlyStackAdminPassword(baseUrl: string, password: string): Promise<void> {
+  assert.deepEqual(await graphiteAdminLogin(baseUrl, "root", "root"), { status: 200, accepted: false });
+  assert.deepEqual(await graphiteAdminLogin(baseUrl, "root", password), { status: 302, accepted: true });
 }
 
 /**
