@@ -11,6 +11,8 @@ const TIMEOUT_MS = 10_000;
 export interface ManagedAlert {
   readonly labels: Record<string, string>;
   readonly fingerprint: string;
+  /** When Alertmanager resolves it unless Prometheus sends it again (Prometheus resends while it fires). */
+  readonly endsAt: string;
   readonly status: { readonly state: "active" | "suppressed" | "unprocessed"; readonly inhibitedBy: string[]; readonly silencedBy: string[] };
 }
 

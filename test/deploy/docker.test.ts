@@ -247,7 +247,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
 
     before(async () => {
       receiver = await receiverContainer("statsd-stack-test-webhook-receiver", "statsd-stack-exporter-net", WEBHOOK_TOKEN);
-      scenario = new AlertScenario({ apiUrl: String(outputs.exporter!.apiUrl), alertmanagerUrl: String(outputs.exporter!.alertmanagerUrl), receiverUrl: receiver.readUrl });
+      scenario = new AlertScenario({ apiUrl: String(outputs.exporter!.apiUrl), alertmanagerUrl: String(outputs.exporter!.alertmanagerUrl), receiverUrl: receiver.readUrl, prometheusUrl: String(outputs.exporter!.prometheusUrl) });
     });
     after(async () => {
       await scenario?.stop();
@@ -285,8 +285,9 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     });
 
     it("statsd_exporter started again and a healthy load: the receiver gets both resolved notifications", async () => {
-      const { service, pipeline } = await scenario.healthyLoadResolves(async () => void (await docker("start", exporterContainer)));
-      assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}`);
+      const { service, pipeline, state } = await scenario.healthyLoadResolves(async () => void (await docker("start", exporterContainer)));
+      const where = service && pipeline ? "" : `\n${state}` + `\ncontainers (name, status, restarts): ${await docker("ps", "-a", "--filter", "name=statsd-stack-exporter-", "--format", "{{.Names}} {{.Status}} {{.RunningFor}}")}`;
+      assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}${where}`);
     });
   });
 

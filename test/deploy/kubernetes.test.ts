@@ -242,7 +242,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
 
     before(async () => {
       receiver = await receiverPod(namespaceOf("exporter"), WEBHOOK_TOKEN);
-      scenario = new AlertScenario({ apiUrl: String(outputs.exporter!.apiUrl), alertmanagerUrl: String(outputs.exporter!.alertmanagerUrl), receiverUrl: receiver.readUrl });
+      scenario = new AlertScenario({ apiUrl: String(outputs.exporter!.apiUrl), alertmanagerUrl: String(outputs.exporter!.alertmanagerUrl), receiverUrl: receiver.readUrl, prometheusUrl: String(outputs.exporter!.prometheusUrl) });
     });
     after(async () => {
       await scenario?.stop();
@@ -281,8 +281,9 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
 
     it("statsd_exporter back and a healthy load: the receiver gets both resolved notifications", async () => {
-      const { service, pipeline } = await scenario.healthyLoadResolves(() => scaleExporter(1));
-      assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}`);
+      const { service, pipeline, state } = await scenario.healthyLoadResolves(() => scaleExporter(1));
+      const where = service && pipeline ? "" : `\n${state}` + `\npods: ${JSON.stringify(await pods(namespaceOf("exporter")))}`;
+      assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}${where}`);
     });
   });
 

@@ -14,7 +14,8 @@
 import { waitFor } from "../../app/src/tools/wait";
 import { DEFAULT_ALERT_ROUTING, type AlertRouting } from "../../pipeline/alertmanager";
 import { DEFAULT_ALERT_THRESHOLDS, type AlertThresholds } from "../../pipeline/rules";
-import { AlertmanagerApi, RunningLoad, waitForNotification, type ManagedAlert, type Received } from "../../scripts/checks/alerts";
+import { AlertmanagerApi, receivedNotifications, RunningLoad, waitForNotification, type ManagedAlert, type Received } from "../../scripts/checks/alerts";
+import { getJson } from "../../scripts/checks/backends";
 
 /** The stack config the scenario needs: the default threshold (5 %), but a `for` and timers that fit in a test. */
 export const SCENARIO_THRESHOLDS: AlertThresholds = { ...DEFAULT_ALERT_THRESHOLDS, serverErrorFor: "15s" };
@@ -40,6 +41,8 @@ export interface ScenarioUrls {
   readonly alertmanagerUrl: string;
   /** The test's webhook receiver, as this machine reaches it (its GET /received). */
   readonly receiverUrl: string;
+  /** Prometheus, whose view of the alerts {@link AlertScenario.describeState} prints when a phase fails. */
+  readonly prometheusUrl: string;
 }
 
 export class AlertScenario {
@@ -95,7 +98,9 @@ export class AlertScenario {
    * Phase 3: `startExporter`, the load turned healthy, until both alerts' resolved notifications came; the load is
    * stopped at the end.
    */
-  async healthyLoadResolves(startExporter: () => Promise<void>): Promise<{ service: Received | undefined; pipeline: Received | undefined }> {
+  async healthyLoadResolves(
+    startExporter: () => Promise<void>,
+  ): Promise<{ service: Received | undefined; pipeline: Received | undefined; /** {@link describeState} when one did not come. */ state: string }> {
     const since = Date.now();
     await this.load?.stop();
     await startExporter();
@@ -105,8 +110,39 @@ export class AlertScenario {
       waitForNotification(this.urls.receiverUrl, SERVICE_ALERT, "resolved", since, PHASE_TIMEOUT_MS.resolves),
       waitForNotification(this.urls.receiverUrl, PIPELINE_ALERT, "resolved", since, PHASE_TIMEOUT_MS.resolves),
     ]);
+    const state = service && pipeline ? "" : await this.describeState();
     await this.stop();
-    return { service, pipeline };
+    return { service, pipeline, state };
+  }
+
+  /**
+   * What each part of the alerting path holds now, for a failed phase's message: the alerts Prometheus evaluates,
+   * the alerts Alertmanager holds (with their state and end), and every notification the receiver got.
+   */
+  async describeState(): Promise<string> {
+    const part = async (title: string, read: () => Promise<unknown>) => {
+      try {
+        return `${title}: ${JSON.stringify(await read())}`;
+      } catch (error) {
+        return `${title}: unreadable (${(error as Error).message})`;
+      }
+    };
+    return (
+      await Promise.all([
+        part("Prometheus alerts", async () =>
+          (await getJson<{ data: { alerts: Array<{ labels: Record<string, string>; state: string; activeAt: string }> } }>(`${this.urls.prometheusUrl}/api/v1/alerts`)).data.alerts.map(
+            (a) => [a.labels.alertname, a.state, a.activeAt],
+          ),
+        ),
+        part("Alertmanager alerts", async () =>
+          (await this.alertmanager.alerts()).map((a) => [a.labels.alertname, a.status.state, a.endsAt]),
+        ),
+        part("received", async () =>
+          (await receivedNotifications(this.urls.receiverUrl)).map((n) => [new Date(n.receivedAt).toISOString(), n.body.status, n.body.alerts.map((a) => `${a.labels.alertname}:${a.status}`)]),
+        ),
+        part("load statuses", async () => Object.fromEntries(this.load?.statuses ?? [])),
+      ])
+    ).join("\n");
   }
 
   async stop(): Promise<void> {
