@@ -23,6 +23,7 @@ import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pip
 import type { AlertRouting } from "../pipeline/alertmanager";
 import { parseRetentions } from "../pipeline/graphite";
 import { expirySeconds } from "../pipeline/statsd-expiry";
+import { MAX_STATSD_RECEIVE_BUFFER } from "../pipeline/statsd-receive-buffer";
 import { durationMs, type AlertThresholds } from "../pipeline/rules";
 import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
@@ -69,6 +70,8 @@ export interface StackConfig {
   readonly prometheusRetentionSize?: string;
   /** Exporter topology: statsd_exporter's TTL for series outside the catalog, a Go duration ("0s": never). */
   readonly exporterOwnMetricsTtl: string;
+  /** The StatsD port's socket receive buffer in bytes, both topologies (0: the kernel's default). */
+  readonly statsdReceiveBuffer: number;
   /** Graphite topology: how long statsd keeps a name outside the catalog after its last line, a Go duration ("0s": never). */
   readonly graphiteOwnMetricsExpiry: string;
   /** Exporter topology: Prometheus's retention by time, a Prometheus duration. */
@@ -285,6 +288,8 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     bad("graphiteOwnMetricsExpiry", graphiteOwnMetricsExpiry, "a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never");
   }
 
+  const statsdReceiveBuffer = integer("statsdReceiveBuffer", 0, MAX_STATSD_RECEIVE_BUFFER);
+
   const extensions = readExtensions(source, metricPrefix, projectDir, problems);
 
   // Every key is read before this point, so every problem is reported at once.
@@ -307,6 +312,7 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     alertWebhookUrl: webhookUrl === undefined ? undefined : source.getSecret("alertWebhookUrl"),
     exporterOwnMetricsTtl,
     graphiteOwnMetricsExpiry,
+    statsdReceiveBuffer,
     prometheusRetentionSize,
     prometheusRetentionTime,
     graphiteRetentions,

@@ -22,6 +22,7 @@ import {
 import type { OwnAggregation, OwnSchema } from "../pipeline/extensions";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
 import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs, statsdExpirySettings } from "../pipeline/statsd-expiry";
+import { STATSD_UDP_SERVER_PATH, statsdUdpServerJs } from "../pipeline/statsd-receive-buffer";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link GraphiteStatsd}. */
@@ -43,6 +44,11 @@ export interface GraphiteStatsdArgs {
    * outside the catalog of the app sending under `metricPrefix` once no line named it for this long.
    */
   readonly ownMetricsExpiry?: { readonly expiry: string; readonly metricPrefix: pulumi.Input<string> };
+  /**
+   * The StatsD socket's receive buffer in bytes (config `statsdReceiveBuffer`): statsd then runs the generated UDP
+   * server (pipeline/statsd-receive-buffer.ts); 0 or unset: statsd's own, on the kernel's default buffer.
+   */
+  readonly receiveBufferBytes?: number;
 }
 
 export const GRAPHITE_SERVICE = "graphite";
@@ -119,10 +125,12 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
                 backendPath: STATSD_EXPIRY_BACKEND_PATH,
                 settings: statsdExpirySettings(args.ownMetricsExpiry.expiry, prefix),
               },
+              receiveBuffer: { serverPath: STATSD_UDP_SERVER_PATH, bytes: args.receiveBufferBytes ?? 0 },
             }),
           ),
         },
         { path: STATSD_EXPIRY_BACKEND_PATH, content: statsdExpiryBackendJs() },
+        { path: STATSD_UDP_SERVER_PATH, content: statsdUdpServerJs() },
         {
           path: "/opt/graphite/conf/carbon.conf",
           content: carbonConf({

@@ -18,6 +18,8 @@ export interface StatsdExporterArgs {
   readonly ownMetricsTtl: string;
   /** A team's own mappings (config `exporterMappings`), after the catalog's. */
   readonly ownMappings?: readonly OwnMapping[];
+  /** The StatsD socket's receive buffer in bytes (config `statsdReceiveBuffer`); 0 or unset: the kernel's default. */
+  readonly receiveBufferBytes?: number;
 }
 
 /** Receives DogStatsD and exposes it as Prometheus metrics. */
@@ -38,6 +40,7 @@ export class StatsdExporter extends pulumi.ComponentResource {
         mappingPath: MAPPING_PATH,
         statsdListen: `:${containerPort("statsd", "exporter")}`,
         webListen: `:${containerPort("exporterWeb")}`,
+        readBufferBytes: args.receiveBufferBytes,
       }),
       ports: [
         { name: "statsd", port: containerPort("statsd", "exporter"), protocol: "udp", publish: "statsd" },

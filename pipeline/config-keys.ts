@@ -6,6 +6,7 @@
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
 import { RETENTIONS } from "./graphite";
 import { DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY } from "./statsd-expiry";
+import { DEFAULT_STATSD_RECEIVE_BUFFER, MAX_STATSD_RECEIVE_BUFFER } from "./statsd-receive-buffer";
 import { defaultHostPort, type PortId } from "./ports";
 
 /** Images pinned to current releases; each can be overridden by config. */
@@ -169,6 +170,11 @@ export const CONFIG_KEYS = {
     default: DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY,
     description:
       "Graphite topology: how long statsd keeps a name the sample API's catalog does not name after its last line (an idle counter is written as 0 and a gauge keeps its value until then), so a flood of new names cannot exhaust its memory; a Go duration such as 24h, 90m or 1h30m; 0s: never (statsd's own default). The catalog's names and statsd's own are never forgotten.",
+  },
+  statsdReceiveBuffer: {
+    type: "integer",
+    default: DEFAULT_STATSD_RECEIVE_BUFFER,
+    description: `The StatsD port's socket receive buffer in bytes (0 to ${MAX_STATSD_RECEIVE_BUFFER}), both topologies: what a burst of one-line datagrams can queue while the daemon is busy, beyond which the kernel drops them. The host's net.core.rmem_max caps it (a container cannot raise that; see README, Ingest capacity); 0: the kernel's default (net.core.rmem_default), the daemons' own default.`,
   },
   prometheusRetentionTime: {
     type: "string",

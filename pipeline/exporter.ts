@@ -120,11 +120,18 @@ export const EXPORTER_SERVICE = "statsd-exporter";
 export const MAPPING_PATH = "/etc/statsd-exporter/mapping.yml";
 
 /** statsd_exporter's command line: shared by the component and the local harness, which runs the real binary with it. */
-export function exporterArgs(o: { mappingPath: string; statsdListen: string; webListen: string }): string[] {
+export function exporterArgs(o: {
+  mappingPath: string;
+  statsdListen: string;
+  webListen: string;
+  /** The UDP socket's receive buffer in bytes (config `statsdReceiveBuffer`); 0 or undefined: the kernel's default. */
+  readBufferBytes?: number;
+}): string[] {
   return [
     `--statsd.mapping-config=${o.mappingPath}`,
     `--statsd.listen-udp=${o.statsdListen}`,
     `--statsd.listen-tcp=${o.statsdListen}`,
     `--web.listen-address=${o.webListen}`,
+    ...(o.readBufferBytes ? [`--statsd.read-buffer=${o.readBufferBytes}`] : []),
   ];
 }

@@ -21,6 +21,12 @@ export interface StatsdConfigArgs {
    * Undefined (or 0 seconds): no such backend, statsd keeps every name until it restarts (its own default).
    */
   readonly ownMetricsExpiry?: { readonly backendPath: string; readonly settings: StatsdExpirySettings };
+  /**
+   * The StatsD socket's receive buffer (config `statsdReceiveBuffer`, pipeline/statsd-receive-buffer.ts): the server
+   * module's path as statsd `require`s it, and the bytes it asks for. Undefined (or 0 bytes): statsd's own
+   * `./servers/udp`, on the kernel's default buffer.
+   */
+  readonly receiveBuffer?: { readonly serverPath: string; readonly bytes: number };
   /** Tests only: a flush interval other than STATSD_FLUSH_SECONDS, in ms (carbon's finest archive assumes the program's). */
   readonly flushIntervalMs?: number;
 }
@@ -32,6 +38,7 @@ export const PERCENT_THRESHOLDS = LATENCY_QUANTILES.map(quantilePercent);
 export function statsdConfigJs(args: StatsdConfigArgs): string {
   const { graphiteHost, graphitePort, port, mgmtPort, listenAddress = "0.0.0.0", ownMetricsExpiry } = args;
   const expiry = ownMetricsExpiry !== undefined && ownMetricsExpiry.settings.seconds > 0 ? ownMetricsExpiry : undefined;
+  const buffer = args.receiveBuffer !== undefined && args.receiveBuffer.bytes > 0 ? args.receiveBuffer : undefined;
   const config = {
     graphiteHost,
     graphitePort,
@@ -40,7 +47,11 @@ export function statsdConfigJs(args: StatsdConfigArgs): string {
     flushInterval: args.flushIntervalMs ?? STATSD_FLUSH_SECONDS * 1000,
     percentThreshold: PERCENT_THRESHOLDS,
     mgmt_address: listenAddress,
-    servers: [{ server: "./servers/udp", address: listenAddress, port }],
+    servers: [
+      buffer
+        ? { server: buffer.serverPath, address: listenAddress, port, recvBufferSize: buffer.bytes }
+        : { server: "./servers/udp", address: listenAddress, port },
+    ],
     // Keep the default names (stats.*, stats_counts.*, stats.timers.*, stats.gauges.*) the dashboards query.
     graphite: { legacyNamespace: true },
     // statsd's own defaults, spelled out because the dashboards, the alerts and every team's metrics rely on them:

@@ -20,6 +20,7 @@ export const exporterBackend: Backend = {
         metricPrefix: config.metricPrefix,
         ownMetricsTtl: config.exporterOwnMetricsTtl,
         ownMappings: config.extensions.exporterMappings,
+        receiveBufferBytes: config.statsdReceiveBuffer,
       },
       { parent },
     );

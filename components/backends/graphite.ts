@@ -19,6 +19,7 @@ export const graphiteBackend: Backend = {
         ownAggregation: config.extensions.graphiteAggregation,
         adminPassword: config.graphiteAdminPassword,
         ownMetricsExpiry: { expiry: config.graphiteOwnMetricsExpiry, metricPrefix: config.metricPrefix },
+        receiveBufferBytes: config.statsdReceiveBuffer,
       },
       { parent },
     );

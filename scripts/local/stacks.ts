@@ -15,6 +15,7 @@ import { alertmanagerArgs, alertmanagerConfigYaml, type AlertRouting } from "../
 import { PROMETHEUS_RULES_FILE, prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
 import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml, type AlertThresholds } from "../../pipeline/rules";
 import { DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY, statsdExpiryBackendJs, statsdExpirySettings } from "../../pipeline/statsd-expiry";
+import { DEFAULT_STATSD_RECEIVE_BUFFER, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { requireBinary } from "./binaries";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "./processes";
 
@@ -131,7 +132,7 @@ export async function startExporterStack(group: ProcessGroup, options: ExporterS
   const [udp, web, prom] = [await freeTcpUdpPort(), await freeTcpPort(), await freeTcpPort()];
 
   const mappingPath = write(dir, "mapping.yml", exporterMappingYaml(DEFAULT_METRIC_PREFIX));
-  const args = exporterArgs({ mappingPath, statsdListen: `127.0.0.1:${udp}`, webListen: `127.0.0.1:${web}` });
+  const args = exporterArgs({ mappingPath, statsdListen: `127.0.0.1:${udp}`, webListen: `127.0.0.1:${web}`, readBufferBytes: DEFAULT_STATSD_RECEIVE_BUFFER });
   const startExporter = async () => {
     const p = group.start("statsd_exporter", exporterBin.path, args);
     await group.waitHttp(p, `http://127.0.0.1:${web}/-/healthy`);
@@ -240,7 +241,8 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
   const graphiteUrl = `http://127.0.0.1:${web}`;
   await group.waitHttp(graphiteWeb, `${graphiteUrl}/metrics/find?query=*`);
 
-  // The program's statsd config, the flood guard's backend (default expiry) included, written beside it.
+  // The program's statsd config, the flood guard's backend (default expiry) and the UDP server with the default
+  // receive buffer included, written beside it.
   const ownMetricsExpiry = {
     backendPath: write(dir, "own-metrics-expiry.js", statsdExpiryBackendJs()),
     settings: statsdExpirySettings(DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY, DEFAULT_METRIC_PREFIX),
@@ -248,7 +250,15 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
   const statsdConfig = write(
     dir,
     "statsd.js",
-    statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: line, port: udp, mgmtPort: admin, listenAddress: "127.0.0.1", ownMetricsExpiry }),
+    statsdConfigJs({
+      graphiteHost: "127.0.0.1",
+      graphitePort: line,
+      port: udp,
+      mgmtPort: admin,
+      listenAddress: "127.0.0.1",
+      ownMetricsExpiry,
+      receiveBuffer: { serverPath: write(dir, "udp-receive-buffer.js", statsdUdpServerJs()), bytes: DEFAULT_STATSD_RECEIVE_BUFFER },
+    }),
   );
   const startStatsd = () => startStatsdProcess(group, statsdConfig, admin);
   const statsd = await startStatsd();

@@ -9,6 +9,7 @@ import { MAPPING_PATH } from "../../pipeline/exporter";
 import { PROMETHEUS_RULES_PATH } from "../../pipeline/prometheus";
 import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
 import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs } from "../../pipeline/statsd-expiry";
+import { STATSD_UDP_SERVER_PATH, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
 import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
 
@@ -143,6 +144,7 @@ describe("docker platform, graphite topology", () => {
       [
         "/opt/statsd/config/udp.js",
         "/opt/statsd/backends/own-metrics-expiry.js",
+        "/opt/statsd/servers/udp-receive-buffer.js",
         "/opt/graphite/conf/carbon.conf",
         "/opt/graphite/conf/storage-schemas.conf",
         "/opt/graphite/conf/storage-aggregation.conf",
@@ -469,6 +471,27 @@ describe("docker platform, settings", () => {
     const never = statsdConfig(one(await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsExpiry: "0s" }), CONTAINER, "pipeline-graphite"));
     assert.equal(never.backends, undefined);
     assert.equal(never.ownMetricsExpiry, undefined);
+  });
+
+  it("statsdReceiveBuffer is statsd_exporter's --statsd.read-buffer (4 MiB by default); 0 leaves the flag out", async () => {
+    const readBuffer = async (config: Record<string, string>) =>
+      (one(await runProgram("exporter", { topology: "exporter", ...config }), CONTAINER, "pipeline-exporter").inputs.command as string[]).filter((a) =>
+        a.startsWith("--statsd.read-buffer"),
+      );
+    assert.deepEqual(
+      [await readBuffer({}), await readBuffer({ statsdReceiveBuffer: "8388608" }), await readBuffer({ statsdReceiveBuffer: "0" })],
+      [["--statsd.read-buffer=4194304"], ["--statsd.read-buffer=8388608"], []],
+    );
+  });
+
+  it("statsdReceiveBuffer makes statsd run the generated UDP server asking for it; 0 keeps statsd's own ./servers/udp", async () => {
+    const servers = (graphite: ReturnType<typeof one>) =>
+      new Function(`return ${uploadOf(graphite, "/opt/statsd/config/udp.js").replace(/^\/\/.*\n/, "")}`)().servers;
+    const graphite = one(await runProgram("graphite", { topology: "graphite", statsdReceiveBuffer: "8388608" }), CONTAINER, "pipeline-graphite");
+    assert.deepEqual(servers(graphite), [{ server: STATSD_UDP_SERVER_PATH, address: "0.0.0.0", port: 8125, recvBufferSize: 8_388_608 }]);
+    assert.equal(uploadOf(graphite, STATSD_UDP_SERVER_PATH), statsdUdpServerJs());
+    const off = one(await runProgram("graphite", { topology: "graphite", statsdReceiveBuffer: "0" }), CONTAINER, "pipeline-graphite");
+    assert.deepEqual(servers(off), [{ server: "./servers/udp", address: "0.0.0.0", port: 8125 }]);
   });
 });
 

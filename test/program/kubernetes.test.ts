@@ -331,6 +331,7 @@ describe("kubernetes platform, graphite topology", () => {
       [
         ["/opt/statsd/config/udp.js", "opt_statsd_config_udp.js"],
         ["/opt/statsd/backends/own-metrics-expiry.js", "opt_statsd_backends_own-metrics-expiry.js"],
+        ["/opt/statsd/servers/udp-receive-buffer.js", "opt_statsd_servers_udp-receive-buffer.js"],
         ["/opt/graphite/conf/carbon.conf", "opt_graphite_conf_carbon.conf"],
         ["/opt/graphite/conf/storage-schemas.conf", "opt_graphite_conf_storage-schemas.conf"],
         ["/opt/graphite/conf/storage-aggregation.conf", "opt_graphite_conf_storage-aggregation.conf"],
@@ -347,6 +348,7 @@ describe("kubernetes platform, graphite topology", () => {
       [
         ["opt_statsd_config_udp.js", "644"],
         ["opt_statsd_backends_own-metrics-expiry.js", "644"],
+        ["opt_statsd_servers_udp-receive-buffer.js", "644"],
         ["opt_graphite_conf_carbon.conf", "644"],
         ["opt_graphite_conf_storage-schemas.conf", "644"],
         ["opt_graphite_conf_storage-aggregation.conf", "644"],

@@ -1,0 +1,114 @@
+/**
+ * `statsdReceiveBuffer` on the real daemons: Etsy statsd (npm `statsd` 0.9.0, the image's) running the generated UDP
+ * server (pipeline/statsd-receive-buffer.ts) from the program's config, and statsd_exporter (v0.30.0) with the
+ * program's command line. The buffer is read as the kernel holds it (`ss -m`: `rb`; a size a socket asks for is kept
+ * doubled, for the kernel's bookkeeping, while an untouched socket has `net.core.rmem_default` as it is), and lines sent through each socket are counted, so the server module is known to deliver them.
+ * The size asked, 1 MiB, is under the host's `net.core.rmem_max` on a usual CI host; the expectation follows the
+ * host's cap either way.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import { DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
+import { waitFor } from "../../app/src/tools/wait";
+import { exporterArgs, exporterMappingYaml } from "../../pipeline/exporter";
+import { statsdConfigJs } from "../../pipeline/graphite";
+import { statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
+import { parseMetricsText } from "../../scripts/checks/backends";
+import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "../../scripts/local/processes";
+import { binaries, startStatsdProcess } from "../../scripts/local/stacks";
+import { sendStatsd } from "../support/udp";
+
+const ASKED = 1024 * 1024;
+const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/core/${name}`, "utf8").trim());
+/** What the kernel keeps for a socket asking `bytes`: twice the size, capped at twice rmem_max. */
+const expectedRb = (bytes: number) => 2 * Math.min(bytes, sysctl("rmem_max"));
+const exporter = binaries.statsdExporter();
+
+/** The receive buffer (`rb`) of the UDP socket listening on 127.0.0.1:`port`, as `ss -m` shows it. */
+function receiveBuffer(port: number): number {
+  const out = execFileSync("ss", ["-u", "-l", "-n", "-m", `sport = :${port}`], { encoding: "utf8" });
+  const rb = /\brb(\d+)\b/.exec(out);
+  if (!rb) throw new Error(`no UDP socket on ${port} in ss -m:\n${out}`);
+  return Number(rb[1]);
+}
+
+async function statsdCounter(adminPort: number, name: string): Promise<number | undefined> {
+  const answer = await new Promise<string>((resolve) => {
+    const socket = net.connect(adminPort, "127.0.0.1");
+    let data = "";
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.on("connect", () => socket.write("counters\n"));
+    socket.on("data", (d) => {
+      data += d.toString();
+      if (data.includes("END")) socket.end();
+    });
+    socket.on("close", () => resolve(data));
+    socket.on("error", () => resolve(""));
+  });
+  const found = new RegExp(`'${name.replace(/\./g, "\\.")}': (\\d+)`).exec(answer);
+  return found ? Number(found[1]) : undefined;
+}
+
+describe("statsd with statsdReceiveBuffer (the generated UDP server)", () => {
+  const group = new ProcessGroup();
+  after(() => group.stopAll());
+
+  const start = async (bytes: number): Promise<{ udp: number; admin: number; proc: RunningProcess }> => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "statsd-stack-rcvbuf-"));
+    const serverPath = path.join(dir, "udp-receive-buffer.js");
+    writeFileSync(serverPath, statsdUdpServerJs());
+    const udp = await freeTcpUdpPort();
+    const admin = await freeTcpPort();
+    const configPath = path.join(dir, "statsd.js");
+    // carbon is absent: statsd logs a failed flush every 10 s, which changes nothing here.
+    writeFileSync(configPath, statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: await freeTcpPort(), port: udp, mgmtPort: admin, listenAddress: "127.0.0.1", receiveBuffer: { serverPath, bytes } }));
+    return { udp, admin, proc: await startStatsdProcess(group, configPath, admin, `statsd-${bytes}`) };
+  };
+
+  it("asks the kernel for the configured buffer, logs what it granted, and counts every line sent to it", async () => {
+    const { udp, admin, proc } = await start(ASKED);
+    assert.equal(receiveBuffer(udp), expectedRb(ASKED));
+    assert.match(proc.output(), new RegExp(`udp server: receive buffer ${expectedRb(ASKED) / 2} bytes, asked ${ASKED}`));
+    for (let i = 0; i < 5; i++) await sendStatsd(udp, "buffer_test.lines:1|c");
+    assert.ok(await waitFor(async () => (await statsdCounter(admin, "buffer_test.lines")) === 5, 10_000, 100), "statsd did not count the 5 lines");
+  });
+
+  it("0 runs statsd's own ./servers/udp, on the kernel's default buffer", async () => {
+    const { udp } = await start(0);
+    assert.equal(receiveBuffer(udp), sysctl("rmem_default"));
+  });
+});
+
+describe("statsd_exporter with statsdReceiveBuffer (--statsd.read-buffer)", { skip: exporter.skip }, () => {
+  const group = new ProcessGroup();
+  after(() => group.stopAll());
+
+  const start = async (bytes: number): Promise<{ udp: number; metricsUrl: string }> => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "statsd-stack-rcvbuf-"));
+    const mappingPath = path.join(dir, "mapping.yml");
+    writeFileSync(mappingPath, exporterMappingYaml(DEFAULT_METRIC_PREFIX));
+    const udp = await freeTcpUdpPort();
+    const web = await freeTcpPort();
+    const proc = group.start(`statsd_exporter-${bytes}`, exporter.path, exporterArgs({ mappingPath, statsdListen: `127.0.0.1:${udp}`, webListen: `127.0.0.1:${web}`, readBufferBytes: bytes }));
+    await group.waitHttp(proc, `http://127.0.0.1:${web}/-/healthy`, 10_000);
+    return { udp, metricsUrl: `http://127.0.0.1:${web}/metrics` };
+  };
+
+  it("asks the kernel for the configured buffer and counts every line sent to it", async () => {
+    const { udp, metricsUrl } = await start(ASKED);
+    assert.equal(receiveBuffer(udp), expectedRb(ASKED));
+    for (let i = 0; i < 5; i++) await sendStatsd(udp, "buffer_test.lines:1|c");
+    const counted = async () => [...parseMetricsText(await (await fetch(metricsUrl)).text(), "buffer_test_lines")];
+    assert.ok(await waitFor(async () => (await counted())[0]?.[1] === 5, 10_000, 100), JSON.stringify(await counted()));
+  });
+
+  it("0 leaves the flag out: the kernel's default buffer", async () => {
+    const { udp } = await start(0);
+    assert.equal(receiveBuffer(udp), sysctl("rmem_default"));
+  });
+});
