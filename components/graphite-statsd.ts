@@ -22,7 +22,7 @@ import {
 import type { OwnAggregation, OwnSchema } from "../pipeline/extensions";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
 import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs, statsdExpirySettings } from "../pipeline/statsd-expiry";
-import { STATSD_UDP_SERVER_PATH, statsdUdpServerJs } from "../pipeline/statsd-receive-buffer";
+import { STATSD_UDP_DROPS_BACKEND_PATH, STATSD_UDP_SERVER_PATH, statsdUdpDropsBackendJs, statsdUdpServerJs } from "../pipeline/statsd-receive-buffer";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link GraphiteStatsd}. */
@@ -126,11 +126,13 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
                 settings: statsdExpirySettings(args.ownMetricsExpiry.expiry, prefix),
               },
               receiveBuffer: { serverPath: STATSD_UDP_SERVER_PATH, bytes: args.receiveBufferBytes ?? 0 },
+              udpDropsBackendPath: STATSD_UDP_DROPS_BACKEND_PATH,
             }),
           ),
         },
         { path: STATSD_EXPIRY_BACKEND_PATH, content: statsdExpiryBackendJs() },
         { path: STATSD_UDP_SERVER_PATH, content: statsdUdpServerJs() },
+        { path: STATSD_UDP_DROPS_BACKEND_PATH, content: statsdUdpDropsBackendJs() },
         {
           path: "/opt/graphite/conf/carbon.conf",
           content: carbonConf({

@@ -80,13 +80,15 @@ export function graphiteHealthDashboard(): Dashboard {
       {
         type: "timeseries",
         title: "StatsD packets and lines received",
-        description: "UDP datagrams and the StatsD lines in them, per second: lines above packets means senders pack several lines per datagram.",
+        description:
+          "UDP datagrams and the StatsD lines in them, per second (lines above packets: senders pack several lines per datagram), and the datagrams the kernel dropped because statsd's receive buffer was full: 0 unless senders outrun statsd.",
         w: 12,
         h: 8,
         unit: "cps",
         targets: [
           { refId: "A", target: `alias(${s.packetsPerSecond}, 'UDP packets')` },
           { refId: "B", target: `alias(${s.linesPerSecond}, 'lines')` },
+          { refId: "C", target: `alias(${s.receiveBufferDropsPerSecond}, 'dropped: receive buffer full')` },
         ],
       },
       {

@@ -15,7 +15,7 @@ import { alertmanagerArgs, alertmanagerConfigYaml, type AlertRouting } from "../
 import { PROMETHEUS_RULES_FILE, prometheusArgs, prometheusConfigYaml } from "../../pipeline/prometheus";
 import { DEFAULT_ALERT_THRESHOLDS, prometheusRulesYaml, type AlertThresholds } from "../../pipeline/rules";
 import { DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY, statsdExpiryBackendJs, statsdExpirySettings } from "../../pipeline/statsd-expiry";
-import { DEFAULT_STATSD_RECEIVE_BUFFER, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
+import { DEFAULT_STATSD_RECEIVE_BUFFER, statsdUdpDropsBackendJs, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { requireBinary } from "./binaries";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "./processes";
 
@@ -241,8 +241,8 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
   const graphiteUrl = `http://127.0.0.1:${web}`;
   await group.waitHttp(graphiteWeb, `${graphiteUrl}/metrics/find?query=*`);
 
-  // The program's statsd config, the flood guard's backend (default expiry) and the UDP server with the default
-  // receive buffer included, written beside it.
+  // The program's statsd config, the flood guard's backend (default expiry), the UDP server with the default
+  // receive buffer and the drops backend included, written beside it.
   const ownMetricsExpiry = {
     backendPath: write(dir, "own-metrics-expiry.js", statsdExpiryBackendJs()),
     settings: statsdExpirySettings(DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY, DEFAULT_METRIC_PREFIX),
@@ -258,6 +258,7 @@ export async function startGraphiteStack(group: ProcessGroup): Promise<GraphiteS
       listenAddress: "127.0.0.1",
       ownMetricsExpiry,
       receiveBuffer: { serverPath: write(dir, "udp-receive-buffer.js", statsdUdpServerJs()), bytes: DEFAULT_STATSD_RECEIVE_BUFFER },
+      udpDropsBackendPath: write(dir, "udp-receive-buffer-drops.js", statsdUdpDropsBackendJs()),
     }),
   );
   const startStatsd = () => startStatsdProcess(group, statsdConfig, admin);

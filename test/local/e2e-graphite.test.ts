@@ -16,7 +16,7 @@ import { waitFor } from "../../app/src/tools/wait";
 import { graphiteDashboard } from "../../dashboards/graphite";
 import { graphiteHealthDashboard } from "../../dashboards/pipeline-health-graphite";
 import { panelByTitle, queryOf } from "../../dashboards/model";
-import { GraphiteApi, sumPoints } from "../../scripts/checks/backends";
+import { GraphiteApi, hasPoints, sumPoints } from "../../scripts/checks/backends";
 import { failedPanels, substitute } from "../../scripts/checks/dashboard-queries";
 import { graphiteStatValues } from "../../scripts/checks/panel-values";
 import { asObject, countMismatches, graphiteRequestsSince } from "../../scripts/checks/traffic";
@@ -154,9 +154,9 @@ describe("graphite topology end to end", { skip: missing }, () => {
 
     it("every query of every panel returns data after the load", () => {
       assert.deepEqual(failedPanels(result.healthPanels), []);
-      // 4 stats; packets and lines, bad lines, stats per flush, flush time and lag, carbon's received and committed,
-      // creates, dropped creates and errors, cache points and series.
-      assert.equal(result.healthPanels.length, 17);
+      // 4 stats; packets, lines and kernel drops, bad lines, stats per flush, flush time and lag, carbon's received
+      // and committed, creates, dropped creates and errors, cache points and series.
+      assert.equal(result.healthPanels.length, 18);
     });
 
     it("statsd and carbon write every path the dashboard reads", async () => {
@@ -182,6 +182,13 @@ describe("graphite topology end to end", { skip: missing }, () => {
         panelByTitle(dashboard, "StatsD packets and lines received").targets.map(async (t) => sumPoints(await graphite().render(queryOf(t), "-30min"))),
       );
       assert.ok(packets! > 0 && lines! >= packets!, `packets ${packets}/s summed, lines ${lines}/s summed`);
+    });
+
+    it("statsd's socket dropped nothing during the load: the panel's kernel drops are written, and sum to 0", async () => {
+      const drops = panelByTitle(dashboard, "StatsD packets and lines received").targets[2]!;
+      const series = await graphite().render(queryOf(drops), "-30min");
+      assert.ok(hasPoints(series), "no drops series: the drops backend wrote nothing");
+      assert.equal(sumPoints(series), 0);
     });
 
     describe("after three malformed lines", () => {

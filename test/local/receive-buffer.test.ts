@@ -4,7 +4,8 @@
  * program's command line. The buffer is read as the kernel holds it (`ss -m`: `rb`; a size a socket asks for is kept
  * doubled, for the kernel's bookkeeping, while an untouched socket has `net.core.rmem_default` as it is), and lines sent through each socket are counted, so the server module is known to deliver them.
  * The size asked, 1 MiB, is under the host's `net.core.rmem_max` on a usual CI host; the expectation follows the
- * host's cap either way.
+ * host's cap either way. Then the drops backend: a burst into a socket buffer far too small for it, where every line
+ * sent must be either counted or counted as dropped, and the drops must equal the kernel's own count for the socket.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -17,10 +18,11 @@ import { DEFAULT_METRIC_PREFIX } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { exporterArgs, exporterMappingYaml } from "../../pipeline/exporter";
 import { statsdConfigJs } from "../../pipeline/graphite";
-import { statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
+import { statsdUdpDropsBackendJs, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { parseMetricsText } from "../../scripts/checks/backends";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "../../scripts/local/processes";
 import { binaries, startStatsdProcess } from "../../scripts/local/stacks";
+import dgram from "node:dgram";
 import { sendStatsd } from "../support/udp";
 
 const ASKED = 1024 * 1024;
@@ -81,6 +83,67 @@ describe("statsd with statsdReceiveBuffer (the generated UDP server)", () => {
   it("0 runs statsd's own ./servers/udp, on the kernel's default buffer", async () => {
     const { udp } = await start(0);
     assert.equal(receiveBuffer(udp), sysctl("rmem_default"));
+  });
+});
+
+describe("statsd's drops backend (statsd.udp_receive_buffer_drops), on a receive buffer too small for a burst", () => {
+  const group = new ProcessGroup();
+  const BURST = 50_000;
+  /** Every value carbon received, summed by path (statsd flushes every second here). */
+  const received = new Map<string, number>();
+  let sink: net.Server;
+  let udp = 0;
+
+  after(async () => {
+    await group.stopAll();
+    sink?.close();
+  });
+
+  it("counts every datagram the kernel dropped: lines counted plus drops counted equal the lines sent, and equal the socket's own drop count", async () => {
+    sink = net.createServer((socket) => {
+      let text = "";
+      socket.on("data", (d) => (text += d.toString()));
+      socket.on("end", () => {
+        for (const line of text.split("\n").filter(Boolean)) {
+          const [name, value] = line.split(" ");
+          received.set(name!, (received.get(name!) ?? 0) + Number(value));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    const dir = mkdtempSync(path.join(os.tmpdir(), "statsd-stack-drops-"));
+    const serverPath = path.join(dir, "udp-receive-buffer.js");
+    const udpDropsBackendPath = path.join(dir, "udp-receive-buffer-drops.js");
+    writeFileSync(serverPath, statsdUdpServerJs());
+    writeFileSync(udpDropsBackendPath, statsdUdpDropsBackendJs());
+    udp = await freeTcpUdpPort();
+    const admin = await freeTcpPort();
+    const configPath = path.join(dir, "statsd.js");
+    const carbonPort = (sink.address() as net.AddressInfo).port;
+    // 8 KiB holds a few dozen datagrams: a burst sent faster than statsd reads overflows it.
+    writeFileSync(
+      configPath,
+      statsdConfigJs({ graphiteHost: "127.0.0.1", graphitePort: carbonPort, port: udp, mgmtPort: admin, listenAddress: "127.0.0.1", receiveBuffer: { serverPath, bytes: 8192 }, udpDropsBackendPath, flushIntervalMs: 1000 }),
+    );
+    await startStatsdProcess(group, configPath, admin, "statsd-drops");
+
+    const socket = dgram.createSocket("udp4");
+    const line = Buffer.from("drops_test.lines:1|c");
+    await new Promise<void>((resolve, reject) => {
+      let done = 0;
+      for (let i = 0; i < BURST; i++) socket.send(line, udp, "127.0.0.1", (err) => (err ? reject(err) : ++done === BURST && resolve()));
+    });
+    socket.close();
+
+    const counted = () => received.get("stats_counts.drops_test.lines") ?? 0;
+    const dropped = () => received.get("stats_counts.statsd.udp_receive_buffer_drops") ?? 0;
+    const settled = await waitFor(() => counted() + dropped() === BURST, 20_000, 200);
+    assert.ok(settled, `sent ${BURST}, counted ${counted()}, drops counted ${dropped()}`);
+    assert.ok(dropped() > 0, "the burst overflowed nothing: the test proves nothing");
+    // The kernel's own count for the socket: /proc/net/udp's last column, the line of statsd's port.
+    const portHex = `:${udp.toString(16).toUpperCase().padStart(4, "0")}`;
+    const socketLine = readFileSync("/proc/net/udp", "utf8").split("\n").find((l) => l.trim().split(/\s+/)[1]?.endsWith(portHex));
+    assert.equal(Number(socketLine!.trim().split(/\s+/).at(-1)), dropped());
   });
 });
 

@@ -9,7 +9,7 @@ import { MAPPING_PATH } from "../../pipeline/exporter";
 import { PROMETHEUS_RULES_PATH } from "../../pipeline/prometheus";
 import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
 import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs } from "../../pipeline/statsd-expiry";
-import { STATSD_UDP_SERVER_PATH, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
+import { STATSD_UDP_DROPS_BACKEND_PATH, STATSD_UDP_SERVER_PATH, statsdUdpDropsBackendJs, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { envOf, ofType, one, parentChain, typeCounts, uploadOf } from "../support/graph";
 import { plainOccurrences, plainStrings, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
 
@@ -145,6 +145,7 @@ describe("docker platform, graphite topology", () => {
         "/opt/statsd/config/udp.js",
         "/opt/statsd/backends/own-metrics-expiry.js",
         "/opt/statsd/servers/udp-receive-buffer.js",
+        "/opt/statsd/backends/udp-receive-buffer-drops.js",
         "/opt/graphite/conf/carbon.conf",
         "/opt/graphite/conf/storage-schemas.conf",
         "/opt/graphite/conf/storage-aggregation.conf",
@@ -459,17 +460,18 @@ describe("docker platform, settings", () => {
     assert.deepEqual([...schemas.matchAll(/^retentions = (.*)$/gm)].map((m) => m[1]), ["10s:1d,5m:90d", "10s:1d,5m:90d", "10s:1d,5m:90d"]);
   });
 
-  it("graphiteOwnMetricsExpiry and metricPrefix reach statsd's config, which lists the expiry backend the container gets beside it", async () => {
+  it("graphiteOwnMetricsExpiry and metricPrefix reach statsd's config, which lists the drops backend, statsd's graphite backend and the expiry backend the container gets beside them", async () => {
     const statsdConfig = (container: ReturnType<typeof one>) =>
       new Function(`return ${uploadOf(container, "/opt/statsd/config/udp.js").replace(/^\/\/.*\n/, "")}`)();
     const run = await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsExpiry: "1h30m", metricPrefix: "shop" });
     const graphite = one(run, CONTAINER, "pipeline-graphite");
     const config = statsdConfig(graphite);
-    assert.deepEqual(config.backends, ["./backends/graphite", STATSD_EXPIRY_BACKEND_PATH]);
+    assert.deepEqual(config.backends, [STATSD_UDP_DROPS_BACKEND_PATH, "./backends/graphite", STATSD_EXPIRY_BACKEND_PATH]);
     assert.deepEqual(config.ownMetricsExpiry, { seconds: 5400, keep: ["shop.http_request_duration_ms", "shop.http_requests", "shop.app_info"] });
     assert.equal(uploadOf(graphite, STATSD_EXPIRY_BACKEND_PATH), statsdExpiryBackendJs());
+    assert.equal(uploadOf(graphite, STATSD_UDP_DROPS_BACKEND_PATH), statsdUdpDropsBackendJs());
     const never = statsdConfig(one(await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsExpiry: "0s" }), CONTAINER, "pipeline-graphite"));
-    assert.equal(never.backends, undefined);
+    assert.deepEqual(never.backends, [STATSD_UDP_DROPS_BACKEND_PATH, "./backends/graphite"]);
     assert.equal(never.ownMetricsExpiry, undefined);
   });
 

@@ -156,6 +156,7 @@ describe("pipeline health (StatsD + Graphite)", () => {
       "statsd.numStats",
       "stats.statsd.graphiteStats.flush_time",
       "stats.gauges.statsd.timestamp_lag",
+      "stats.statsd.udp_receive_buffer_drops",
     ]);
   });
 
