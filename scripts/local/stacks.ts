@@ -289,22 +289,27 @@ export async function startStatsdProcess(group: ProcessGroup, configPath: string
   return p;
 }
 
+/**
+ * statsd's answer to an admin `command` on 127.0.0.1:`port`, read until it contains `end` (or the connection closes,
+ * or 2 s pass); "" when statsd does not answer.
+ */
+export function statsdAdmin(port: number, command: string, end: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let data = "";
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.on("connect", () => socket.write(`${command}\n`));
+    socket.on("data", (d) => {
+      data += d.toString();
+      if (data.includes(end)) socket.end();
+    });
+    socket.on("close", () => resolve(data));
+    socket.on("error", () => resolve(""));
+  });
+}
+
 /** Waits until statsd's admin port answers `health` with `health: up`. */
 async function waitForTcp(port: number, proc: RunningProcess): Promise<void> {
-  const healthy = async () => {
-    const answer = await new Promise<string>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      let data = "";
-      socket.setTimeout(1000, () => socket.destroy());
-      socket.on("connect", () => socket.write("health\n"));
-      socket.on("data", (d) => {
-        data += d.toString();
-        if (data.includes("\n")) socket.end();
-      });
-      socket.on("close", () => resolve(data));
-      socket.on("error", () => resolve(""));
-    });
-    return answer.includes("health: up");
-  };
+  const healthy = async () => (await statsdAdmin(port, "health", "\n")).includes("health: up");
   if (!(await waitFor(healthy, 15_000, 200))) throw new Error(`statsd did not answer health on ${port}\n${proc.output()}`);
 }

@@ -21,7 +21,7 @@ import { statsdConfigJs } from "../../pipeline/graphite";
 import { statsdUdpDropsBackendJs, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { parseMetricsText } from "../../scripts/checks/backends";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "../../scripts/local/processes";
-import { binaries, startStatsdProcess } from "../../scripts/local/stacks";
+import { binaries, startStatsdProcess, statsdAdmin } from "../../scripts/local/stacks";
 import dgram from "node:dgram";
 import { sendStatsd } from "../support/udp";
 
@@ -40,18 +40,7 @@ function receiveBuffer(port: number): number {
 }
 
 async function statsdCounter(adminPort: number, name: string): Promise<number | undefined> {
-  const answer = await new Promise<string>((resolve) => {
-    const socket = net.connect(adminPort, "127.0.0.1");
-    let data = "";
-    socket.setTimeout(2000, () => socket.destroy());
-    socket.on("connect", () => socket.write("counters\n"));
-    socket.on("data", (d) => {
-      data += d.toString();
-      if (data.includes("END")) socket.end();
-    });
-    socket.on("close", () => resolve(data));
-    socket.on("error", () => resolve(""));
-  });
+  const answer = await statsdAdmin(adminPort, "counters", "END");
   const found = new RegExp(`'${name.replace(/\./g, "\\.")}': (\\d+)`).exec(answer);
   return found ? Number(found[1]) : undefined;
 }
