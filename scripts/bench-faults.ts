@@ -11,6 +11,11 @@
  * sent, answered 200, counted by the backend, lost, how long until the service was healthy again (from the
  * restart; Docker checks health every 10 s, so the service answered sooner), and whether the counts stored before the case were still the same afterwards. The case `none`
  * restarts nothing: the baseline. Run it on an otherwise idle stack; other traffic would be counted too.
+ *
+ * The case `docker-daemon` restarts the Docker daemon itself with `--daemon-restart-command` (a shell command: how
+ * this machine's dockerd is restarted, e.g. `sudo systemctl restart docker`), then waits until every container of the
+ * stack is running and healthy again (they come back by their restart policy, unless Docker runs with
+ * `"live-restore": true`, when they keep running). It is never in the default cases.
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -30,6 +35,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "60" },
     cases: { type: "string" },
     "container-prefix": { type: "string" },
+    "daemon-restart-command": { type: "string" },
   },
 });
 
@@ -40,6 +46,9 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const DEFAULT_CASES = { exporter: ["none", "statsd-exporter", "prometheus", "grafana"], graphite: ["none", "graphite", "grafana"] } as const;
 const cases = values.cases ? values.cases.split(",") : [...DEFAULT_CASES[topology]];
+if (cases.includes("docker-daemon") && !values["daemon-restart-command"]) {
+  throw new Error("the case docker-daemon needs --daemon-restart-command: how this machine restarts dockerd");
+}
 const appName = outputs.appName ?? "sample-api";
 const metricPrefix = outputs.metricPrefix ?? "sample_api";
 const ROOT_200 = countKey("/", "GET", 200);
@@ -102,13 +111,22 @@ function healthy(container: string): boolean {
   }
 }
 
-/** Restarts the case's container; resolves with the seconds from the restart until it is healthy again. */
+/**
+ * Restarts the case's container (or, for `docker-daemon`, the Docker daemon); resolves with the seconds from the
+ * restart until it (every container of the stack) is healthy again.
+ */
 async function restart(service: string): Promise<number> {
-  const container = `${prefix}${service}-0`;
   const started = performance.now();
-  docker("restart", container);
-  const back = await waitFor(async () => healthy(container), 300_000, 500);
-  if (!back) throw new Error(`${container} was not healthy again within 5 minutes`);
+  let containers: string[];
+  if (service === "docker-daemon") {
+    containers = docker("ps", "--format", "{{.Names}}", "--filter", `name=^${prefix}`).split("\n").filter(Boolean);
+    execFileSync("sh", ["-c", values["daemon-restart-command"]!], { stdio: ["ignore", "ignore", "inherit"] });
+  } else {
+    containers = [`${prefix}${service}-0`];
+    docker("restart", containers[0]!);
+  }
+  const back = await waitFor(async () => containers.every(healthy), 300_000, 500);
+  if (!back) throw new Error(`${containers.filter((c) => !healthy(c)).join(", ")} not healthy again within 5 minutes`);
   return (performance.now() - started) / 1000;
 }
 
