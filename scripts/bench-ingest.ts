@@ -30,6 +30,7 @@ import { parseArgs } from "node:util";
 import { waitFor } from "../app/src/tools/wait";
 import { getJson, metricsTextTotal, sumPoints, type GraphiteSeries } from "./checks/backends";
 import { readStackOutputs } from "./checks/stack-outputs";
+import { udpReceiveBuffer } from "./local/sockets";
 
 const { values } = parseArgs({
   options: {
@@ -82,11 +83,21 @@ function udpCounters(pid: string): { RcvbufErrors: number; InErrors: number } {
   return { RcvbufErrors: get("RcvbufErrors"), InErrors: get("InErrors") };
 }
 
-/** The receive buffer (`rb`, twice the size granted) of the UDP socket bound to `port` in `pid`'s network namespace. */
-function receiveBuffer(pid: string, port: number): number | undefined {
-  const out = run("nsenter", ["-t", pid, "-n", "ss", "-u", "-l", "-n", "-m", `sport = :${port}`]);
-  const rb = /\brb(\d+)\b/.exec(out);
-  return rb ? Number(rb[1]) : undefined;
+/** `read()` once two reads `everyMs` apart agree (a count that stopped moving), or its last value after `timeoutMs`. */
+async function settledValue(read: () => Promise<number>, timeoutMs: number, everyMs: number): Promise<number> {
+  let last = -1;
+  let value = 0;
+  await waitFor(
+    async () => {
+      value = await read();
+      const settled = value === last;
+      last = value;
+      return settled;
+    },
+    timeoutMs,
+    everyMs,
+  );
+  return value;
 }
 
 /** A process of a Kubernetes pod, found by the pod's UID in its cgroup path (any of its processes: one netns). */
@@ -123,20 +134,8 @@ function exporterTarget(label: string, port: number, metricsUrl: string, pid: st
     pid,
     async counted(name) {
       const metric = name.replace(/\./g, "_");
-      let last = -1;
-      let value = 0;
-      // Settled: two reads a second apart agree (statsd_exporter counts as it reads; nothing is batched).
-      await waitFor(
-        async () => {
-          value = metricsTextTotal(await text(), metric);
-          const settled = value === last;
-          last = value;
-          return settled;
-        },
-        30_000,
-        1000,
-      );
-      return value;
+      // statsd_exporter counts as it reads (nothing is batched): reads a second apart.
+      return settledValue(async () => metricsTextTotal(await text(), metric), 30_000, 1000);
     },
     async ownDrops() {
       return metricsTextTotal(await text(), "statsd_exporter_udp_packet_drops_total");
@@ -153,20 +152,11 @@ function graphiteTarget(label: string, port: number, renderUrl: string, pid: str
       // statsd flushes every 10 s and graphite-web caches a render for 60 s by its parameters: each read asks up to
       // a new `until`, and the count is settled when two reads 5 s apart, both after two flushes, agree.
       await sleep(22_000);
-      let last = -1;
-      let value = 0;
-      await waitFor(
-        async () => {
-          const params = new URLSearchParams({ target: `stats_counts.${name}`, from: String(sentFrom - 30), until: String(Math.floor(Date.now() / 1000) + 60), format: "json" });
-          value = sumPoints(await getJson<GraphiteSeries[]>(`${renderUrl}?${params}`));
-          const settled = value === last;
-          last = value;
-          return settled;
-        },
-        60_000,
-        5000,
-      );
-      return value;
+      const read = async () => {
+        const params = new URLSearchParams({ target: `stats_counts.${name}`, from: String(sentFrom - 30), until: String(Math.floor(Date.now() / 1000) + 60), format: "json" });
+        return sumPoints(await getJson<GraphiteSeries[]>(`${renderUrl}?${params}`));
+      };
+      return settledValue(read, 60_000, 5000);
     },
     async ownDrops() {
       return undefined;
@@ -255,7 +245,7 @@ async function measure(target: Target, rate: number, from: "host" | "netns", flo
     daemonRcvbufErrors: daemonAfter.RcvbufErrors - daemonBefore.RcvbufErrors,
     hostRcvbufErrors: hostAfter.RcvbufErrors - hostBefore.RcvbufErrors,
     ownDrops: dropsBefore === undefined || dropsAfter === undefined ? "-" : dropsAfter - dropsBefore,
-    receiveBuffer: receiveBuffer(target.pid, STATSD_CONTAINER_PORT) ?? "?",
+    receiveBuffer: udpReceiveBuffer(STATSD_CONTAINER_PORT, target.pid) ?? "?",
   };
 }
 

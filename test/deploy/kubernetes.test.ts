@@ -282,7 +282,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
 
     it("statsd_exporter back and a healthy load: the receiver gets both resolved notifications", async () => {
       const { service, pipeline, state } = await scenario.healthyLoadResolves(() => scaleExporter(1));
-      const where = service && pipeline ? "" : `\n${state}` + `\npods: ${JSON.stringify(await pods(namespaceOf("exporter")))}`;
+      const where = service && pipeline ? "" : `\n${state}\npods: ${JSON.stringify(await pods(namespaceOf("exporter")))}`;
       assert.ok(service && pipeline, `resolved: AppHighServerErrorRatio ${Boolean(service)}, StatsdExporterDown ${Boolean(pipeline)}${where}`);
     });
   });

@@ -8,7 +8,6 @@
  * sent must be either counted or counted as dropped, and the drops must equal the kernel's own count for the socket.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -21,6 +20,7 @@ import { statsdConfigJs } from "../../pipeline/graphite";
 import { statsdUdpDropsBackendJs, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
 import { parseMetricsText } from "../../scripts/checks/backends";
 import { freeTcpPort, freeTcpUdpPort, ProcessGroup, type RunningProcess } from "../../scripts/local/processes";
+import { udpReceiveBuffer } from "../../scripts/local/sockets";
 import { binaries, startStatsdProcess, statsdAdmin } from "../../scripts/local/stacks";
 import dgram from "node:dgram";
 import { sendStatsd } from "../support/udp";
@@ -33,10 +33,9 @@ const exporter = binaries.statsdExporter();
 
 /** The receive buffer (`rb`) of the UDP socket listening on 127.0.0.1:`port`, as `ss -m` shows it. */
 function receiveBuffer(port: number): number {
-  const out = execFileSync("ss", ["-u", "-l", "-n", "-m", `sport = :${port}`], { encoding: "utf8" });
-  const rb = /\brb(\d+)\b/.exec(out);
-  if (!rb) throw new Error(`no UDP socket on ${port} in ss -m:\n${out}`);
-  return Number(rb[1]);
+  const rb = udpReceiveBuffer(port);
+  if (rb === undefined) throw new Error(`no UDP socket on ${port} in ss -m`);
+  return rb;
 }
 
 async function statsdCounter(adminPort: number, name: string): Promise<number | undefined> {
