@@ -22,6 +22,8 @@ export interface AlertmanagerArgs {
   readonly routing: AlertRouting;
   /** Where notifications go (a secret: it often carries a token); undefined: alerts are only shown. */
   readonly webhookUrl?: pulumi.Input<string>;
+  /** What the silences' and notification log's volume claim requests on Kubernetes (config `alertmanagerStorageSize`). */
+  readonly storageSize: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export class Alertmanager extends pulumi.ComponentResource {
         ...webhook,
       ],
       dataPaths: [ALERTMANAGER_DATA_DIR],
+      dataSize: args.storageSize,
       probe: { http: { path: "/-/ready", port } },
       resources: { cpuRequest: "50m", memoryRequest: "32Mi", cpuLimit: "500m", memoryLimit: "128Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },

@@ -18,7 +18,16 @@ import {
   type Problem,
 } from "../pipeline/extensions";
 import { GO_DURATION } from "../pipeline/exporter";
-import { DEFAULT_IMAGES, defaultOf, MAX_REPLICAS, type ConfigKeyName, type ImageKey, type StructuredConfigKeyName } from "../pipeline/config-keys";
+import {
+  DEFAULT_IMAGES,
+  DEFAULT_STORAGE_SIZES,
+  defaultOf,
+  MAX_REPLICAS,
+  type ConfigKeyName,
+  type ImageKey,
+  type StorageSizeKey,
+  type StructuredConfigKeyName,
+} from "../pipeline/config-keys";
 import { DEFAULT_KIND_CLUSTER, PORTS, publishedPorts, type PortId } from "../pipeline/ports";
 import type { AlertRouting } from "../pipeline/alertmanager";
 import { parseRetentions } from "../pipeline/graphite";
@@ -41,6 +50,18 @@ export interface KubernetesConfig {
   readonly nodeAddress: string;
   /** A shell command copying the locally built app image `$IMAGE` into the cluster; kind's own when unset on kind. */
   readonly imageLoadCommand?: string;
+}
+
+/** Where the backends keep their series (config `storage`, `storageClass`, the sizes, `dataOnDestroy`). */
+export interface StorageConfig {
+  /** Kubernetes: persistent, a PersistentVolumeClaim per data path; ephemeral, an emptyDir. Docker: always volumes. */
+  readonly mode: "persistent" | "ephemeral";
+  /** The claims' StorageClass; undefined: the cluster's default class. */
+  readonly className?: string;
+  /** What each backend's claim requests, Kubernetes quantities. */
+  readonly sizes: Readonly<Record<StorageSizeKey, string>>;
+  /** `pulumi destroy` keeps the data (volumes; claims and their namespace) instead of deleting it. */
+  readonly retain: boolean;
 }
 
 export interface StackConfig {
@@ -80,6 +101,7 @@ export interface StackConfig {
   readonly graphiteRetentions: string;
   /** A team's own mappings, carbon sections and rule file (pipeline/extensions.ts), checked. */
   readonly extensions: Extensions;
+  readonly storage: StorageConfig;
 }
 
 /** A team's own additions to the pipeline, from stack config (README, "Your own mappings, schemas and rules"). */
@@ -124,6 +146,16 @@ const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** Prometheus's `--storage.tsdb.retention.size`: a whole number of bytes in base-2 units (a positive size). */
 const RETENTION_SIZE = /^[1-9]\d{0,5}(B|KB|MB|GB|TB|PB|EB)$/;
+/** A Kubernetes quantity in whole binary units, as a volume claim requests it. */
+const STORAGE_SIZE = /^[1-9]\d{0,5}(Mi|Gi|Ti)$/;
+/** A StorageClass name: a DNS subdomain. */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const BINARY_UNITS: Readonly<Record<string, number>> = { B: 0, KB: 1, MB: 2, GB: 3, TB: 4, PB: 5, EB: 6, Ki: 1, Mi: 2, Gi: 3, Ti: 4 };
+/** Bytes of a size such as "2GB" (Prometheus's, powers of 1024) or "10Gi" (a Kubernetes quantity). */
+export function sizeBytes(size: string): number {
+  const [, digits, unit] = /^(\d+)([A-Za-z]+)$/.exec(size) ?? [];
+  return Number(digits) * 1024 ** (BINARY_UNITS[unit ?? ""] ?? NaN);
+}
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /**
@@ -292,6 +324,32 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
 
   const extensions = readExtensions(source, metricPrefix, projectDir, problems);
 
+  const storageMode = choice("storage", ["persistent", "ephemeral"] as const);
+  if (platform === "docker" && storageMode === "ephemeral") {
+    bad("storage", storageMode, "persistent on platform docker (the data is on named volumes there; ephemeral, an emptyDir, is for platform kubernetes)");
+  }
+  const className = optional("storageClass") === undefined ? undefined : pattern("storageClass", DNS_SUBDOMAIN, "a StorageClass name (lowercase letters, digits, - and .), or unset for the cluster's default class");
+  const sizes = {} as Record<StorageSizeKey, string>;
+  for (const key of Object.keys(DEFAULT_STORAGE_SIZES) as StorageSizeKey[]) {
+    sizes[key] = pattern(key, STORAGE_SIZE, "a Kubernetes quantity in whole Mi, Gi or Ti, such as 512Mi or 10Gi");
+  }
+  // Prometheus deletes blocks beyond its retention size: the volume must hold at least that, or it fills first.
+  if (
+    platform === "kubernetes" &&
+    storageMode === "persistent" &&
+    topology === "exporter" &&
+    prometheusRetentionSize !== undefined &&
+    STORAGE_SIZE.test(sizes.prometheusStorageSize) &&
+    sizeBytes(sizes.prometheusStorageSize) <= sizeBytes(prometheusRetentionSize)
+  ) {
+    bad(
+      "prometheusStorageSize",
+      sizes.prometheusStorageSize,
+      `a size larger than prometheusRetentionSize (${prometheusRetentionSize}), so that Prometheus deletes its oldest blocks before the volume is full`,
+    );
+  }
+  const dataOnDestroy = choice("dataOnDestroy", ["delete", "retain"] as const);
+
   // Every key is read before this point, so every problem is reported at once.
   if (problems.length > 0) throw new StackConfigError(problems);
   return {
@@ -317,6 +375,7 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     prometheusRetentionTime,
     graphiteRetentions,
     extensions,
+    storage: { mode: storageMode, className, sizes, retain: dataOnDestroy === "retain" },
   };
 }
 

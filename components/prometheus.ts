@@ -37,6 +37,8 @@ export interface PrometheusArgs {
   readonly retentionTime: string;
   /** A team's own rule file (config `prometheusRulesFile`), checked; delivered beside the generated rules. */
   readonly ownRules?: OwnRules;
+  /** What the TSDB's volume claim requests on Kubernetes (config `prometheusStorageSize`). */
+  readonly storageSize: string;
 }
 
 /**
@@ -80,6 +82,7 @@ export class Prometheus extends pulumi.ComponentResource {
         ...(args.ownRules === undefined ? [] : [{ path: PROMETHEUS_OWN_RULES_PATH, content: ownRulesFile(args.ownRules.path, args.ownRules.text) }]),
       ],
       dataPaths: ["/prometheus"],
+      dataSize: args.storageSize,
       probe: { http: { path: "/-/ready", port } },
       resources: { cpuRequest: "100m", memoryRequest: "128Mi", cpuLimit: "1", memoryLimit: "512Mi" },
       security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },

@@ -19,6 +19,14 @@ export const DEFAULT_IMAGES = {
 } as const;
 export type ImageKey = keyof typeof DEFAULT_IMAGES;
 
+/** What each backend's claim requests on Kubernetes (storage persistent); each can be overridden by config. */
+export const DEFAULT_STORAGE_SIZES = {
+  prometheusStorageSize: "10Gi",
+  alertmanagerStorageSize: "1Gi",
+  graphiteStorageSize: "10Gi",
+} as const;
+export type StorageSizeKey = keyof typeof DEFAULT_STORAGE_SIZES;
+
 /** Most replicas of the API: on Docker each takes a host port. */
 export const MAX_REPLICAS = 20;
 
@@ -192,6 +200,40 @@ export const CONFIG_KEYS = {
     default: "2GB",
     description:
       "Exporter topology: the most disk Prometheus's time series may take (blocks, WAL and head chunks), e.g. 2GB (units B, KB, MB, GB, TB, PB, EB); the oldest blocks are deleted beyond it, and alert PrometheusStorageNearRetentionSize fires at 90 %. An empty string: retention by time only (prometheusRetentionTime).",
+  },
+  storage: {
+    type: "string",
+    default: "persistent",
+    description:
+      "Kubernetes only: where Prometheus, Alertmanager and graphite-statsd keep their data. persistent: a PersistentVolumeClaim each (ReadWriteOnce; the pods roll with the Recreate strategy), kept across rollouts, pod deletions and node restarts; ephemeral: an emptyDir, lost whenever the pod is replaced (on Docker the data is always on named volumes).",
+  },
+  storageClass: {
+    type: "string",
+    default: "",
+    description: "Kubernetes, storage persistent: the StorageClass of the claims. Unset: the cluster's default class (kind: standard).",
+  },
+  prometheusStorageSize: {
+    type: "string",
+    default: DEFAULT_STORAGE_SIZES.prometheusStorageSize,
+    description:
+      "Kubernetes, storage persistent, exporter topology: the size Prometheus's claim requests, a Kubernetes quantity such as 10Gi (units Mi, Gi, Ti); it must exceed prometheusRetentionSize.",
+  },
+  alertmanagerStorageSize: {
+    type: "string",
+    default: DEFAULT_STORAGE_SIZES.alertmanagerStorageSize,
+    description: "Kubernetes, storage persistent, exporter topology: the size Alertmanager's claim (silences, notification log) requests, e.g. 1Gi.",
+  },
+  graphiteStorageSize: {
+    type: "string",
+    default: DEFAULT_STORAGE_SIZES.graphiteStorageSize,
+    description:
+      "Kubernetes, storage persistent, graphite topology: the size graphite-statsd's claim (whisper files, graphite-web's database) requests, e.g. 10Gi. Each series takes a fixed size set by graphiteRetentions (see README, Retention).",
+  },
+  dataOnDestroy: {
+    type: "string",
+    default: "delete",
+    description:
+      "What `pulumi destroy` does with the stored series: delete (the Docker volumes, or the claims with the namespace) or retain (kept, and taken up again by the next `pulumi up` of the stack; README says how to delete them by hand).",
   },
   // A team's own additions (pipeline/extensions.ts): the rule file here, the structured ones in STRUCTURED_CONFIG_KEYS.
   prometheusRulesFile: {

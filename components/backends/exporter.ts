@@ -31,6 +31,7 @@ export const exporterBackend: Backend = {
         image: config.images.alertmanagerImage,
         routing: config.alertRouting,
         webhookUrl: config.alertWebhookUrl,
+        storageSize: config.storage.sizes.alertmanagerStorageSize,
       },
       { parent },
     );
@@ -46,6 +47,7 @@ export const exporterBackend: Backend = {
         retentionSize: config.prometheusRetentionSize,
         retentionTime: config.prometheusRetentionTime,
         ownRules: config.extensions.prometheusRules,
+        storageSize: config.storage.sizes.prometheusStorageSize,
       },
       { parent },
     );

@@ -20,6 +20,7 @@ export const graphiteBackend: Backend = {
         adminPassword: config.graphiteAdminPassword,
         ownMetricsExpiry: { expiry: config.graphiteOwnMetricsExpiry, metricPrefix: config.metricPrefix },
         receiveBufferBytes: config.statsdReceiveBuffer,
+        storageSize: config.storage.sizes.graphiteStorageSize,
       },
       { parent },
     );

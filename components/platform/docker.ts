@@ -17,6 +17,11 @@ export interface DockerPlatformArgs {
   readonly bindAddress: string;
   /** Host port of each published port (replica n of a workload publishes the port + n). */
   readonly hostPorts: Readonly<Record<PortId, number>>;
+  /**
+   * `pulumi destroy` leaves the data volumes (config `dataOnDestroy: retain`). Their names are fixed, and Docker's
+   * volume create answers an existing name with that volume: the stack's next `pulumi up` takes them up again.
+   */
+  readonly retainData?: boolean;
 }
 
 /** Memory quantity ("256Mi", "1Gi") in MiB, as Docker's `memory` wants. */
@@ -72,7 +77,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     const image = this.image(prefix, spec, parent);
 
     const volumes = (spec.dataPaths ?? []).map((containerPath, i) => {
-      const volume = new docker.Volume(`${prefix}-data-${i}`, { name: `${namePrefix}-${spec.name}-data-${i}` }, { parent });
+      const volume = new docker.Volume(
+        `${prefix}-data-${i}`,
+        { name: `${namePrefix}-${spec.name}-data-${i}` },
+        { parent, retainOnDelete: this.args.retainData === true },
+      );
       return { volumeName: volume.name, containerPath };
     });
     const tmpfs: Record<string, string> = Object.fromEntries((spec.scratchPaths ?? []).map((p) => [p, "rw,nosuid,nodev,size=64m"]));

@@ -1,8 +1,9 @@
 /**
  * The Kubernetes platform: each workload becomes a Deployment, a ClusterIP Service named after it (the DNS name
  * other workloads use, all its ports), a NodePort Service with only the ports the port table publishes, an
- * auto-named ConfigMap for its files (so an edit rolls the pods), a Secret for its secret environment, and a
- * NetworkPolicy admitting only the connections its ports declare (the namespace denies all other ingress).
+ * auto-named ConfigMap for its files (so an edit rolls the pods), a Secret for its secret environment, a
+ * PersistentVolumeClaim for each data path (unless the stack asks for ephemeral storage), and a NetworkPolicy
+ * admitting only the connections its ports declare (the namespace denies all other ingress).
  *
  * On kind (context `kind-<cluster>`) the NodePorts are the fixed ones `kind/cluster.yaml` forwards to 127.0.0.1,
  * one set per topology. On any other cluster Kubernetes assigns them (NodePorts are cluster-wide: fixed ones would
@@ -14,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { kindNodePort, stackHostPort } from "../../pipeline/ports";
 import type { Topology } from "../../pipeline/topologies";
 import { rootAlias } from "../aliases";
+import type { StorageConfig } from "../config";
 import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
 import { buildLocalImage, localImageName } from "./local-image";
 
@@ -33,6 +35,8 @@ export interface KubernetesPlatformArgs {
   readonly nodeAddress: string;
   /** A shell command that copies the locally built image `$IMAGE` into the cluster (kind: `kind load`). */
   readonly imageLoadCommand?: string;
+  /** How data paths are kept: claims (of which class, kept on destroy or not) or emptyDirs. The sizes are the specs'. */
+  readonly storage: Pick<StorageConfig, "mode" | "className" | "retain">;
 }
 
 const PART_OF = "statsd-stack";
@@ -61,6 +65,20 @@ export function rolloutWaitFor(replicas: number): string {
   return JSON.stringify(
     ["updatedReplicas", "availableReplicas", "replicas"].map((field) => `jsonpath={.status.${field}}=${replicas}`),
   );
+}
+
+/**
+ * How a Deployment replaces its pods. A pod on a ReadWriteOnce claim is replaced by Recreate: the old pod is gone
+ * before the new one starts, so two Prometheus (or two carbon) never open the same TSDB or whisper files (on one
+ * node ReadWriteOnce alone would not stop them). The rest roll: a new pod is Ready before an old one goes.
+ */
+export function deploymentStrategy(hasClaims: boolean): k8s.types.input.apps.v1.DeploymentStrategy {
+  return hasClaims ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+}
+
+/** The claim of data path `index` of a workload: a fixed name, so that a kept claim is found again by the next up. */
+export function claimName(workload: string, index: number): string {
+  return index === 0 ? `${workload}-data` : `${workload}-data-${index}`;
 }
 
 /** How long `pulumi up` waits for a rollout before it fails (the provider's own default is 10 minutes). */
@@ -104,15 +122,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     this.args = args;
     this.name = name;
     // Stacks deployed before the platform was a component had the provider and namespace at the root.
+    // With dataOnDestroy retain, a destroyed stack leaves its namespace and claims: the next `pulumi up` must take
+    // them up again where the provider would refuse to create what exists (its default since 4.29).
+    const retain = args.storage.retain && args.storage.mode === "persistent";
     this.provider = new k8s.Provider(
       `${name}-provider`,
-      { context: args.context, namespace: args.namespace },
+      { context: args.context, namespace: args.namespace, ...(retain ? { upsertExistingObjects: true } : {}) },
       { parent: this, aliases: [rootAlias("k8s", "pulumi:providers:kubernetes")] },
     );
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } },
-      { parent: this, provider: this.provider, aliases: [rootAlias("namespace", "kubernetes:core/v1:Namespace")] },
+      // Deleting a namespace deletes its claims: a stack that keeps its data keeps the namespace too.
+      { parent: this, provider: this.provider, aliases: [rootAlias("namespace", "kubernetes:core/v1:Namespace")], retainOnDelete: retain },
     );
     // Nothing reaches a pod of the namespace unless a workload's own policy (deploy) admits it. Egress stays open:
     // DNS, Alertmanager's webhooks and Grafana's plugins go out of the namespace.
@@ -164,6 +186,26 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
             opts,
           );
 
+    const storage = this.args.storage;
+    const claims =
+      storage.mode === "persistent"
+        ? (spec.dataPaths ?? []).map(
+            (_, i) =>
+              new k8s.core.v1.PersistentVolumeClaim(
+                `${prefix}-${claimName("data", i)}`,
+                {
+                  metadata: { name: claimName(spec.name, i), namespace, labels },
+                  spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: storage.className,
+                    resources: { requests: { storage: spec.dataSize ?? "1Gi" } },
+                  },
+                },
+                // A fixed name cannot be created before the old claim is deleted.
+                { ...opts, retainOnDelete: storage.retain, deleteBeforeReplace: true },
+              ),
+          )
+        : [];
     const writable = [...(spec.dataPaths ?? []), ...(spec.scratchPaths ?? [])];
     const volumes: k8s.types.input.core.v1.Volume[] = [
       ...(configMap
@@ -182,7 +224,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         : []),
       // Readable by the process's user only (the pod's fsGroup owns it): 0440.
       ...(filesSecret ? [{ name: "secret-files", secret: { secretName: filesSecret.metadata.name, defaultMode: 0o440 } }] : []),
-      ...writable.map((_, i) => ({ name: `data-${i}`, emptyDir: {} })),
+      ...writable.map((_, i) =>
+        claims[i] ? { name: `data-${i}`, persistentVolumeClaim: { claimName: claims[i]!.metadata.name } } : { name: `data-${i}`, emptyDir: {} },
+      ),
       ...(spec.security.readOnlyRootFilesystem ? [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }] : []),
     ];
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
@@ -203,8 +247,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         spec: {
           replicas,
           selector: { matchLabels: labels },
-          // A new pod is Ready before an old one goes: an update never leaves the Service without a ready pod.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          strategy: deploymentStrategy(claims.length > 0),
           template: {
             metadata: { labels },
             spec: {

@@ -104,9 +104,12 @@ export interface WorkloadSpec {
   readonly files?: readonly WorkloadFile[];
   /**
    * Directories holding data worth keeping (time series): a named volume on Docker, kept when the container is
-   * replaced; an emptyDir on Kubernetes. Writable under a read-only root filesystem.
+   * replaced; a PersistentVolumeClaim on Kubernetes (an emptyDir only when the stack asks for ephemeral storage).
+   * Writable under a read-only root filesystem.
    */
   readonly dataPaths?: readonly string[];
+  /** What each data path's volume claim requests on Kubernetes, a quantity such as "10Gi" (Docker volumes have no size). */
+  readonly dataSize?: string;
   /** Directories the process writes but need not keep: empty at every start (tmpfs on Docker, emptyDir on Kubernetes). */
   readonly scratchPaths?: readonly string[];
   readonly probe: WorkloadProbe;

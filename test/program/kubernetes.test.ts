@@ -35,7 +35,7 @@ describe("kubernetes platform, exporter topology", () => {
     });
   });
 
-  it("registers a provider, a namespace with a default-deny ingress policy, per workload a Deployment, a Service, a NodePort Service and a NetworkPolicy, and reads kube-system", () => {
+  it("registers a provider, a namespace with a default-deny ingress policy, per workload a Deployment, a Service, a NodePort Service and a NetworkPolicy, a claim each for Prometheus and Alertmanager, and reads kube-system", () => {
     assert.deepEqual(typeCounts(run), {
       "command:local:Command": 1,
       "docker:index/image:Image": 1,
@@ -43,6 +43,7 @@ describe("kubernetes platform, exporter topology", () => {
       "kubernetes:apps/v1:Deployment": 5,
       "kubernetes:core/v1:ConfigMap": 4,
       "kubernetes:core/v1:Namespace": 2,
+      "kubernetes:core/v1:PersistentVolumeClaim": 2,
       "kubernetes:core/v1:Secret": 1,
       "kubernetes:core/v1:Service": 10,
       "kubernetes:networking.k8s.io/v1:NetworkPolicy": 6,
@@ -71,7 +72,7 @@ describe("kubernetes platform, exporter topology", () => {
     for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "platform-cluster-identity")) {
       kinds.push(await validate(r));
     }
-    assert.equal(kinds.length, 27);
+    assert.equal(kinds.length, 29);
   });
 
   it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
@@ -254,7 +255,7 @@ describe("kubernetes platform, graphite topology", () => {
   it("every object passes the Kubernetes OpenAPI schema", async () => {
     const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
     for (const r of objects) await validate(r);
-    assert.equal(objects.length, 18);
+    assert.equal(objects.length, 19);
   });
 
   it("uses the configured context and namespace, and the given app image without building or loading it", () => {
@@ -453,5 +454,70 @@ describe("kubernetes platform, exporter topology with a webhook for alerts", () 
 
   it("shows the URL in no plain input of any resource", () => {
     assert.deepEqual(plainOccurrences(run, url), []);
+  });
+});
+
+describe("kubernetes platform, storage", () => {
+  const CLAIM = "kubernetes:core/v1:PersistentVolumeClaim";
+  const runs: Record<string, ProgramRun> = {};
+  before(async () => {
+    runs.exporter = await runProgram("exporter", { topology: "exporter", platform: "kubernetes" });
+    runs.graphite = await runProgram("graphite", {
+      topology: "graphite",
+      platform: "kubernetes",
+      storageClass: "fast-ssd",
+      graphiteStorageSize: "50Gi",
+      dataOnDestroy: "retain",
+    });
+    runs.ephemeral = await runProgram("exporter", { topology: "exporter", platform: "kubernetes", storage: "ephemeral" });
+  });
+  const claimsOf = (run: ProgramRun) =>
+    ofType(run, CLAIM).map((c) => ({
+      name: c.inputs.metadata.name,
+      spec: c.inputs.spec,
+      deleteBeforeReplace: c.options.deleteBeforeReplace,
+      retainOnDelete: c.options.retainOnDelete,
+    }));
+  const dataVolumes = (run: ProgramRun, workload: string) =>
+    (one(run, DEPLOYMENT, workload).inputs.spec.template.spec.volumes as any[]).filter((v) => v.name.startsWith("data-"));
+
+  it("claims ReadWriteOnce volumes of the default sizes in the cluster's default class for Prometheus and Alertmanager, by fixed names", () => {
+    assert.deepEqual(claimsOf(runs.exporter!), [
+      { name: "alertmanager-data", spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } }, deleteBeforeReplace: true, retainOnDelete: false },
+      { name: "prometheus-data", spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } }, deleteBeforeReplace: true, retainOnDelete: false },
+    ]);
+  });
+
+  it("mounts each claim as the workload's data volume, and replaces those pods by Recreate, never two on one volume", () => {
+    for (const workload of ["prometheus", "alertmanager"]) {
+      assert.deepEqual(dataVolumes(runs.exporter!, workload), [{ name: "data-0", persistentVolumeClaim: { claimName: `${workload}-data` } }], workload);
+      assert.deepEqual(one(runs.exporter!, DEPLOYMENT, workload).inputs.spec.strategy, { type: "Recreate" }, workload);
+    }
+    assert.deepEqual(one(runs.exporter!, DEPLOYMENT, "pipeline-exporter-deployment").inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
+  it("deletes the data with the stack by default: neither the claims nor the namespace are kept, and the provider creates only what is new", () => {
+    assert.deepEqual(ofType(runs.exporter!, "kubernetes:core/v1:Namespace").map((n) => n.options.retainOnDelete), [false, undefined]);
+    assert.equal(one(runs.exporter!, "pulumi:providers:kubernetes", "platform-provider").inputs.upsertExistingObjects, undefined);
+  });
+
+  it("storageClass and graphiteStorageSize set graphite-statsd's claim", () => {
+    assert.deepEqual(claimsOf(runs.graphite!).map((c) => [c.name, c.spec.storageClassName, c.spec.resources.requests.storage]), [["graphite-data", "fast-ssd", "50Gi"]]);
+    assert.deepEqual(one(runs.graphite!, DEPLOYMENT, "graphite").inputs.spec.strategy, { type: "Recreate" });
+  });
+
+  it("dataOnDestroy retain keeps the claims and their namespace on destroy, and lets the next up take them up again", () => {
+    assert.deepEqual(claimsOf(runs.graphite!).map((c) => c.retainOnDelete), [true]);
+    assert.equal(one(runs.graphite!, "kubernetes:core/v1:Namespace", "platform-namespace").options.retainOnDelete, true);
+    // Provider inputs reach the engine as strings.
+    assert.equal(one(runs.graphite!, "pulumi:providers:kubernetes", "platform-provider").inputs.upsertExistingObjects, "true");
+  });
+
+  it("storage ephemeral: no claim, an emptyDir for each data path, and the backends roll like the rest", () => {
+    assert.deepEqual(ofType(runs.ephemeral!, CLAIM), []);
+    for (const workload of ["prometheus", "alertmanager"]) {
+      assert.deepEqual(dataVolumes(runs.ephemeral!, workload), [{ name: "data-0", emptyDir: {} }], workload);
+      assert.deepEqual(one(runs.ephemeral!, DEPLOYMENT, workload).inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, workload);
+    }
   });
 });

@@ -7,6 +7,7 @@ const MODELS: Record<string, [module: string, kind: string]> = {
   "kubernetes:core/v1:ConfigMap": ["kubernetes-models/v1", "ConfigMap"],
   "kubernetes:core/v1:Secret": ["kubernetes-models/v1", "Secret"],
   "kubernetes:core/v1:Namespace": ["kubernetes-models/v1", "Namespace"],
+  "kubernetes:core/v1:PersistentVolumeClaim": ["kubernetes-models/v1", "PersistentVolumeClaim"],
   "kubernetes:networking.k8s.io/v1:NetworkPolicy": ["kubernetes-models/networking.k8s.io/v1", "NetworkPolicy"],
 };
 

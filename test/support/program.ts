@@ -32,6 +32,7 @@ export interface CapturedResource {
     readonly deleteBeforeReplace?: boolean;
     readonly customTimeouts?: pulumi.CustomTimeouts;
     readonly aliases?: readonly unknown[];
+    readonly retainOnDelete?: boolean;
   };
 }
 
@@ -174,7 +175,12 @@ export async function runProgram(stack: string, overrides: Record<string, string
       state: {},
       plainStrings: [],
       parent: args.opts.parent ? names.get(args.opts.parent) : undefined,
-      options: { deleteBeforeReplace: opts.deleteBeforeReplace, customTimeouts: opts.customTimeouts, aliases: opts.aliases as unknown[] },
+      options: {
+        deleteBeforeReplace: opts.deleteBeforeReplace,
+        customTimeouts: opts.customTimeouts,
+        aliases: opts.aliases as unknown[],
+        retainOnDelete: opts.retainOnDelete,
+      },
     };
     resources.push(entry);
     draws.captured.set(key, entry);

@@ -56,6 +56,7 @@ describe("stack configuration", () => {
         prometheusRetentionTime: "7d",
         graphiteRetentions: "10s:6h,1m:7d,10m:1y",
         extensions: { exporterMappings: [], graphiteSchemas: [], graphiteAggregation: [], prometheusRules: undefined },
+        storage: { mode: "persistent", className: undefined, sizes: { prometheusStorageSize: "10Gi", alertmanagerStorageSize: "1Gi", graphiteStorageSize: "10Gi" }, retain: false },
       },
     );
   });
@@ -177,6 +178,17 @@ describe("stack configuration", () => {
     ["a retention size in GiB", { topology: "exporter", prometheusRetentionSize: "2GiB" }, 'statsd-stack:prometheusRetentionSize = "2GiB" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
     ["a retention size of 0", { topology: "exporter", prometheusRetentionSize: "0GB" }, 'statsd-stack:prometheusRetentionSize = "0GB" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
     ["a retention size without a unit", { topology: "exporter", prometheusRetentionSize: "2000000" }, 'statsd-stack:prometheusRetentionSize = "2000000" is not valid: expected a size such as 512MB or 2GB: a whole number and one of the units B, KB, MB, GB, TB, PB, EB (powers of 1024)'],
+    ["ephemeral storage on Docker", { topology: "exporter", storage: "ephemeral" }, 'statsd-stack:storage = "ephemeral" is not valid: expected persistent on platform docker (the data is on named volumes there; ephemeral, an emptyDir, is for platform kubernetes)'],
+    ["a storage mode that does not exist", { topology: "exporter", platform: "kubernetes", storage: "hostpath" }, 'statsd-stack:storage = "hostpath" is not valid: expected one of persistent, ephemeral'],
+    ["a StorageClass name in capitals", { topology: "exporter", storageClass: "Fast_SSD" }, 'statsd-stack:storageClass = "Fast_SSD" is not valid: expected a StorageClass name (lowercase letters, digits, - and .), or unset for the cluster\'s default class'],
+    ["a claim size in GB", { topology: "graphite", graphiteStorageSize: "10GB" }, 'statsd-stack:graphiteStorageSize = "10GB" is not valid: expected a Kubernetes quantity in whole Mi, Gi or Ti, such as 512Mi or 10Gi'],
+    ["a claim size in bytes", { topology: "exporter", alertmanagerStorageSize: "1073741824" }, 'statsd-stack:alertmanagerStorageSize = "1073741824" is not valid: expected a Kubernetes quantity in whole Mi, Gi or Ti, such as 512Mi or 10Gi'],
+    [
+      "a Prometheus claim no larger than its retention size",
+      { topology: "exporter", platform: "kubernetes", prometheusStorageSize: "2Gi" },
+      'statsd-stack:prometheusStorageSize = "2Gi" is not valid: expected a size larger than prometheusRetentionSize (2GB), so that Prometheus deletes its oldest blocks before the volume is full',
+    ],
+    ["a data policy that does not exist", { topology: "graphite", dataOnDestroy: "keep" }, 'statsd-stack:dataOnDestroy = "keep" is not valid: expected one of delete, retain'],
     ["two services on one host port", { topology: "graphite", grafanaPort: "8000" }, "statsd-stack:grafanaPort = 3000 clashes with statsd-stack:apiPort: each host port can be published once"],
   ];
   for (const [what, values, message] of cases) {
@@ -185,6 +197,25 @@ describe("stack configuration", () => {
       assert.deepEqual(found, [message.replace("grafanaPort = 3000", "grafanaPort = 8000")]);
     });
   }
+
+  it("storage keys on Kubernetes: a class, sizes, ephemeral, and retain on destroy", () => {
+    const config = readStackConfig(
+      source({ topology: "exporter", platform: "kubernetes", storageClass: "fast-ssd", prometheusStorageSize: "3Gi", alertmanagerStorageSize: "256Mi", dataOnDestroy: "retain" }),
+      "demo",
+    );
+    assert.deepEqual(config.storage, { mode: "persistent", className: "fast-ssd", sizes: { prometheusStorageSize: "3Gi", alertmanagerStorageSize: "256Mi", graphiteStorageSize: "10Gi" }, retain: true });
+    assert.equal(readStackConfig(source({ topology: "exporter", platform: "kubernetes", storage: "ephemeral" }), "demo").storage.mode, "ephemeral");
+  });
+
+  it("a Prometheus claim smaller than the retention size is accepted where no claim is made: Docker, ephemeral, or retention by time only", () => {
+    for (const values of [
+      { topology: "exporter", prometheusStorageSize: "1Gi" },
+      { topology: "exporter", platform: "kubernetes", storage: "ephemeral", prometheusStorageSize: "1Gi" },
+      { topology: "exporter", platform: "kubernetes", prometheusRetentionSize: "", prometheusStorageSize: "1Gi" },
+    ]) {
+      assert.equal(readStackConfig(source(values), "demo").storage.sizes.prometheusStorageSize, "1Gi", JSON.stringify(values));
+    }
+  });
 
   it("a host port taken by another replica of the API is a clash (Docker publishes replica n on apiPort + n)", () => {
     assert.deepEqual(problems({ topology: "graphite", appReplicas: "3", grafanaPort: "8002" }), [
