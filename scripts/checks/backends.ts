@@ -19,9 +19,10 @@ export interface PromSample {
 export class PrometheusApi {
   constructor(readonly baseUrl: string) {}
 
-  /** An instant query; a scalar result comes back as one sample without labels. */
-  async query(expr: string): Promise<PromSample[]> {
-    const body = (await getJson(`${this.baseUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)) as {
+  /** An instant query, now or at `atEpoch`; a scalar result comes back as one sample without labels. */
+  async query(expr: string, atEpoch?: number): Promise<PromSample[]> {
+    const at = atEpoch === undefined ? "" : `&time=${atEpoch}`;
+    const body = (await getJson(`${this.baseUrl}/api/v1/query?query=${encodeURIComponent(expr)}${at}`)) as {
       status: string;
       data: { resultType: string; result: unknown };
     };
@@ -63,9 +64,10 @@ export class GraphiteApi {
   constructor(readonly baseUrl: string) {}
 
   /** `/render` as Grafana asks for it; `maxDataPoints` is the panel's width in pixels (Grafana sends it). */
-  async render(target: string, from = "-15min", maxDataPoints?: number): Promise<GraphiteSeries[]> {
+  async render(target: string, from = "-15min", maxDataPoints?: number, until?: string): Promise<GraphiteSeries[]> {
     const params = new URLSearchParams({ target, from, format: "json" });
     if (maxDataPoints !== undefined) params.set("maxDataPoints", String(maxDataPoints));
+    if (until !== undefined) params.set("until", until);
     return (await getJson(`${this.baseUrl}/render?${params}`)) as GraphiteSeries[];
   }
 

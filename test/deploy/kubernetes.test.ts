@@ -31,6 +31,8 @@ import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWe
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
 import { receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
+import { KUBELET, recordedPid, restartDaemon } from "../support/daemons";
+import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("kubernetes");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
@@ -38,6 +40,18 @@ const STACKS = ["graphite", "exporter"] as const;
 const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
 /** The token in the exporter stack's webhook URL: a secret the tests look for in plain places. */
 const WEBHOOK_TOKEN = randomBytes(12).toString("hex");
+
+/** The test cluster's default StorageClass (kind's is `standard` too), made by local-path-storage.sh when missing. */
+const LOCAL_PATH_STORAGE = path.join(__dirname, "..", "cluster", "local-path-storage.sh");
+/** The stack whose stored series `pulumi destroy` keeps (config dataOnDestroy). */
+const RETAINING_STACK = "graphite";
+
+/** The default StorageClass's name and provisioner, if the cluster has one. */
+async function defaultStorageClass(): Promise<string | undefined> {
+  const list = await kubectlJson<{ items: Array<{ metadata: { name: string; annotations?: Record<string, string> }; provisioner: string }> }>("get", "storageclasses");
+  const found = list.items.find((c) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+  return found && `${found.metadata.name} ${found.provisioner}`;
+}
 
 /** The images pods run (the app's is loaded by the program itself; node's runs the alert tests' webhook receiver). */
 const CLUSTER_IMAGES = TIER_IMAGES;
@@ -75,11 +89,18 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   let runtime: string;
   const up: Record<string, CliResult> = {};
   const outputs: Record<string, Record<string, unknown>> = {};
+  /** This test started the cluster's storage provisioner, and stops it. */
+  let startedStorage = false;
 
   before(async () => {
     runtime = runtimeTools()!;
     assert.ok(runtime, "the runtime scripts (import-image.sh) were not found");
     await importImages(runtime);
+    // The program asks for the cluster's default StorageClass, as on kind: this machine's cluster gets one here.
+    if ((await defaultStorageClass()) === undefined) {
+      await mustRun(LOCAL_PATH_STORAGE, ["up"]);
+      startedStorage = true;
+    }
     project = tier.project("kubernetes");
     for (const stack of STACKS) await configure(project, stack);
     // The alert scenario's short timers, and notifications to the receiver the alert tests start in the namespace.
@@ -87,11 +108,15 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "exporter"]);
     // A team's own mapping and rule file (exporter) and carbon sections (graphite), set as README shows.
     for (const stack of STACKS) await configureTeamExtensions(project, stack);
+    await project.must(["config", "set", "dataOnDestroy", "retain", "--stack", RETAINING_STACK]);
   });
 
   after(async () => {
     for (const stack of STACKS) await project?.pulumi(["destroy", "--yes", "--stack", stack]);
+    // What dataOnDestroy retain kept, a failed test left behind or not.
+    await kubectl("delete", "namespace", namespaceOf(RETAINING_STACK), "--ignore-not-found", "--wait=true").catch(() => undefined);
     project?.remove();
+    if (startedStorage) await mustRun(LOCAL_PATH_STORAGE, ["down"]);
   });
 
   describe("both stacks in one cluster", () => {
@@ -371,12 +396,126 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
   });
 
+  describe("stored series (storage persistent: a claim per backend, on the cluster's default StorageClass)", () => {
+    const readers: Record<string, StoredSeriesReader> = {};
+    const stored: Record<string, StoredFigures> = {};
+    const backendOf = { graphite: "graphite", exporter: "prometheus" } as const;
+    const podOf = async (stack: (typeof STACKS)[number]) => (await pods(namespaceOf(stack))).find((p) => p.app === backendOf[stack])!;
+    /** What each stack's backend lost since `stored`, one line per loss; empty when nothing was. */
+    const lost = async () => {
+      const found: string[] = [];
+      for (const stack of STACKS) for (const line of lostSince(stored[stack]!, await readers[stack]!.read())) found.push(`${stack}: ${line}`);
+      return found;
+    };
+
+    before(async () => {
+      for (const stack of STACKS) {
+        const statsdPort = Number(String(outputs[stack]!.statsdEndpoint).split(":").at(-1));
+        readers[stack] =
+          stack === "exporter"
+            ? prometheusStoredSeries(String(outputs.exporter!.prometheusUrl), statsdPort)
+            : graphiteStoredSeries(String(outputs.graphite!.graphiteUrl), statsdPort, async () =>
+                kubectl("exec", "-n", namespaceOf("graphite"), (await podOf("graphite")).name, "--", ...LIST_WHISPER_FILES),
+              );
+        await readers[stack]!.sendProbe();
+        stored[stack] = await readers[stack]!.read();
+      }
+    });
+
+    it("Prometheus, Alertmanager and graphite-statsd each mount a bound ReadWriteOnce claim of the default class, and roll by Recreate", async () => {
+      const storageClass = (await defaultStorageClass())!.split(" ")[0];
+      const claims: string[] = [];
+      const strategies: string[] = [];
+      for (const stack of STACKS) {
+        const list = await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: { storageClassName: string; accessModes: string[] }; status: { phase: string } }> }>(
+          "get",
+          "pvc",
+          "-n",
+          namespaceOf(stack),
+        );
+        for (const c of list.items) claims.push(`${stack} ${c.metadata.name} ${c.status.phase} ${c.spec.accessModes.join(",")} ${c.spec.storageClassName}`);
+        const deployments = await kubectlJson<{ items: Array<{ metadata: { labels: Record<string, string> }; spec: { strategy: { type: string } } }> }>(
+          "get",
+          "deployments",
+          "-n",
+          namespaceOf(stack),
+        );
+        for (const d of deployments.items) strategies.push(`${stack} ${d.metadata.labels["app.kubernetes.io/name"]} ${d.spec.strategy.type}`);
+      }
+      assert.deepEqual(claims.sort(), [
+        `exporter alertmanager-data Bound ReadWriteOnce ${storageClass}`,
+        `exporter prometheus-data Bound ReadWriteOnce ${storageClass}`,
+        `graphite graphite-data Bound ReadWriteOnce ${storageClass}`,
+      ]);
+      assert.deepEqual(strategies.sort(), [
+        "exporter alertmanager Recreate",
+        "exporter grafana RollingUpdate",
+        "exporter prometheus Recreate",
+        "exporter sample-api RollingUpdate",
+        "exporter statsd-exporter RollingUpdate",
+        "graphite grafana RollingUpdate",
+        "graphite graphite Recreate",
+        "graphite sample-api RollingUpdate",
+      ]);
+    });
+
+    it(`each backend answers the probe's ${PROBE_TOTAL} over the window it was sent in, and holds its series`, () => {
+      assert.deepEqual(
+        STACKS.map((s) => stored[s]!.probeTotal),
+        [PROBE_TOTAL, PROBE_TOTAL],
+      );
+      assert.ok(typeof stored.exporter!.series === "number" && stored.exporter!.series > 0, String(stored.exporter!.series));
+      assert.ok((stored.graphite!.series as string[]).some((f) => f.endsWith("/stats_counts/storage_probe.wsp")), String(stored.graphite!.series));
+    });
+
+    it("a config change that rolls Prometheus and graphite-statsd (new pods, Recreate) loses no stored series", async () => {
+      const before = { graphite: (await podOf("graphite")).name, exporter: (await podOf("exporter")).name };
+      await project.must(["config", "set", "prometheusRetentionTime", "8d", "--stack", "exporter"]);
+      await project.must(["config", "set", "graphiteOwnMetricsExpiry", "25h", "--stack", "graphite"]);
+      for (const stack of STACKS) await project.must(["up", "--yes", "--stack", stack]);
+      for (const stack of STACKS) await waitForOldPods(namespaceOf(stack));
+      const after = { graphite: (await podOf("graphite")).name, exporter: (await podOf("exporter")).name };
+      assert.ok(after.graphite !== before.graphite && after.exporter !== before.exporter, `pods before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
+      assert.deepEqual(await lost(), []);
+    });
+
+    it("Prometheus's and graphite-statsd's pods deleted by hand come back with no stored series lost", async () => {
+      for (const stack of STACKS) await kubectl("delete", "pod", "-n", namespaceOf(stack), "-l", `app.kubernetes.io/name=${backendOf[stack]}`, "--wait=true");
+      const ready = async () => (await Promise.all(STACKS.map(async (s) => (await podOf(s))?.ready === true))).every(Boolean);
+      assert.ok(await waitFor(ready, 180_000, 1000), "the backends' new pods were not ready within 180 s");
+      assert.deepEqual(await lost(), []);
+    });
+
+    it("a restart of the node's kubelet leaves every pod running with no container restarted, and no stored series lost", async (t) => {
+      if (recordedPid(KUBELET) === undefined) {
+        const why = `no kubelet started by k8s-up.sh (${KUBELET.pidFile}): a kind node's kubelet is restarted inside its container`;
+        if (process.env.CI === "true") assert.fail(why);
+        t.skip(why);
+        return;
+      }
+      const podsBefore = (await Promise.all(STACKS.map((s) => pods(namespaceOf(s))))).flat();
+      await restartDaemon(KUBELET);
+      const healthy = async () => (await fetch("http://127.0.0.1:10248/healthz")).ok;
+      assert.ok(await waitFor(healthy, 60_000, 500), "the kubelet did not answer /healthz within 60 s of its restart");
+      // The restarted kubelet reports the node again and probes every pod afresh.
+      const allReady = async () => (await Promise.all(STACKS.map((s) => pods(namespaceOf(s))))).flat().every((p) => p.ready);
+      assert.ok(await waitFor(allReady, 120_000, 1000), "pods were not all ready within 120 s of the kubelet's restart");
+      const podsAfter = (await Promise.all(STACKS.map((s) => pods(namespaceOf(s))))).flat();
+      const describe = (list: PodState[]) => list.map((p) => `${p.name} restarts ${p.restarts}`).sort();
+      assert.deepEqual(describe(podsAfter), describe(podsBefore));
+      assert.deepEqual(await lost(), []);
+    });
+  });
+
   describe("a replaced cluster", () => {
     it("pulumi up --refresh on a new cluster loads the app image again and brings the stack back", async () => {
       const context = await currentContext();
+      // The provisioner talks to the cluster it was started for: it goes with it, and starts again for the new one.
+      if (startedStorage) await mustRun(LOCAL_PATH_STORAGE, ["down"]);
       await mustRun(path.join(runtime, "k8s-down.sh"), []);
       await mustRun(path.join(runtime, "k8s-up.sh"), []);
       await importImages(runtime);
+      if (startedStorage) await mustRun(LOCAL_PATH_STORAGE, ["up"]);
       assert.equal(await currentContext(), context);
       const plan = await project.pulumi(["preview", "--refresh", "--json", "--stack", "graphite"]);
       const steps = (JSON.parse(plan.stdout) as { steps?: Array<{ op: string; urn: string }> }).steps ?? [];
@@ -390,13 +529,62 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   });
 
   describe("pulumi destroy", () => {
-    for (const stack of STACKS) {
-      it(`removes the ${stack} stack's namespace and everything in it`, async () => {
-        await project.must(["destroy", "--yes", "--stack", stack]);
-        const namespaces = (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "namespaces")).items.map((n) => n.metadata.name);
-        assert.ok(!namespaces.includes(namespaceOf(stack)), namespaces.join(" "));
+    const namespaces = async () => (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "namespaces")).items.map((n) => n.metadata.name);
+    /** The PersistentVolumes bound to a namespace's claims, as `claim volume`. */
+    const volumesOf = async (namespace: string) =>
+      (await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: { claimRef?: { namespace: string; name: string } } }> }>("get", "pv")).items
+        .filter((v) => v.spec.claimRef?.namespace === namespace)
+        .map((v) => `${v.spec.claimRef!.name} ${v.metadata.name}`)
+        .sort();
+    const noVolumeOf = (namespace: string) => waitFor(async () => (await volumesOf(namespace)).length === 0, 60_000, 1000);
+
+    it("removes the exporter stack's namespace and everything in it, its claims' volumes included (dataOnDestroy delete, the default)", async () => {
+      assert.deepEqual((await volumesOf(namespaceOf("exporter"))).map((v) => v.split(" ")[0]), ["alertmanager-data", "prometheus-data"]);
+      await project.must(["destroy", "--yes", "--stack", "exporter"]);
+      assert.ok(!(await namespaces()).includes(namespaceOf("exporter")), (await namespaces()).join(" "));
+      assert.ok(await noVolumeOf(namespaceOf("exporter")), `volumes left: ${(await volumesOf(namespaceOf("exporter"))).join(", ")}`);
+    });
+
+    describe("dataOnDestroy retain (the graphite stack)", () => {
+      let reader: StoredSeriesReader;
+      let stored: StoredFigures;
+      let volumes: string[];
+      const listFiles = async () => {
+        const pod = (await pods(namespaceOf("graphite"))).find((p) => p.app === "graphite")!;
+        return kubectl("exec", "-n", namespaceOf("graphite"), pod.name, "--", ...LIST_WHISPER_FILES);
+      };
+
+      before(async () => {
+        const graphite = await project.outputs("graphite");
+        reader = graphiteStoredSeries(String(graphite.graphiteUrl), Number(String(graphite.statsdEndpoint).split(":").at(-1)), listFiles);
+        await reader.sendProbe();
+        stored = await reader.read();
+        volumes = await volumesOf(namespaceOf("graphite"));
       });
-    }
+
+      it("pulumi destroy removes every workload but keeps the namespace, the claim and its volume", async () => {
+        await project.must(["destroy", "--yes", "--stack", "graphite"]);
+        const left = await kubectlJson<{ items: Array<{ kind: string; metadata: { name: string } }> }>("get", "deployments,services,configmaps,secrets,networkpolicies,pvc", "-n", namespaceOf("graphite"));
+        assert.deepEqual(
+          left.items.map((o) => `${o.kind} ${o.metadata.name}`).filter((o) => o !== "ConfigMap kube-root-ca.crt"),
+          ["PersistentVolumeClaim graphite-data"],
+        );
+        assert.deepEqual(await volumesOf(namespaceOf("graphite")), volumes);
+      });
+
+      it("the next pulumi up takes the namespace and the claim up again, and graphite-web answers every stored series", async () => {
+        await project.must(["up", "--yes", "--stack", "graphite"]);
+        assert.deepEqual(await volumesOf(namespaceOf("graphite")), volumes);
+        assert.deepEqual(lostSince(stored, await reader.read()), []);
+      });
+
+      it("destroyed again, then the namespace deleted by hand as README says, nothing of the stack is left: the volume goes with its claim", async () => {
+        await project.must(["destroy", "--yes", "--stack", "graphite"]);
+        await kubectl("delete", "namespace", namespaceOf("graphite"), "--wait=true");
+        assert.ok(!(await namespaces()).includes(namespaceOf("graphite")));
+        assert.ok(await noVolumeOf(namespaceOf("graphite")), `volumes left: ${(await volumesOf(namespaceOf("graphite"))).join(", ")}`);
+      });
+    });
   });
 
   describe(`an exporter stack deployed by the release before the rename (${RELEASE_BEFORE_RENAME}), upgraded to this tree`, { skip: release.skip }, () => {
@@ -416,12 +604,14 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.deepEqual(upgrade.deleted, []);
     });
 
-    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager, Grafana's generated secret_key and the NetworkPolicies", () => {
+    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager, Grafana's generated secret_key, the NetworkPolicies and the backends' claims", () => {
       const untouched = ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"];
       assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same"]);
       assert.deepEqual(upgrade.created.sort(), [
         "kubernetes:apps/v1:Deployment::pipeline-alertmanager-deployment",
         "kubernetes:core/v1:ConfigMap::pipeline-alertmanager-config",
+        "kubernetes:core/v1:PersistentVolumeClaim::pipeline-alertmanager-data",
+        "kubernetes:core/v1:PersistentVolumeClaim::pipeline-prometheus-data",
         "kubernetes:core/v1:Service::pipeline-alertmanager-nodeport",
         "kubernetes:core/v1:Service::pipeline-alertmanager-service",
         "kubernetes:networking.k8s.io/v1:NetworkPolicy::pipeline-alertmanager-ingress",

@@ -208,7 +208,7 @@ describe("stack configuration", () => {
   });
 
   it("a Prometheus claim smaller than the retention size is accepted where no claim is made: Docker, ephemeral, or retention by time only", () => {
-    for (const values of [
+    for (const values of <Array<Record<string, string>>>[
       { topology: "exporter", prometheusStorageSize: "1Gi" },
       { topology: "exporter", platform: "kubernetes", storage: "ephemeral", prometheusStorageSize: "1Gi" },
       { topology: "exporter", platform: "kubernetes", prometheusRetentionSize: "", prometheusStorageSize: "1Gi" },
