@@ -29,6 +29,8 @@ import {
 } from "../support/team-extensions";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
+import { DOCKERD, recordedPid, restartDaemon } from "../support/daemons";
+import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("docker");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
@@ -39,6 +41,8 @@ const MARKER = "/opt/graphite/storage/written-by-the-release-before-the-rename";
 const prefixOf = (stack: string) => `statsd-stack-${stack}-`;
 /** The token in the exporter stack's webhook URL: a secret the tests look for in plain places. */
 const WEBHOOK_TOKEN = randomBytes(12).toString("hex");
+/** The graphite stack's data volume, which its dataOnDestroy retain keeps. */
+const RETAINED_VOLUME = "statsd-stack-graphite-graphite-data-0";
 const healthy = (c: ContainerState) => `${c.name} ${c.status} ${c.health ?? "no health check"}`;
 
 describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", { skip: tier.skip }, () => {
@@ -61,11 +65,14 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     await project.must(["config", "set", "--secret", "alertWebhookUrl", receiverWebhookUrl(WEBHOOK_TOKEN), "--stack", "graphite"]);
     // A team's own mapping and rule file (exporter) and carbon sections (graphite), set as README shows.
     for (const stack of ["graphite", "exporter"] as const) await configureTeamExtensions(project, stack);
+    // The graphite stack keeps its data on destroy (README, Storage): tested at the end.
+    await project.must(["config", "set", "dataOnDestroy", "retain", "--stack", "graphite"]);
   });
 
   after(async () => {
     // Whatever a failed test left running goes; the tests below prove destroy itself.
     for (const stack of ["graphite", "exporter", "badconfig"]) await project?.pulumi(["destroy", "--yes", "--stack", stack]);
+    await docker("volume", "rm", "--force", RETAINED_VOLUME).catch(() => undefined);
     project?.remove();
   });
 
@@ -326,6 +333,61 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     });
   });
 
+  /** Each backend's stored series, read before the disruptions below and after each: the known probe and the series. */
+  const readers: Record<string, StoredSeriesReader> = {};
+  const stored: Record<string, StoredFigures> = {};
+  const BACKEND_CONTAINER = { graphite: "statsd-stack-graphite-graphite-0", exporter: "statsd-stack-exporter-prometheus-0" } as const;
+  /** What each stack's backend lost since `stored`, one line per loss; empty when nothing was. */
+  const lost = async (stacks: ReadonlyArray<keyof typeof BACKEND_CONTAINER>) => {
+    const found: string[] = [];
+    for (const stack of stacks) for (const line of lostSince(stored[stack]!, await readers[stack]!.read())) found.push(`${stack}: ${line}`);
+    return found;
+  };
+  /** Every container of both stacks running and healthy (those with a health check), as `docker ps` shows them. */
+  const allHealthy = async () =>
+    [...(await containers(prefixOf("graphite"))), ...(await containers(prefixOf("exporter")))].every((c) => c.status === "running" && (c.health ?? "healthy") === "healthy");
+
+  describe("stored series (named volumes)", () => {
+    before(async () => {
+      for (const stack of ["graphite", "exporter"] as const) {
+        const statsdPort = Number(String(outputs[stack]!.statsdEndpoint).split(":").at(-1));
+        readers[stack] =
+          stack === "exporter"
+            ? prometheusStoredSeries(String(outputs.exporter!.prometheusUrl), statsdPort)
+            : graphiteStoredSeries(String(outputs.graphite!.graphiteUrl), statsdPort, () => execIn(BACKEND_CONTAINER.graphite, ...LIST_WHISPER_FILES));
+        await readers[stack]!.sendProbe();
+        stored[stack] = await readers[stack]!.read();
+      }
+    });
+
+    it("a config change that replaces Prometheus's and graphite-statsd's containers loses no stored series: the volumes outlive them", async () => {
+      const ids = { graphite: await containerId(BACKEND_CONTAINER.graphite), exporter: await containerId(BACKEND_CONTAINER.exporter) };
+      await project.must(["config", "set", "prometheusRetentionTime", "8d", "--stack", "exporter"]);
+      await project.must(["config", "set", "graphiteOwnMetricsExpiry", "25h", "--stack", "graphite"]);
+      assert.deepEqual(
+        { ...(await project.plannedChanges("exporter")), ...(await project.plannedChanges("graphite")) },
+        { "docker:index/container:Container::pipeline-prometheus-container-0": "replace", "docker:index/container:Container::pipeline-graphite-container-0": "replace" },
+      );
+      for (const stack of ["graphite", "exporter"]) await project.must(["up", "--yes", "--stack", stack]);
+      assert.notEqual(await containerId(BACKEND_CONTAINER.graphite), ids.graphite);
+      assert.notEqual(await containerId(BACKEND_CONTAINER.exporter), ids.exporter);
+      assert.deepEqual(await lost(["graphite", "exporter"]), []);
+    });
+
+    it("a Docker daemon restart brings every container of both stacks back by its restart policy, healthy, with no stored series lost", async (t) => {
+      if (recordedPid(DOCKERD) === undefined) {
+        const why = `no dockerd started by docker-up.sh (${DOCKERD.pidFile}): restart your Docker daemon by hand to try this`;
+        if (process.env.CI === "true") assert.fail(why);
+        t.skip(why);
+        return;
+      }
+      await restartDaemon(DOCKERD);
+      assert.ok(await waitFor(async () => (await docker("version", "--format", "{{.Server.Version}}")).trim() !== "", 60_000, 500), "dockerd did not answer within 60 s");
+      assert.ok(await waitFor(allHealthy, 180_000, 2000), `not every container was healthy within 180 s:\n${(await containers("statsd-stack-")).map(healthy).join("\n")}`);
+      assert.deepEqual(await lost(["graphite", "exporter"]), []);
+    });
+  });
+
   describe("bad configuration, set with pulumi config set", () => {
     const cases: Array<[what: string, settings: Array<[string, string]>, message: string]> = [
       [
@@ -375,7 +437,34 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
   });
 
   describe("pulumi destroy", () => {
-    for (const stack of ["graphite", "exporter"]) {
+    it("with dataOnDestroy retain, destroy leaves the graphite stack's data volume and nothing else", async () => {
+      await project.must(["destroy", "--yes", "--stack", "graphite"]);
+      assert.deepEqual(
+        { containers: (await containers(prefixOf("graphite"))).map((c) => c.name), networks: await networks(prefixOf("graphite")), volumes: await volumes(prefixOf("graphite")) },
+        { containers: [], networks: [], volumes: [RETAINED_VOLUME] },
+      );
+    });
+
+    it("the next pulumi up takes the kept volume up again: graphite-web answers every stored series", async () => {
+      await project.must(["up", "--yes", "--stack", "graphite"]);
+      assert.deepEqual(await lost(["graphite"]), []);
+    });
+
+    it("destroyed again and the kept volume removed by hand as README says, nothing of the graphite stack is left", async () => {
+      await project.must(["destroy", "--yes", "--stack", "graphite"]);
+      await docker("volume", "rm", RETAINED_VOLUME);
+      assert.deepEqual(
+        {
+          containers: (await containers(prefixOf("graphite"))).map((c) => c.name),
+          networks: await networks(prefixOf("graphite")),
+          volumes: await volumes(prefixOf("graphite")),
+          images: await images("statsd-stack-graphite/"),
+        },
+        { containers: [], networks: [], volumes: [], images: [] },
+      );
+    });
+
+    for (const stack of ["exporter"]) {
       it(`removes every container, network, volume and built image of the ${stack} stack`, async () => {
         await project.must(["destroy", "--yes", "--stack", stack]);
         assert.deepEqual(
