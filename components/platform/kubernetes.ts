@@ -192,9 +192,18 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         ? (spec.dataPaths ?? []).map(
             (_, i) =>
               new k8s.core.v1.PersistentVolumeClaim(
-                `${prefix}-${claimName("data", i)}`,
+                `${prefix}-${i === 0 ? "data" : `data-${i}`}`,
                 {
-                  metadata: { name: claimName(spec.name, i), namespace, labels },
+                  metadata: {
+                    name: claimName(spec.name, i),
+                    namespace,
+                    labels,
+                    // The Deployment's rollout wait covers the claim: its pod is not ready before the volume is bound.
+                    // The provider's own claim wait (kubernetes provider 4.25) waits for "Pending" on a class that
+                    // binds at first consumer, and a claim kept by dataOnDestroy retain is already Bound: it never
+                    // returned.
+                    annotations: { "pulumi.com/skipAwait": "true" },
+                  },
                   spec: {
                     accessModes: ["ReadWriteOnce"],
                     storageClassName: storage.className,

@@ -494,16 +494,45 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         return;
       }
       const podsBefore = (await Promise.all(STACKS.map((s) => pods(namespaceOf(s))))).flat();
+      // Heartbeats are stamped in whole seconds.
+      const restartedAt = Math.floor(Date.now() / 1000) * 1000;
       await restartDaemon(KUBELET);
-      const healthy = async () => (await fetch("http://127.0.0.1:10248/healthz")).ok;
-      assert.ok(await waitFor(healthy, 60_000, 500), "the kubelet did not answer /healthz within 60 s of its restart");
-      // The restarted kubelet reports the node again and probes every pod afresh.
+      // The new kubelet is back once it has reported the node again and serves exec into the pods it found running
+      // (until it has synced them it answers "pod does not exist"); the API's pod status is the old kubelet's till then.
+      const heartbeatSinceRestart = async () => {
+        const nodes = await kubectlJson<{ items: Array<{ status: { conditions: Array<{ type: string; status: string; lastHeartbeatTime: string }> } }> }>("get", "nodes");
+        return nodes.items.every((n) => n.status.conditions.some((c) => c.type === "Ready" && c.status === "True" && Date.parse(c.lastHeartbeatTime) >= restartedAt));
+      };
+      assert.ok(await waitFor(heartbeatSinceRestart, 120_000, 1000), "the node reported no Ready heartbeat within 120 s of the kubelet's restart");
+      const execWorks = async () => {
+        for (const stack of STACKS) await kubectl("exec", "-n", namespaceOf(stack), (await podOf(stack)).name, "--", "cat", "/proc/1/comm");
+        return true;
+      };
+      assert.ok(await waitFor(execWorks, 120_000, 1000), "the restarted kubelet did not serve exec into the backends' pods within 120 s");
       const allReady = async () => (await Promise.all(STACKS.map((s) => pods(namespaceOf(s))))).flat().every((p) => p.ready);
       assert.ok(await waitFor(allReady, 120_000, 1000), "pods were not all ready within 120 s of the kubelet's restart");
       const podsAfter = (await Promise.all(STACKS.map((s) => pods(namespaceOf(s))))).flat();
       const describe = (list: PodState[]) => list.map((p) => `${p.name} restarts ${p.restarts}`).sort();
       assert.deepEqual(describe(podsAfter), describe(podsBefore));
       assert.deepEqual(await lost(), []);
+    });
+  });
+
+  const namespaces = async () => (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "namespaces")).items.map((n) => n.metadata.name);
+  /** The PersistentVolumes bound to a namespace's claims, as `claim volume`. */
+  const volumesOf = async (namespace: string) =>
+    (await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: { claimRef?: { namespace: string; name: string } } }> }>("get", "pv")).items
+      .filter((v) => v.spec.claimRef?.namespace === namespace)
+      .map((v) => `${v.spec.claimRef!.name} ${v.metadata.name}`)
+      .sort();
+  const noVolumeOf = (namespace: string) => waitFor(async () => (await volumesOf(namespace)).length === 0, 60_000, 1000);
+
+  describe("pulumi destroy (dataOnDestroy delete, the default)", () => {
+    it("removes the exporter stack's namespace and everything in it, its claims' volumes included (dataOnDestroy delete, the default)", async () => {
+      assert.deepEqual((await volumesOf(namespaceOf("exporter"))).map((v) => v.split(" ")[0]), ["alertmanager-data", "prometheus-data"]);
+      await project.must(["destroy", "--yes", "--stack", "exporter"]);
+      assert.ok(!(await namespaces()).includes(namespaceOf("exporter")), (await namespaces()).join(" "));
+      assert.ok(await noVolumeOf(namespaceOf("exporter")), `volumes left: ${(await volumesOf(namespaceOf("exporter"))).join(", ")}`);
     });
   });
 
@@ -528,62 +557,44 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
   });
 
-  describe("pulumi destroy", () => {
-    const namespaces = async () => (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "namespaces")).items.map((n) => n.metadata.name);
-    /** The PersistentVolumes bound to a namespace's claims, as `claim volume`. */
-    const volumesOf = async (namespace: string) =>
-      (await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: { claimRef?: { namespace: string; name: string } } }> }>("get", "pv")).items
-        .filter((v) => v.spec.claimRef?.namespace === namespace)
-        .map((v) => `${v.spec.claimRef!.name} ${v.metadata.name}`)
-        .sort();
-    const noVolumeOf = (namespace: string) => waitFor(async () => (await volumesOf(namespace)).length === 0, 60_000, 1000);
+  describe("pulumi destroy with dataOnDestroy retain (the graphite stack, on the replaced cluster)", () => {
+    let reader: StoredSeriesReader;
+    let stored: StoredFigures;
+    let volumes: string[];
+    const listFiles = async () => {
+      const pod = (await pods(namespaceOf("graphite"))).find((p) => p.app === "graphite")!;
+      return kubectl("exec", "-n", namespaceOf("graphite"), pod.name, "--", ...LIST_WHISPER_FILES);
+    };
 
-    it("removes the exporter stack's namespace and everything in it, its claims' volumes included (dataOnDestroy delete, the default)", async () => {
-      assert.deepEqual((await volumesOf(namespaceOf("exporter"))).map((v) => v.split(" ")[0]), ["alertmanager-data", "prometheus-data"]);
-      await project.must(["destroy", "--yes", "--stack", "exporter"]);
-      assert.ok(!(await namespaces()).includes(namespaceOf("exporter")), (await namespaces()).join(" "));
-      assert.ok(await noVolumeOf(namespaceOf("exporter")), `volumes left: ${(await volumesOf(namespaceOf("exporter"))).join(", ")}`);
+    before(async () => {
+      const graphite = await project.outputs("graphite");
+      reader = graphiteStoredSeries(String(graphite.graphiteUrl), Number(String(graphite.statsdEndpoint).split(":").at(-1)), listFiles);
+      await reader.sendProbe();
+      stored = await reader.read();
+      volumes = await volumesOf(namespaceOf("graphite"));
     });
 
-    describe("dataOnDestroy retain (the graphite stack)", () => {
-      let reader: StoredSeriesReader;
-      let stored: StoredFigures;
-      let volumes: string[];
-      const listFiles = async () => {
-        const pod = (await pods(namespaceOf("graphite"))).find((p) => p.app === "graphite")!;
-        return kubectl("exec", "-n", namespaceOf("graphite"), pod.name, "--", ...LIST_WHISPER_FILES);
-      };
+    it("pulumi destroy removes every workload but keeps the namespace, the claim and its volume", async () => {
+      await project.must(["destroy", "--yes", "--stack", "graphite"]);
+      const left = await kubectlJson<{ items: Array<{ kind: string; metadata: { name: string } }> }>("get", "deployments,services,configmaps,secrets,networkpolicies,pvc", "-n", namespaceOf("graphite"));
+      assert.deepEqual(
+        left.items.map((o) => `${o.kind} ${o.metadata.name}`).filter((o) => o !== "ConfigMap kube-root-ca.crt"),
+        ["PersistentVolumeClaim graphite-data"],
+      );
+      assert.deepEqual(await volumesOf(namespaceOf("graphite")), volumes);
+    });
 
-      before(async () => {
-        const graphite = await project.outputs("graphite");
-        reader = graphiteStoredSeries(String(graphite.graphiteUrl), Number(String(graphite.statsdEndpoint).split(":").at(-1)), listFiles);
-        await reader.sendProbe();
-        stored = await reader.read();
-        volumes = await volumesOf(namespaceOf("graphite"));
-      });
+    it("the next pulumi up takes the namespace and the claim up again, and graphite-web answers every stored series", async () => {
+      await project.must(["up", "--yes", "--stack", "graphite"]);
+      assert.deepEqual(await volumesOf(namespaceOf("graphite")), volumes);
+      assert.deepEqual(lostSince(stored, await reader.read()), []);
+    });
 
-      it("pulumi destroy removes every workload but keeps the namespace, the claim and its volume", async () => {
-        await project.must(["destroy", "--yes", "--stack", "graphite"]);
-        const left = await kubectlJson<{ items: Array<{ kind: string; metadata: { name: string } }> }>("get", "deployments,services,configmaps,secrets,networkpolicies,pvc", "-n", namespaceOf("graphite"));
-        assert.deepEqual(
-          left.items.map((o) => `${o.kind} ${o.metadata.name}`).filter((o) => o !== "ConfigMap kube-root-ca.crt"),
-          ["PersistentVolumeClaim graphite-data"],
-        );
-        assert.deepEqual(await volumesOf(namespaceOf("graphite")), volumes);
-      });
-
-      it("the next pulumi up takes the namespace and the claim up again, and graphite-web answers every stored series", async () => {
-        await project.must(["up", "--yes", "--stack", "graphite"]);
-        assert.deepEqual(await volumesOf(namespaceOf("graphite")), volumes);
-        assert.deepEqual(lostSince(stored, await reader.read()), []);
-      });
-
-      it("destroyed again, then the namespace deleted by hand as README says, nothing of the stack is left: the volume goes with its claim", async () => {
-        await project.must(["destroy", "--yes", "--stack", "graphite"]);
-        await kubectl("delete", "namespace", namespaceOf("graphite"), "--wait=true");
-        assert.ok(!(await namespaces()).includes(namespaceOf("graphite")));
-        assert.ok(await noVolumeOf(namespaceOf("graphite")), `volumes left: ${(await volumesOf(namespaceOf("graphite"))).join(", ")}`);
-      });
+    it("destroyed again, then the namespace deleted by hand as README says, nothing of the stack is left: the volume goes with its claim", async () => {
+      await project.must(["destroy", "--yes", "--stack", "graphite"]);
+      await kubectl("delete", "namespace", namespaceOf("graphite"), "--wait=true");
+      assert.ok(!(await namespaces()).includes(namespaceOf("graphite")));
+      assert.ok(await noVolumeOf(namespaceOf("graphite")), `volumes left: ${(await volumesOf(namespaceOf("graphite"))).join(", ")}`);
     });
   });
 
