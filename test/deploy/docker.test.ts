@@ -368,7 +368,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         { ...(await project.plannedChanges("exporter")), ...(await project.plannedChanges("graphite")) },
         { "docker:index/container:Container::pipeline-prometheus-container-0": "replace", "docker:index/container:Container::pipeline-graphite-container-0": "replace" },
       );
-      for (const stack of ["graphite", "exporter"]) await project.must(["up", "--yes", "--stack", stack]);
+      await Promise.all(["graphite", "exporter"].map((stack) => project.must(["up", "--yes", "--stack", stack])));
       assert.notEqual(await containerId(BACKEND_CONTAINER.graphite), ids.graphite);
       assert.notEqual(await containerId(BACKEND_CONTAINER.exporter), ids.exporter);
       assert.deepEqual(await lost(["graphite", "exporter"]), []);

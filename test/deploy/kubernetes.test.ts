@@ -120,11 +120,14 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   });
 
   describe("both stacks in one cluster", () => {
+    // Side by side, as two teams would: the stacks share nothing but the cluster.
     before(async () => {
-      for (const stack of STACKS) {
-        up[stack] = await project.pulumi(["up", "--yes", "--stack", stack]);
-        if (up[stack].code === 0) outputs[stack] = await project.outputs(stack);
-      }
+      await Promise.all(
+        STACKS.map(async (stack) => {
+          up[stack] = await project.pulumi(["up", "--yes", "--stack", stack]);
+          if (up[stack].code === 0) outputs[stack] = await project.outputs(stack);
+        }),
+      );
     });
 
     for (const stack of STACKS) {
@@ -472,7 +475,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const before = { graphite: (await podOf("graphite")).name, exporter: (await podOf("exporter")).name };
       await project.must(["config", "set", "prometheusRetentionTime", "8d", "--stack", "exporter"]);
       await project.must(["config", "set", "graphiteOwnMetricsExpiry", "25h", "--stack", "graphite"]);
-      for (const stack of STACKS) await project.must(["up", "--yes", "--stack", stack]);
+      await Promise.all(STACKS.map((stack) => project.must(["up", "--yes", "--stack", stack])));
       for (const stack of STACKS) await waitForOldPods(namespaceOf(stack));
       const after = { graphite: (await podOf("graphite")).name, exporter: (await podOf("exporter")).name };
       assert.ok(after.graphite !== before.graphite && after.exporter !== before.exporter, `pods before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
