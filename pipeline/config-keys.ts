@@ -205,7 +205,7 @@ export const CONFIG_KEYS = {
     type: "string",
     default: "persistent",
     description:
-      "Kubernetes only: where Prometheus, Alertmanager and graphite-statsd keep their data. persistent: a PersistentVolumeClaim each (ReadWriteOnce; the pods roll with the Recreate strategy), kept across rollouts, pod deletions and node restarts; ephemeral: an emptyDir, lost whenever the pod is replaced (on Docker the data is always on named volumes).",
+      "Kubernetes only: where Prometheus, Alertmanager and graphite-statsd keep their data. persistent: a PersistentVolumeClaim each (ReadWriteOnce), mounted by a StatefulSet of one pod, kept across rollouts, pod deletions and kubelet restarts; ephemeral: an emptyDir, lost whenever the pod is replaced (on Docker the data is always on named volumes).",
   },
   storageClass: {
     type: "string",

@@ -12,6 +12,11 @@
  * restart; Docker checks health every 10 s, so the service answered sooner), and whether the counts stored before the case were still the same afterwards. The case `none`
  * restarts nothing: the baseline. Run it on an otherwise idle stack; other traffic would be counted too.
  *
+ * On Kubernetes (`--namespace NS`, the stack's namespace, with kubectl's current context) a case deletes the
+ * service's pod (`kubectl delete pod`, its grace period) and waits until the Deployment's new pod is ready; "healthy
+ * again after" is then the new pod's readiness, and the backends' data is on their volume claims (`storage:
+ * persistent`), so the counts stored before should be unchanged.
+ *
  * The case `docker-daemon` restarts the Docker daemon itself with `--daemon-restart-command` (a shell command: how
  * this machine's dockerd is restarted, e.g. `sudo systemctl restart docker`), then waits until every container of the
  * stack is running and healthy again (they come back by their restart policy, unless Docker runs with
@@ -36,8 +41,10 @@ const { values } = parseArgs({
     cases: { type: "string" },
     "container-prefix": { type: "string" },
     "daemon-restart-command": { type: "string" },
+    namespace: { type: "string" },
   },
 });
+const namespace = values.namespace;
 
 const outputs = readStackOutputs(values.stack, values.outputs) as Record<string, string>;
 const topology = outputs.topology as "graphite" | "exporter";
@@ -54,6 +61,21 @@ const metricPrefix = outputs.metricPrefix ?? "sample_api";
 const ROOT_200 = countKey("/", "GET", 200);
 
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const kubectl = (...args: string[]) => execFileSync("kubectl", ["-n", namespace!, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+/** The Kubernetes workload of a case: its pods carry `app.kubernetes.io/name`, the service's name. */
+const KUBERNETES_NAME: Readonly<Record<string, string>> = { "statsd-exporter": "statsd-exporter", prometheus: "prometheus", graphite: "graphite", grafana: "grafana" };
+
+/** Whether the service's pods are all ready and none is terminating (the Deployment's new pod has replaced the old). */
+function podsReady(service: string): boolean {
+  try {
+    const list = JSON.parse(kubectl("get", "pods", "-l", `app.kubernetes.io/name=${KUBERNETES_NAME[service]}`, "-o", "json")) as {
+      items: Array<{ metadata: { deletionTimestamp?: string }; status: { containerStatuses?: Array<{ ready: boolean }> } }>;
+    };
+    return list.items.length > 0 && list.items.every((p) => !p.metadata.deletionTimestamp && (p.status.containerStatuses ?? []).every((c) => c.ready));
+  } catch {
+    return false;
+  }
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -117,6 +139,13 @@ function healthy(container: string): boolean {
  */
 async function restart(service: string): Promise<number> {
   const started = performance.now();
+  if (namespace !== undefined) {
+    if (!(service in KUBERNETES_NAME)) throw new Error(`on Kubernetes the cases are ${Object.keys(KUBERNETES_NAME).join(", ")} (and none)`);
+    // Returns once the old pod is gone (its grace period); the Deployment has started the new one meanwhile.
+    kubectl("delete", "pod", "-l", `app.kubernetes.io/name=${KUBERNETES_NAME[service]}`, "--wait=true");
+    if (!(await waitFor(() => podsReady(service), 300_000, 500))) throw new Error(`${service}'s new pod not ready within 5 minutes`);
+    return (performance.now() - started) / 1000;
+  }
   let containers: string[];
   if (service === "docker-daemon") {
     containers = docker("ps", "--format", "{{.Names}}", "--filter", `name=^${prefix}`).split("\n").filter(Boolean);
@@ -161,7 +190,8 @@ async function runCase(service: string) {
 }
 
 async function main(): Promise<void> {
-  console.log(`${topology} stack: GET / at ${RATE} requests/s for ${SECONDS} s per case, the restart ${Math.round(SECONDS / 3)} s in`);
+  const where = namespace === undefined ? "Docker" : `Kubernetes namespace ${namespace} (pods deleted)`;
+  console.log(`${topology} stack on ${where}: GET / at ${RATE} requests/s for ${SECONDS} s per case, the restart ${Math.round(SECONDS / 3)} s in`);
   console.log("| restarted | sent | answered 200 | counted | lost | healthy again after | counts before the case |");
   console.log("|---|---|---|---|---|---|---|");
   for (const service of cases) {

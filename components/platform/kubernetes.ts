@@ -1,6 +1,6 @@
 /**
- * The Kubernetes platform: each workload becomes a Deployment, a ClusterIP Service named after it (the DNS name
- * other workloads use, all its ports), a NodePort Service with only the ports the port table publishes, an
+ * The Kubernetes platform: each workload becomes a Deployment (a StatefulSet of one replica when it keeps data on
+ * claims), a ClusterIP Service named after it (the DNS name other workloads use, all its ports), a NodePort Service with only the ports the port table publishes, an
  * auto-named ConfigMap for its files (so an edit rolls the pods), a Secret for its secret environment, a
  * PersistentVolumeClaim for each data path (unless the stack asks for ephemeral storage), and a NetworkPolicy
  * admitting only the connections its ports declare (the namespace denies all other ingress).
@@ -52,7 +52,7 @@ export function kindLoadCommand(cluster: string): string {
 }
 
 /**
- * The `pulumi.com/waitFor` conditions that make `pulumi up` wait for a Deployment's rollout as `kubectl rollout
+ * The `pulumi.com/waitFor` conditions that make `pulumi up` wait for a Deployment's (or StatefulSet's) rollout as `kubectl rollout
  * status` does: every replica runs the current template, is available, and no old replica is left.
  *
  * Why not the provider's built-in Deployment await: on an update it can return while the new pod is still being
@@ -67,14 +67,8 @@ export function rolloutWaitFor(replicas: number): string {
   );
 }
 
-/**
- * How a Deployment replaces its pods. A pod on a ReadWriteOnce claim is replaced by Recreate: the old pod is gone
- * before the new one starts, so two Prometheus (or two carbon) never open the same TSDB or whisper files (on one
- * node ReadWriteOnce alone would not stop them). The rest roll: a new pod is Ready before an old one goes.
- */
-export function deploymentStrategy(hasClaims: boolean): k8s.types.input.apps.v1.DeploymentStrategy {
-  return hasClaims ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
-}
+/** How a Deployment replaces its pods: a new pod is Ready before an old one goes, so the Service always has one. */
+export const ROLLING_UPDATE: k8s.types.input.apps.v1.DeploymentStrategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
 
 /** The claim of data path `index` of a workload: a fixed name, so that a kept claim is found again by the next up. */
 export function claimName(workload: string, index: number): string {
@@ -106,7 +100,7 @@ function probe(p: WorkloadProbe, initialDelaySeconds: number, failureThreshold: 
 
 /**
  * A Kubernetes cluster as a platform: owns the provider for the configured context and the stack's namespace; each
- * workload deployed on it becomes a Deployment and Services in that namespace (children of the workload's component).
+ * workload deployed on it becomes a Deployment or StatefulSet and Services in that namespace (children of the workload's component).
  */
 export class KubernetesPlatform extends pulumi.ComponentResource implements Platform {
   readonly kind = "kubernetes";
@@ -198,7 +192,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                     name: claimName(spec.name, i),
                     namespace,
                     labels,
-                    // The Deployment's rollout wait covers the claim: its pod is not ready before the volume is bound.
+                    // The workload's rollout wait covers the claim: its pod is not ready before the volume is bound.
                     // The provider's own claim wait (kubernetes provider 4.25) waits for "Pending" on a class that
                     // binds at first consumer, and a claim kept by dataOnDestroy retain is already Bound: it never
                     // returned.
@@ -249,73 +243,89 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     const nonRoot = spec.security.runAsUser !== undefined;
     const shutdown = spec.shutdown;
     const replicas = spec.replicas ?? 1;
-    const deployment = new k8s.apps.v1.Deployment(
-      `${prefix}-deployment`,
-      {
-        metadata: { namespace, labels, annotations: { "pulumi.com/waitFor": rolloutWaitFor(replicas) } },
-        spec: {
-          replicas,
-          selector: { matchLabels: labels },
-          strategy: deploymentStrategy(claims.length > 0),
-          template: {
-            metadata: { labels },
-            spec: {
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              ...(shutdown ? { terminationGracePeriodSeconds: shutdown.graceSeconds } : {}),
-              securityContext: nonRoot
-                ? {
-                    runAsNonRoot: true,
-                    runAsUser: spec.security.runAsUser,
-                    runAsGroup: spec.security.runAsGroup ?? spec.security.runAsUser,
-                    fsGroup: spec.security.runAsGroup ?? spec.security.runAsUser,
-                    seccompProfile: { type: "RuntimeDefault" },
-                  }
-                : { seccompProfile: { type: "RuntimeDefault" } },
-              containers: [
-                {
-                  name: spec.name,
-                  image,
-                  // Never `Always`: a local image (kind, or loaded by imageLoadCommand) is in no registry.
-                  imagePullPolicy: "IfNotPresent",
-                  args: spec.args ? [...spec.args] : undefined,
-                  env: [
-                    ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
-                    ...Object.keys(secretEnv).map((name) => ({
-                      name,
-                      valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: name } },
-                    })),
-                  ],
-                  ports: spec.ports.map((p) => ({
-                    name: p.name,
-                    containerPort: p.port,
-                    protocol: p.protocol.toUpperCase(),
-                  })),
-                  readinessProbe: probe(spec.probe, 5, 3),
-                  livenessProbe: probe(spec.probe, 30, 6),
-                  // The pod keeps serving while Services stop routing to it, then gets SIGTERM: no refused request.
-                  ...(shutdown && shutdown.drainSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: shutdown.drainSeconds } } } } : {}),
-                  resources: {
-                    requests: { cpu: spec.resources.cpuRequest, memory: spec.resources.memoryRequest },
-                    limits: { cpu: spec.resources.cpuLimit, memory: spec.resources.memoryLimit },
-                  },
-                  securityContext: nonRoot
-                    ? {
-                        allowPrivilegeEscalation: false,
-                        readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem,
-                        capabilities: { drop: ["ALL"] },
-                      }
-                    : { readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem },
-                  volumeMounts,
-                },
-              ],
-              volumes,
+    const template: k8s.types.input.core.v1.PodTemplateSpec = {
+      metadata: { labels },
+      spec: {
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        ...(shutdown ? { terminationGracePeriodSeconds: shutdown.graceSeconds } : {}),
+        securityContext: nonRoot
+          ? {
+              runAsNonRoot: true,
+              runAsUser: spec.security.runAsUser,
+              runAsGroup: spec.security.runAsGroup ?? spec.security.runAsUser,
+              fsGroup: spec.security.runAsGroup ?? spec.security.runAsUser,
+              seccompProfile: { type: "RuntimeDefault" },
+            }
+          : { seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          {
+            name: spec.name,
+            image,
+            // Never `Always`: a local image (kind, or loaded by imageLoadCommand) is in no registry.
+            imagePullPolicy: "IfNotPresent",
+            args: spec.args ? [...spec.args] : undefined,
+            env: [
+              ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
+              ...Object.keys(secretEnv).map((name) => ({
+                name,
+                valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: name } },
+              })),
+            ],
+            ports: spec.ports.map((p) => ({
+              name: p.name,
+              containerPort: p.port,
+              protocol: p.protocol.toUpperCase(),
+            })),
+            readinessProbe: probe(spec.probe, 5, 3),
+            livenessProbe: probe(spec.probe, 30, 6),
+            // The pod keeps serving while Services stop routing to it, then gets SIGTERM: no refused request.
+            ...(shutdown && shutdown.drainSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: shutdown.drainSeconds } } } } : {}),
+            resources: {
+              requests: { cpu: spec.resources.cpuRequest, memory: spec.resources.memoryRequest },
+              limits: { cpu: spec.resources.cpuLimit, memory: spec.resources.memoryLimit },
             },
+            securityContext: nonRoot
+              ? {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem,
+                  capabilities: { drop: ["ALL"] },
+                }
+              : { readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem },
+            volumeMounts,
           },
-        },
+        ],
+        volumes,
       },
-      { ...opts, customTimeouts: { create: ROLLOUT_TIMEOUT, update: ROLLOUT_TIMEOUT } },
-    );
+    };
+    const metadata = { namespace, labels, annotations: { "pulumi.com/waitFor": rolloutWaitFor(replicas) } };
+    const rollout = { ...opts, customTimeouts: { create: ROLLOUT_TIMEOUT, update: ROLLOUT_TIMEOUT } };
+    // A workload with claims is a StatefulSet of one replica: its controller starts a replacement only once the old
+    // pod is gone, on a rollout and also when the pod is deleted or evicted, so two Prometheus (or two carbons) never
+    // open one TSDB (or whisper file); a Deployment would start the replacement at once, beside the terminating pod.
+    // The claims are the program's own (volumes, not volumeClaimTemplates), so Pulumi deletes or keeps them.
+    const workload: pulumi.CustomResource =
+      claims.length > 0
+        ? new k8s.apps.v1.StatefulSet(
+            `${prefix}-statefulset`,
+            {
+              metadata,
+              spec: {
+                replicas,
+                selector: { matchLabels: labels },
+                serviceName: spec.name,
+                podManagementPolicy: "OrderedReady",
+                updateStrategy: { type: "RollingUpdate" },
+                template,
+              },
+            },
+            rollout,
+          )
+        : new k8s.apps.v1.Deployment(
+            `${prefix}-deployment`,
+            { metadata, spec: { replicas, selector: { matchLabels: labels }, strategy: ROLLING_UPDATE, template } },
+            rollout,
+          );
 
     const service = new k8s.core.v1.Service(
       `${prefix}-service`,
@@ -328,7 +338,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
           ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol.toUpperCase() })),
         },
       },
-      { ...opts, dependsOn: [deployment] },
+      { ...opts, dependsOn: [workload] },
     );
 
     // Only the published ports leave the cluster; the others (carbon, statsd's admin port) stay ClusterIP.
@@ -353,7 +363,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 })),
               },
             },
-            { ...opts, dependsOn: [deployment] },
+            { ...opts, dependsOn: [workload] },
           );
 
     new k8s.networking.v1.NetworkPolicy(`${prefix}-ingress`, { metadata: { name: `${spec.name}-ingress`, namespace, labels }, spec: ingressPolicy(spec, labels) }, opts);

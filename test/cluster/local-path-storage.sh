@@ -34,12 +34,13 @@ build() {
   log "built $BIN in $((SECONDS - start)) s"
 }
 
-running() { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# The pid file is "<pid> <executable>", as the runtime scripts write theirs.
+running() { [ -s "$PIDFILE" ] && [ "$(readlink "/proc/$(cut -d' ' -f1 "$PIDFILE")/exe" 2>/dev/null)" = "$BIN" ]; }
 
 up() {
   : "${KUBECONFIG:?KUBECONFIG must point at the cluster}"
   build
-  if running; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
+  if running; then log "already running (pid $(cut -d' ' -f1 "$PIDFILE"))"; return 0; fi
   local runtime=${STATSD_STACK_RUNTIME:-}
   [ -n "$runtime" ] || for d in "$(dirname "$0")/../../../shared/tools/runtime" /work/shared/tools/runtime; do
     [ -x "$d/import-image.sh" ] && { runtime=$d; break; }
@@ -91,15 +92,15 @@ YAML
   setsid "$BIN" start --kubeconfig "$KUBECONFIG" --namespace "$NAMESPACE" --configmap-name local-path-config \
     --service-account-name local-path-provisioner-service-account --helper-image "$HELPER_IMAGE" \
     >>"$LOG" 2>&1 < /dev/null &
-  echo $! > "$PIDFILE"
+  echo "$! $BIN" > "$PIDFILE"
   sleep 1
   running || { tail -20 "$LOG" >&2; log "the provisioner exited at once (log $LOG)"; exit 1; }
-  log "running (pid $(cat "$PIDFILE"), volumes under $RUN/local-path, log $LOG); default StorageClass: standard"
+  log "running (pid $(cut -d' ' -f1 "$PIDFILE"), volumes under $RUN/local-path, log $LOG); default StorageClass: standard"
 }
 
 down() {
   running || { rm -f "$PIDFILE"; return 0; }
-  local pid; pid=$(cat "$PIDFILE")
+  local pid; pid=$(cut -d' ' -f1 "$PIDFILE")
   kill "$pid"
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && kill -9 "$pid"

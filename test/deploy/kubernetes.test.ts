@@ -31,7 +31,7 @@ import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWe
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
 import { receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
-import { KUBELET, recordedPid, restartDaemon } from "../support/daemons";
+import { KUBELET, LOCAL_PATH_PROVISIONER, recordedPid, restartDaemon } from "../support/daemons";
 import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("kubernetes");
@@ -96,11 +96,13 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     runtime = runtimeTools()!;
     assert.ok(runtime, "the runtime scripts (import-image.sh) were not found");
     await importImages(runtime);
-    // The program asks for the cluster's default StorageClass, as on kind: this machine's cluster gets one here.
-    if ((await defaultStorageClass()) === undefined) {
+    // The program asks for the cluster's default StorageClass, as on kind. The runtime's cluster has none of its
+    // own: the same provisioner as kind's runs beside it (started here unless it already runs).
+    if (recordedPid(KUBELET) !== undefined) {
+      startedStorage = recordedPid(LOCAL_PATH_PROVISIONER) === undefined;
       await mustRun(LOCAL_PATH_STORAGE, ["up"]);
-      startedStorage = true;
     }
+    assert.ok((await defaultStorageClass()) !== undefined, "the cluster has no default StorageClass: the backends' claims would never bind");
     project = tier.project("kubernetes");
     for (const stack of STACKS) await configure(project, stack);
     // The alert scenario's short timers, and notifications to the receiver the alert tests start in the namespace.
@@ -350,12 +352,12 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
 
     it("pulumi up returns only once the new pods of a rolled Deployment are ready and no old pod is left serving", async () => {
-      const before = await replicaSets(namespaceOf("exporter"));
+      const before = new Set((await pods(namespaceOf("exporter"))).map((p) => p.uid));
       await project.must(["config", "set", "metricPrefix", "checkout_api", "--stack", "exporter"]);
       await project.must(["up", "--yes", "--stack", "exporter"]);
       // Checked the moment `pulumi up` returns: pods() leaves out the old ones already told to stop.
       const live = await pods(namespaceOf("exporter"));
-      const isNew = (pod: PodState) => !(before[pod.app] ?? []).some((rs) => pod.name.startsWith(`${rs}-`));
+      const isNew = (pod: PodState) => !before.has(pod.uid);
       assert.deepEqual(
         live.map((p) => `${p.app} ${p.ready ? "ready" : "not ready"} ${isNew(p) ? "new" : "old"}`),
         ["alertmanager ready old", "grafana ready old", "prometheus ready old", "sample-api ready new", "statsd-exporter ready new"],
@@ -425,7 +427,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       }
     });
 
-    it("Prometheus, Alertmanager and graphite-statsd each mount a bound ReadWriteOnce claim of the default class, and roll by Recreate", async () => {
+    it("Prometheus, Alertmanager and graphite-statsd each run as a StatefulSet of one pod on a bound ReadWriteOnce claim of the default class", async () => {
       const storageClass = (await defaultStorageClass())!.split(" ")[0];
       const claims: string[] = [];
       const strategies: string[] = [];
@@ -437,13 +439,13 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
           namespaceOf(stack),
         );
         for (const c of list.items) claims.push(`${stack} ${c.metadata.name} ${c.status.phase} ${c.spec.accessModes.join(",")} ${c.spec.storageClassName}`);
-        const deployments = await kubectlJson<{ items: Array<{ metadata: { labels: Record<string, string> }; spec: { strategy: { type: string } } }> }>(
+        const workloads = await kubectlJson<{ items: Array<{ kind: string; metadata: { labels: Record<string, string> } }> }>(
           "get",
-          "deployments",
+          "deployments,statefulsets",
           "-n",
           namespaceOf(stack),
         );
-        for (const d of deployments.items) strategies.push(`${stack} ${d.metadata.labels["app.kubernetes.io/name"]} ${d.spec.strategy.type}`);
+        for (const w of workloads.items) strategies.push(`${stack} ${w.metadata.labels["app.kubernetes.io/name"]} ${w.kind}`);
       }
       assert.deepEqual(claims.sort(), [
         `exporter alertmanager-data Bound ReadWriteOnce ${storageClass}`,
@@ -451,14 +453,14 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         `graphite graphite-data Bound ReadWriteOnce ${storageClass}`,
       ]);
       assert.deepEqual(strategies.sort(), [
-        "exporter alertmanager Recreate",
-        "exporter grafana RollingUpdate",
-        "exporter prometheus Recreate",
-        "exporter sample-api RollingUpdate",
-        "exporter statsd-exporter RollingUpdate",
-        "graphite grafana RollingUpdate",
-        "graphite graphite Recreate",
-        "graphite sample-api RollingUpdate",
+        "exporter alertmanager StatefulSet",
+        "exporter grafana Deployment",
+        "exporter prometheus StatefulSet",
+        "exporter sample-api Deployment",
+        "exporter statsd-exporter Deployment",
+        "graphite grafana Deployment",
+        "graphite graphite StatefulSet",
+        "graphite sample-api Deployment",
       ]);
     });
 
@@ -471,21 +473,41 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.ok((stored.graphite!.series as string[]).some((f) => f.endsWith("/stats_counts/storage_probe.wsp")), String(stored.graphite!.series));
     });
 
-    it("a config change that rolls Prometheus and graphite-statsd (new pods, Recreate) loses no stored series", async () => {
-      const before = { graphite: (await podOf("graphite")).name, exporter: (await podOf("exporter")).name };
+    it("a config change that rolls Prometheus and graphite-statsd (new pods) loses no stored series", async () => {
+      const before = { graphite: (await podOf("graphite")).uid, exporter: (await podOf("exporter")).uid };
       await project.must(["config", "set", "prometheusRetentionTime", "8d", "--stack", "exporter"]);
       await project.must(["config", "set", "graphiteOwnMetricsExpiry", "25h", "--stack", "graphite"]);
       await Promise.all(STACKS.map((stack) => project.must(["up", "--yes", "--stack", stack])));
       for (const stack of STACKS) await waitForOldPods(namespaceOf(stack));
-      const after = { graphite: (await podOf("graphite")).name, exporter: (await podOf("exporter")).name };
+      const after = { graphite: (await podOf("graphite")).uid, exporter: (await podOf("exporter")).uid };
       assert.ok(after.graphite !== before.graphite && after.exporter !== before.exporter, `pods before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
       assert.deepEqual(await lost(), []);
     });
 
-    it("Prometheus's and graphite-statsd's pods deleted by hand come back with no stored series lost", async () => {
-      for (const stack of STACKS) await kubectl("delete", "pod", "-n", namespaceOf(stack), "-l", `app.kubernetes.io/name=${backendOf[stack]}`, "--wait=true");
-      const ready = async () => (await Promise.all(STACKS.map(async (s) => (await podOf(s))?.ready === true))).every(Boolean);
-      assert.ok(await waitFor(ready, 180_000, 1000), "the backends' new pods were not ready within 180 s");
+    it("Prometheus's and graphite-statsd's pods deleted by hand come back, never two at once on a volume, with no stored series lost", async () => {
+      const deleted = { graphite: (await podOf("graphite")).uid, exporter: (await podOf("exporter")).uid };
+      // While a deleted pod terminates (up to its grace period), no second pod of its workload may exist.
+      let most = 0;
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          for (const stack of STACKS) {
+            const list = await kubectlJson<{ items: unknown[] }>("get", "pods", "-n", namespaceOf(stack), "-l", `app.kubernetes.io/name=${backendOf[stack]}`);
+            most = Math.max(most, list.items.length);
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      try {
+        await Promise.all(STACKS.map((stack) => kubectl("delete", "pod", "-n", namespaceOf(stack), "-l", `app.kubernetes.io/name=${backendOf[stack]}`, "--wait=true")));
+        const replaced = async () =>
+          (await Promise.all(STACKS.map(async (s) => { const p = await podOf(s); return p !== undefined && p.ready && p.uid !== deleted[s]; }))).every(Boolean);
+        assert.ok(await waitFor(replaced, 180_000, 1000), "the backends' new pods were not ready within 180 s");
+      } finally {
+        watching = false;
+        await watch;
+      }
+      assert.equal(most, 1, "a second pod of a backend existed while the deleted one terminated");
       assert.deepEqual(await lost(), []);
     });
 
@@ -613,16 +635,17 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
     after(() => upgrade?.remove());
 
-    it("previews no delete: every resource of the release, component, provider or Kubernetes object, maps to its new name (printed: what else changes)", (t) => {
+    it("previews one delete, Prometheus's Deployment (a StatefulSet on a claim replaces it): every other resource of the release maps to its new name (printed: what else changes)", (t) => {
       t.diagnostic(`planned: ${JSON.stringify(upgrade.planned)}`);
-      assert.deepEqual(upgrade.deleted, []);
+      assert.deepEqual(upgrade.deleted, ["kubernetes:apps/v1:Deployment::pipeline-prometheus-deployment"]);
     });
 
-    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager, Grafana's generated secret_key, the NetworkPolicies and the backends' claims", () => {
+    it("previews nothing at all for the provider and the namespace, and creates only the new platform component, Alertmanager, Grafana's generated secret_key, the NetworkPolicies, the backends' claims and their StatefulSets", () => {
       const untouched = ["pulumi:providers:kubernetes::platform-provider", "kubernetes:core/v1:Namespace::platform-namespace"];
       assert.deepEqual(untouched.map((r) => upgrade.planned[r] ?? "same"), ["same", "same"]);
       assert.deepEqual(upgrade.created.sort(), [
-        "kubernetes:apps/v1:Deployment::pipeline-alertmanager-deployment",
+        "kubernetes:apps/v1:StatefulSet::pipeline-alertmanager-statefulset",
+        "kubernetes:apps/v1:StatefulSet::pipeline-prometheus-statefulset",
         "kubernetes:core/v1:ConfigMap::pipeline-alertmanager-config",
         "kubernetes:core/v1:PersistentVolumeClaim::pipeline-alertmanager-data",
         "kubernetes:core/v1:PersistentVolumeClaim::pipeline-prometheus-data",
@@ -644,12 +667,12 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const old = upgrade.project;
       await old.must(["up", "--yes", "--stack", "exporter"]);
       const state = await old.stateResources("exporter");
-      assert.deepEqual(state.filter((r) => /Deployment::|Namespace::|providers:kubernetes::/.test(r)).sort(), [
-        "kubernetes:apps/v1:Deployment::pipeline-alertmanager-deployment",
+      assert.deepEqual(state.filter((r) => /Deployment::|StatefulSet::|Namespace::|providers:kubernetes::/.test(r)).sort(), [
         "kubernetes:apps/v1:Deployment::pipeline-api-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-exporter-deployment",
         "kubernetes:apps/v1:Deployment::pipeline-grafana-deployment",
-        "kubernetes:apps/v1:Deployment::pipeline-prometheus-deployment",
+        "kubernetes:apps/v1:StatefulSet::pipeline-alertmanager-statefulset",
+        "kubernetes:apps/v1:StatefulSet::pipeline-prometheus-statefulset",
         "kubernetes:core/v1:Namespace::platform-cluster-identity",
         "kubernetes:core/v1:Namespace::platform-namespace",
         "pulumi:providers:kubernetes::platform-provider",

@@ -85,7 +85,7 @@ describe("a team's extensions on Kubernetes", () => {
     const rulesOnly = await runProgram("exporter", { topology: "exporter", ...k8s, prometheusRulesFile: rulesFile });
     assert.deepEqual(changedResources(plainExporter, mappingsOnly), [`${CONFIGMAP}::pipeline-exporter-config`]);
     // A new file is a new mount too: Prometheus's Deployment changes with its ConfigMap, nothing else does.
-    assert.deepEqual(changedResources(plainExporter, rulesOnly), ["kubernetes:apps/v1:Deployment::pipeline-prometheus-deployment", `${CONFIGMAP}::pipeline-prometheus-config`]);
+    assert.deepEqual(changedResources(plainExporter, rulesOnly), ["kubernetes:apps/v1:StatefulSet::pipeline-prometheus-statefulset", `${CONFIGMAP}::pipeline-prometheus-config`]);
     const mapping = parse(one(mappingsOnly, CONFIGMAP, "pipeline-exporter").inputs.data["etc_statsd-exporter_mapping.yml"]);
     assert.deepEqual(mapping.mappings.at(-1), TEAM_MAPPINGS[0]);
     const data = one(rulesOnly, CONFIGMAP, "pipeline-prometheus").inputs.data;

@@ -6,12 +6,21 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { rolloutWaitFor } from "../../components/platform/kubernetes";
+import { ROLLING_UPDATE, rolloutWaitFor } from "../../components/platform/kubernetes";
 import { ofType, one, parentChain, typeCounts } from "../support/graph";
 import { validate } from "../support/kubernetes";
-import { imageIdOf, plainOccurrences, runProgram, type ProgramRun } from "../support/program";
+import { imageIdOf, plainOccurrences, runProgram, type CapturedResource, type ProgramRun } from "../support/program";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const STATEFULSET = "kubernetes:apps/v1:StatefulSet";
+/** Every Deployment and StatefulSet (the workloads that keep data on claims). */
+const workloads = (run: ProgramRun): CapturedResource[] => [...ofType(run, DEPLOYMENT), ...ofType(run, STATEFULSET)];
+/** The one Deployment or StatefulSet whose name includes `name`. */
+const workloadOf = (run: ProgramRun, name: string) => {
+  const found = workloads(run).filter((w) => w.name.includes(name));
+  if (found.length !== 1) throw new Error(`expected one workload named *${name}*, found ${found.map((w) => w.name).join(", ") || "none"}`);
+  return found[0]!;
+};
 const SERVICE = "kubernetes:core/v1:Service";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 
@@ -35,12 +44,13 @@ describe("kubernetes platform, exporter topology", () => {
     });
   });
 
-  it("registers a provider, a namespace with a default-deny ingress policy, per workload a Deployment, a Service, a NodePort Service and a NetworkPolicy, a claim each for Prometheus and Alertmanager, and reads kube-system", () => {
+  it("registers a provider, a namespace with a default-deny ingress policy, per workload a Deployment (a StatefulSet and a claim for Prometheus and Alertmanager), a Service, a NodePort Service and a NetworkPolicy, and reads kube-system", () => {
     assert.deepEqual(typeCounts(run), {
       "command:local:Command": 1,
       "docker:index/image:Image": 1,
       "docker:index/remoteImage:RemoteImage": 1,
-      "kubernetes:apps/v1:Deployment": 5,
+      "kubernetes:apps/v1:Deployment": 3,
+      "kubernetes:apps/v1:StatefulSet": 2,
       "kubernetes:core/v1:ConfigMap": 4,
       "kubernetes:core/v1:Namespace": 2,
       "kubernetes:core/v1:PersistentVolumeClaim": 2,
@@ -75,8 +85,8 @@ describe("kubernetes platform, exporter topology", () => {
     assert.equal(kinds.length, 29);
   });
 
-  it("every Deployment has readiness and liveness probes, requests and limits, and no service account token", () => {
-    for (const d of ofType(run, DEPLOYMENT)) {
+  it("every Deployment and StatefulSet has readiness and liveness probes, requests and limits, and no service account token", () => {
+    for (const d of workloads(run)) {
       const c = containerOf(d);
       assert.ok(c.readinessProbe && c.livenessProbe, d.name);
       assert.deepEqual(Object.keys(c.resources.limits).sort(), ["cpu", "memory"], d.name);
@@ -86,7 +96,7 @@ describe("kubernetes platform, exporter topology", () => {
   });
 
   it("runs every workload of this topology as non-root with a read-only root filesystem and no capabilities", () => {
-    for (const d of ofType(run, DEPLOYMENT)) {
+    for (const d of workloads(run)) {
       assert.equal(d.inputs.spec.template.spec.securityContext.runAsNonRoot, true, d.name);
       const sc = containerOf(d).securityContext;
       assert.deepEqual([sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop], [true, false, ["ALL"]], d.name);
@@ -95,7 +105,7 @@ describe("kubernetes platform, exporter topology", () => {
 
   it("wires the app to the exporter Service's name and UDP port", () => {
     const exporterService = one(run, SERVICE, "pipeline-exporter-service");
-    const env = envOf(one(run, DEPLOYMENT, "api"));
+    const env = envOf(workloadOf(run, "api"));
     assert.equal(env.STATSD_HOST, exporterService.inputs.metadata.name);
     assert.equal(env.STATSD_PORT, "9125");
     assert.ok(exporterService.inputs.spec.ports.some((p: any) => p.port === 9125 && p.protocol === "UDP"));
@@ -106,7 +116,7 @@ describe("kubernetes platform, exporter topology", () => {
     const config = parse(configMap.inputs.data["etc_prometheus_prometheus.yml"]);
     assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, ["statsd-exporter:9102"]);
     assert.equal(configMap.inputs.metadata.name, undefined);
-    const prometheus = one(run, DEPLOYMENT, "prometheus");
+    const prometheus = workloadOf(run, "prometheus");
     assert.equal(prometheus.inputs.spec.template.spec.volumes[0].configMap.name, "pipeline-prometheus-config-abc123");
     assert.deepEqual(containerOf(prometheus).volumeMounts[0], {
       name: "config",
@@ -120,7 +130,7 @@ describe("kubernetes platform, exporter topology", () => {
     const data = one(run, CONFIGMAP, "prometheus").inputs.data;
     assert.deepEqual(Object.keys(data), ["etc_prometheus_prometheus.yml", "etc_prometheus_rules.yml"]);
     assert.deepEqual(parse(data["etc_prometheus_prometheus.yml"]).rule_files, ["rules.yml"]);
-    assert.deepEqual(containerOf(one(run, DEPLOYMENT, "prometheus")).volumeMounts[1], {
+    assert.deepEqual(containerOf(workloadOf(run, "prometheus")).volumeMounts[1], {
       name: "config",
       mountPath: "/etc/prometheus/rules.yml",
       subPath: "etc_prometheus_rules.yml",
@@ -148,7 +158,7 @@ describe("kubernetes platform, exporter topology", () => {
     const secret = one(run, "kubernetes:core/v1:Secret", "grafana");
     assert.deepEqual(secret.inputs.stringData, { GF_SECURITY_ADMIN_PASSWORD: generated, GF_SECURITY_SECRET_KEY: key });
     assert.deepEqual(plainOccurrences(run, key), []);
-    const ref = (containerOf(one(run, DEPLOYMENT, "grafana")).env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
+    const ref = (containerOf(workloadOf(run, "grafana")).env as any[]).find((e) => e.name === "GF_SECURITY_ADMIN_PASSWORD");
     assert.deepEqual(ref.valueFrom.secretKeyRef, { name: secret.state.metadata.name, key: "GF_SECURITY_ADMIN_PASSWORD" });
     assert.equal(run.outputs.grafanaAdminPassword, generated);
     assert.deepEqual(plainOccurrences(run, generated), []);
@@ -182,28 +192,28 @@ describe("kubernetes platform, exporter topology", () => {
     const load = one(run, "command:local:Command", "image-load");
     assert.equal(load.inputs.create, 'kind load docker-image "$IMAGE" --name statsd-stack');
     assert.match(load.inputs.environment.IMAGE, /^statsd-stack-exporter\/sample-api:[0-9a-f]{16}$/);
-    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, load.inputs.environment.IMAGE);
+    assert.equal(containerOf(workloadOf(run, "api")).image, load.inputs.environment.IMAGE);
     const imageId = one(run, "docker:index/remoteImage:RemoteImage", "api-image");
     assert.deepEqual(load.inputs.triggers, [imageIdOf(imageId.name), "uid-of-platform-cluster-identity"]);
     assert.deepEqual(parentChain(run, load), ["statsd-stack:index:SampleApi::pipeline-api", "statsd-stack:index:Topology::pipeline"]);
   });
 
   it("gives Prometheus 60 s to close its TSDB after SIGTERM, with no preStop", () => {
-    const prometheus = one(run, DEPLOYMENT, "prometheus");
+    const prometheus = workloadOf(run, "prometheus");
     assert.equal(prometheus.inputs.spec.template.spec.terminationGracePeriodSeconds, 60);
     assert.equal(containerOf(prometheus).lifecycle, undefined);
   });
 
   it("gives the app a preStop drain and a grace period that covers it and the app's own shutdown timeout", () => {
-    const api = one(run, DEPLOYMENT, "api");
+    const api = workloadOf(run, "api");
     assert.deepEqual(containerOf(api).lifecycle, { preStop: { sleep: { seconds: 5 } } });
     assert.equal(api.inputs.spec.template.spec.terminationGracePeriodSeconds, 20);
     assert.equal(envOf(api).SHUTDOWN_TIMEOUT_SECONDS, "10");
     assert.deepEqual(api.inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
   });
 
-  it("waits, on create and update, until every replica of each Deployment runs the new template and no old one is left", () => {
-    for (const d of ofType(run, DEPLOYMENT)) {
+  it("waits, on create and update, until every replica of each Deployment and StatefulSet runs the new template and no old one is left", () => {
+    for (const d of workloads(run)) {
       assert.deepEqual(
         JSON.parse(d.inputs.metadata.annotations["pulumi.com/waitFor"]),
         ["jsonpath={.status.updatedReplicas}=1", "jsonpath={.status.availableReplicas}=1", "jsonpath={.status.replicas}=1"],
@@ -222,7 +232,7 @@ describe("kubernetes platform, exporter topology", () => {
   });
 
   it("runs Grafana read-only with its data directory in an emptyDir and its logs on stdout only", () => {
-    const grafana = one(run, DEPLOYMENT, "grafana");
+    const grafana = workloadOf(run, "grafana");
     assert.equal(containerOf(grafana).securityContext.readOnlyRootFilesystem, true);
     assert.deepEqual(
       containerOf(grafana).volumeMounts.filter((m: any) => !m.subPath).map((m: any) => m.mountPath),
@@ -261,23 +271,23 @@ describe("kubernetes platform, graphite topology", () => {
   it("uses the configured context and namespace, and the given app image without building or loading it", () => {
     assert.equal(one(run, "pulumi:providers:kubernetes", "platform-provider").inputs.context, "prod-cluster");
     assert.equal(one(run, "kubernetes:core/v1:Namespace", "platform-namespace").inputs.metadata.name, "metrics-demo");
-    assert.equal(containerOf(one(run, DEPLOYMENT, "api")).image, "registry.example.com/sample-api:1.0.0");
+    assert.equal(containerOf(workloadOf(run, "api")).image, "registry.example.com/sample-api:1.0.0");
     assert.equal(ofType(run, "command:local:Command").length, 0);
     assert.equal(ofType(run, "docker:index/image:Image").length, 0);
   });
 
   it("runs graphite-statsd as root (the image needs it) and the app and Grafana as non-root", () => {
-    const nonRoot = ofType(run, DEPLOYMENT).map((d) => [d.name, d.inputs.spec.template.spec.securityContext.runAsNonRoot ?? false]);
+    const nonRoot = workloads(run).map((d) => [d.name, d.inputs.spec.template.spec.securityContext.runAsNonRoot ?? false]);
     assert.deepEqual(nonRoot, [
-      ["pipeline-graphite-deployment", false],
       ["pipeline-api-deployment", true],
       ["pipeline-grafana-deployment", true],
+      ["pipeline-graphite-statefulset", false],
     ]);
   });
 
   it("wires the app to the graphite Service's name and UDP StatsD port", () => {
     const graphite = one(run, SERVICE, "pipeline-graphite-service");
-    const env = Object.fromEntries((containerOf(one(run, DEPLOYMENT, "api")).env as any[]).map((e) => [e.name, e.value]));
+    const env = Object.fromEntries((containerOf(workloadOf(run, "api")).env as any[]).map((e) => [e.name, e.value]));
     assert.equal(env.STATSD_HOST, graphite.inputs.metadata.name);
     assert.equal(env.STATSD_PORT, "8125");
     assert.ok(graphite.inputs.spec.ports.some((p: any) => p.port === 8125 && p.protocol === "UDP"));
@@ -326,7 +336,7 @@ describe("kubernetes platform, graphite topology", () => {
   });
 
   it("mounts each graphite setting file by itself, keeping the image's other files in place", () => {
-    const mounts = containerOf(one(run, DEPLOYMENT, "pipeline-graphite")).volumeMounts as any[];
+    const mounts = containerOf(workloadOf(run, "pipeline-graphite")).volumeMounts as any[];
     assert.deepEqual(
       mounts.filter((m) => m.name === "config").map((m) => [m.mountPath, m.subPath]),
       [
@@ -344,7 +354,7 @@ describe("kubernetes platform, graphite topology", () => {
   });
 
   it("mounts the admin init script executable (0755) and the other files 0644", () => {
-    const volume = (one(run, DEPLOYMENT, "pipeline-graphite").inputs.spec.template.spec.volumes as any[]).find((v) => v.name === "config");
+    const volume = (workloadOf(run, "pipeline-graphite").inputs.spec.template.spec.volumes as any[]).find((v) => v.name === "config");
     assert.deepEqual(
       volume.configMap.items.map((i: any) => [i.key, i.mode.toString(8)]),
       [
@@ -366,7 +376,7 @@ describe("kubernetes platform, graphite topology", () => {
     const key = one(run, "random:index/randomPassword:RandomPassword", "graphite-secret-key").state.result as string;
     const secret = one(run, "kubernetes:core/v1:Secret", "graphite");
     assert.deepEqual(secret.inputs.stringData, { GRAPHITE_ADMIN_PASSWORD: password, GRAPHITE_SECRET_KEY: key });
-    const env = containerOf(one(run, DEPLOYMENT, "pipeline-graphite")).env as any[];
+    const env = containerOf(workloadOf(run, "pipeline-graphite")).env as any[];
     assert.deepEqual(
       env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]),
       [
@@ -380,7 +390,7 @@ describe("kubernetes platform, graphite topology", () => {
   });
 
   it("gives graphite-statsd 90 s to stop: runit waits up to 60 s (SVWAIT) for carbon to write its cache, then the rest", () => {
-    const graphite = one(run, DEPLOYMENT, "pipeline-graphite");
+    const graphite = workloadOf(run, "pipeline-graphite");
     assert.equal(graphite.inputs.spec.template.spec.terminationGracePeriodSeconds, 90);
     assert.equal(containerOf(graphite).lifecycle, undefined);
     assert.equal((containerOf(graphite).env as any[]).find((e) => e.name === "SVWAIT").value, "60");
@@ -406,7 +416,7 @@ describe("kubernetes platform, graphite topology with a webhook for alerts", () 
       Object.keys(data).filter((k) => k.includes("alerting")).sort(),
       ["etc_grafana_provisioning_alerting_statsd-stack-notifications.yaml", "etc_grafana_provisioning_alerting_statsd-stack-rules.yaml"],
     );
-    const mounts = (containerOf(one(run, DEPLOYMENT, "grafana")).volumeMounts as any[]).filter((m) => m.mountPath.includes("/alerting/"));
+    const mounts = (containerOf(workloadOf(run, "grafana")).volumeMounts as any[]).filter((m) => m.mountPath.includes("/alerting/"));
     assert.deepEqual(mounts.map((m) => [m.mountPath, m.subPath]), [
       ["/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml", "etc_grafana_provisioning_alerting_statsd-stack-rules.yaml"],
       ["/etc/grafana/provisioning/alerting/statsd-stack-notifications.yaml", "etc_grafana_provisioning_alerting_statsd-stack-notifications.yaml"],
@@ -422,7 +432,7 @@ describe("kubernetes platform, graphite topology with a webhook for alerts", () 
     const secret = one(run, "kubernetes:core/v1:Secret", "grafana");
     assert.deepEqual(Object.keys(secret.inputs.stringData), ["GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_SECRET_KEY", "STATSD_STACK_ALERT_WEBHOOK_URL"]);
     assert.equal(secret.inputs.stringData.STATSD_STACK_ALERT_WEBHOOK_URL, url);
-    const ref = (containerOf(one(run, DEPLOYMENT, "grafana")).env as any[]).find((e) => e.name === "STATSD_STACK_ALERT_WEBHOOK_URL");
+    const ref = (containerOf(workloadOf(run, "grafana")).env as any[]).find((e) => e.name === "STATSD_STACK_ALERT_WEBHOOK_URL");
     assert.deepEqual(ref.valueFrom.secretKeyRef, { name: secret.state.metadata.name, key: "STATSD_STACK_ALERT_WEBHOOK_URL" });
     for (const cm of ofType(run, CONFIGMAP)) assert.ok(!JSON.stringify(cm.inputs.data).includes("s3cr3t"), cm.name);
   });
@@ -442,10 +452,10 @@ describe("kubernetes platform, exporter topology with a webhook for alerts", () 
   it("puts the URL in a Secret, mounted read-only at the url_file path alertmanager.yml names, and in no ConfigMap", () => {
     const secret = one(run, "kubernetes:core/v1:Secret", "alertmanager-secret-files");
     assert.deepEqual(secret.inputs.stringData, { "etc_alertmanager_secrets_webhook-url": url });
-    const pod = one(run, DEPLOYMENT, "alertmanager").inputs.spec.template.spec;
+    const pod = workloadOf(run, "alertmanager").inputs.spec.template.spec;
     const volume = (pod.volumes as any[]).find((v) => v.secret);
     assert.deepEqual(volume.secret, { secretName: secret.state.metadata.name, defaultMode: 0o440 });
-    const mount = (containerOf(one(run, DEPLOYMENT, "alertmanager")).volumeMounts as any[]).find((m) => m.name === volume.name);
+    const mount = (containerOf(workloadOf(run, "alertmanager")).volumeMounts as any[]).find((m) => m.name === volume.name);
     assert.deepEqual(mount, { name: volume.name, mountPath: "/etc/alertmanager/secrets/webhook-url", subPath: "etc_alertmanager_secrets_webhook-url", readOnly: true });
     const config = parse(one(run, CONFIGMAP, "alertmanager").inputs.data["etc_alertmanager_alertmanager.yml"]);
     assert.equal(config.receivers[0].webhook_configs[0].url_file, "/etc/alertmanager/secrets/webhook-url");
@@ -479,7 +489,7 @@ describe("kubernetes platform, storage", () => {
       retainOnDelete: c.options.retainOnDelete,
     }));
   const dataVolumes = (run: ProgramRun, workload: string) =>
-    (one(run, DEPLOYMENT, workload).inputs.spec.template.spec.volumes as any[]).filter((v) => v.name.startsWith("data-"));
+    (workloadOf(run, workload).inputs.spec.template.spec.volumes as any[]).filter((v) => v.name.startsWith("data-"));
 
   it("claims ReadWriteOnce volumes of the default sizes in the cluster's default class for Prometheus and Alertmanager, by fixed names", () => {
     assert.deepEqual(claimsOf(runs.exporter!), [
@@ -488,12 +498,21 @@ describe("kubernetes platform, storage", () => {
     ]);
   });
 
-  it("mounts each claim as the workload's data volume, and replaces those pods by Recreate, never two on one volume", () => {
+  it("runs each workload with a claim as a StatefulSet of one replica mounting it, so no second pod ever opens the volume; the rest as Deployments", () => {
+    assert.deepEqual(
+      workloads(runs.exporter!).map((w) => `${w.type.split(":").at(-1)} ${w.inputs.metadata.labels["app.kubernetes.io/name"]}`).sort(),
+      ["Deployment grafana", "Deployment sample-api", "Deployment statsd-exporter", "StatefulSet alertmanager", "StatefulSet prometheus"],
+    );
     for (const workload of ["prometheus", "alertmanager"]) {
+      const set = workloadOf(runs.exporter!, workload);
       assert.deepEqual(dataVolumes(runs.exporter!, workload), [{ name: "data-0", persistentVolumeClaim: { claimName: `${workload}-data` } }], workload);
-      assert.deepEqual(one(runs.exporter!, DEPLOYMENT, workload).inputs.spec.strategy, { type: "Recreate" }, workload);
+      assert.deepEqual(
+        [set.inputs.spec.replicas, set.inputs.spec.serviceName, set.inputs.spec.podManagementPolicy, set.inputs.spec.updateStrategy, set.inputs.spec.volumeClaimTemplates],
+        [1, workload, "OrderedReady", { type: "RollingUpdate" }, undefined],
+        workload,
+      );
     }
-    assert.deepEqual(one(runs.exporter!, DEPLOYMENT, "pipeline-exporter-deployment").inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    assert.deepEqual(workloadOf(runs.exporter!, "pipeline-exporter-deployment").inputs.spec.strategy, ROLLING_UPDATE);
   });
 
   it("deletes the data with the stack by default: neither the claims nor the namespace are kept, and the provider creates only what is new", () => {
@@ -503,7 +522,7 @@ describe("kubernetes platform, storage", () => {
 
   it("storageClass and graphiteStorageSize set graphite-statsd's claim", () => {
     assert.deepEqual(claimsOf(runs.graphite!).map((c) => [c.name, c.spec.storageClassName, c.spec.resources.requests.storage]), [["graphite-data", "fast-ssd", "50Gi"]]);
-    assert.deepEqual(one(runs.graphite!, DEPLOYMENT, "graphite").inputs.spec.strategy, { type: "Recreate" });
+    assert.equal(workloadOf(runs.graphite!, "graphite").type, STATEFULSET);
   });
 
   it("dataOnDestroy retain keeps the claims and their namespace on destroy, and lets the next up take them up again", () => {
@@ -513,11 +532,12 @@ describe("kubernetes platform, storage", () => {
     assert.equal(one(runs.graphite!, "pulumi:providers:kubernetes", "platform-provider").inputs.upsertExistingObjects, "true");
   });
 
-  it("storage ephemeral: no claim, an emptyDir for each data path, and the backends roll like the rest", () => {
+  it("storage ephemeral: no claim, an emptyDir for each data path, and the backends are Deployments rolling like the rest", () => {
     assert.deepEqual(ofType(runs.ephemeral!, CLAIM), []);
+    assert.deepEqual(ofType(runs.ephemeral!, STATEFULSET), []);
     for (const workload of ["prometheus", "alertmanager"]) {
       assert.deepEqual(dataVolumes(runs.ephemeral!, workload), [{ name: "data-0", emptyDir: {} }], workload);
-      assert.deepEqual(one(runs.ephemeral!, DEPLOYMENT, workload).inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, workload);
+      assert.deepEqual(workloadOf(runs.ephemeral!, workload).inputs.spec.strategy, ROLLING_UPDATE, workload);
     }
   });
 });

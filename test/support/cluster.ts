@@ -32,6 +32,8 @@ export function runtimeTools(): string | undefined {
 
 export interface PodState {
   readonly name: string;
+  /** A StatefulSet's new pod has its predecessor's name: the uid tells them apart. */
+  readonly uid: string;
   readonly app: string;
   readonly phase: string;
   readonly ready: boolean;
@@ -41,7 +43,7 @@ export interface PodState {
 export async function pods(namespace: string): Promise<PodState[]> {
   const list = await kubectlJson<{
     items: Array<{
-      metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string };
+      metadata: { name: string; uid: string; labels: Record<string, string>; deletionTimestamp?: string };
       status: { phase: string; containerStatuses?: Array<{ ready: boolean; restartCount: number }> };
     }>;
   }>("get", "pods", "-n", namespace);
@@ -49,6 +51,7 @@ export async function pods(namespace: string): Promise<PodState[]> {
     .filter((p) => p.metadata.deletionTimestamp === undefined)
     .map((p) => ({
       name: p.metadata.name,
+      uid: p.metadata.uid,
       app: p.metadata.labels["app.kubernetes.io/name"] ?? "",
       phase: p.status.phase,
       ready: (p.status.containerStatuses ?? []).every((c) => c.ready) && (p.status.containerStatuses ?? []).length > 0,

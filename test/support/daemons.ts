@@ -24,6 +24,12 @@ export const KUBELET: RecordedDaemon = (() => {
   return { pidFile: path.join(dir, "pids", "kubelet.pid"), logFile: path.join(dir, "logs", "kubelet.log") };
 })();
 
+/** test/cluster/local-path-storage.sh's provisioner (its pid file has the runtime's format too). */
+export const LOCAL_PATH_PROVISIONER: RecordedDaemon = (() => {
+  const dir = process.env.K8S_RUN_DIR ?? "/tmp/statsd-stack-k8s";
+  return { pidFile: path.join(dir, "pids", "local-path-provisioner.pid"), logFile: path.join(dir, "logs", "local-path-provisioner.log") };
+})();
+
 /** The daemon's pid when its pid file names a live process running the recorded executable; else undefined. */
 export function recordedPid(daemon: RecordedDaemon): number | undefined {
   if (!existsSync(daemon.pidFile)) return undefined;

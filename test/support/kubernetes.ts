@@ -3,6 +3,7 @@ import type { CapturedResource } from "./program";
 
 const MODELS: Record<string, [module: string, kind: string]> = {
   "kubernetes:apps/v1:Deployment": ["kubernetes-models/apps/v1", "Deployment"],
+  "kubernetes:apps/v1:StatefulSet": ["kubernetes-models/apps/v1", "StatefulSet"],
   "kubernetes:core/v1:Service": ["kubernetes-models/v1", "Service"],
   "kubernetes:core/v1:ConfigMap": ["kubernetes-models/v1", "ConfigMap"],
   "kubernetes:core/v1:Secret": ["kubernetes-models/v1", "Secret"],
