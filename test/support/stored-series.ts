@@ -55,7 +55,10 @@ export function prometheusStoredSeries(prometheusUrl: string, statsdPort: number
       if (!(await waitFor(async () => (await total()) === PROBE_TOTAL, VISIBLE_WITHIN_MS, 1000))) {
         throw new Error(`Prometheus never answered ${probeQuery} = ${PROBE_TOTAL} (last: ${await total()})`);
       }
-      end = Math.floor(Date.now() / 1000);
+      // The sample just seen is stamped up to now, in milliseconds: the window ends at the next whole second. The
+      // figures are read once it is past, and past any scrape that began before it, so later samples change nothing.
+      end = Math.ceil(Date.now() / 1000);
+      await sleep(end * 1000 - Date.now() + 2000);
     },
     async read() {
       if (end === undefined) throw new Error("sendProbe() first");
