@@ -30,7 +30,7 @@ import {
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
 import { DOCKERD, recordedPid, restartDaemon } from "../support/daemons";
-import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
+import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("docker");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
@@ -358,6 +358,12 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         await readers[stack]!.sendProbe();
         stored[stack] = await readers[stack]!.read();
       }
+    });
+
+    it(`each backend answers the probe's ${PROBE_TOTAL} over the window it was sent in, and holds its series`, () => {
+      assert.deepEqual([stored.graphite!.probeTotal, stored.exporter!.probeTotal], [PROBE_TOTAL, PROBE_TOTAL]);
+      assert.ok(typeof stored.exporter!.series === "number" && stored.exporter!.series > 0, String(stored.exporter!.series));
+      assert.ok((stored.graphite!.series as string[]).some((f) => f.endsWith("/stats_counts/storage_probe.wsp")), String(stored.graphite!.series));
     });
 
     it("a config change that replaces Prometheus's and graphite-statsd's containers loses no stored series: the volumes outlive them", async () => {
