@@ -296,6 +296,7 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     serverErrorFor: duration("alertServerErrorFor"),
     latencyP99Seconds: decimal("alertLatencyP99Seconds", (n) => n > 0, "a number of seconds greater than 0, e.g. 6 or 2.5"),
     latencyFor: duration("alertLatencyFor"),
+    exporterDownFor: duration("alertExporterDownFor"),
   };
   const alertRouting: AlertRouting = {
     groupWait: duration("alertGroupWait"),

@@ -146,6 +146,12 @@ export const CONFIG_KEYS = {
     default: "10m",
     description: "Both topologies: how long the p99 latency must stay above alertLatencyP99Seconds before the alert fires; a Prometheus duration.",
   },
+  alertExporterDownFor: {
+    type: "string",
+    default: "1m",
+    description:
+      "Exporter topology: how long Prometheus must fail to scrape statsd_exporter before alert StatsdExporterDown fires (and mutes the service alerts); a Prometheus duration. A restarted exporter is back well within the default.",
+  },
   alertWebhookUrl: {
     type: "string",
     default: "",

@@ -22,6 +22,8 @@ export interface AlertThresholds {
   readonly latencyP99Seconds: number;
   /** ...once it has held this long: a Prometheus duration. */
   readonly latencyFor: string;
+  /** Exporter topology: StatsdExporterDown fires once Prometheus has failed to scrape statsd_exporter this long. */
+  readonly exporterDownFor: string;
 }
 
 /** The thresholds a stack gets when it sets none: the config keys' declared defaults. */
@@ -30,6 +32,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   serverErrorFor: CONFIG_KEYS.alertServerErrorFor.default,
   latencyP99Seconds: Number(CONFIG_KEYS.alertLatencyP99Seconds.default),
   latencyFor: CONFIG_KEYS.alertLatencyFor.default,
+  exporterDownFor: CONFIG_KEYS.alertExporterDownFor.default,
 };
 
 export interface RulesArgs {
@@ -85,9 +88,6 @@ export function durationMs(text: string): number | undefined {
 export const RULE_WINDOW = "5m";
 /** AppNotReporting waits this long after the info gauge expired (see {@link appNotReporting}). */
 export const APP_NOT_REPORTING_FOR = "1m";
-/** StatsdExporterDown waits this long: a restarted exporter is back well within it. */
-export const EXPORTER_DOWN_FOR = "1m";
-
 export const RULE_GROUPS = { recording: "statsd-stack-recording", alerting: "statsd-stack-alerts" } as const;
 
 const requests = catalog.requests.prometheusName;
@@ -216,13 +216,13 @@ export function alertingRules({ appName, thresholds: t, retentionSize }: RulesAr
     {
       alert: "StatsdExporterDown",
       expr: `${exporterUp} == 0`,
-      for: EXPORTER_DOWN_FOR,
+      for: t.exporterDownFor,
       labels: { severity: "critical" },
       annotations: {
         summary: "statsd_exporter {{ $labels.instance }} is down",
         description:
           `${exporterUp} = {{ $value }} for {{ $labels.instance }}: Prometheus has failed to scrape statsd_exporter for ` +
-          `${EXPORTER_DOWN_FOR}. StatsD events sent meanwhile are lost, and every app's metrics stop.`,
+          `${t.exporterDownFor}. StatsD events sent meanwhile are lost, and every app's metrics stop.`,
       },
     },
     {

@@ -354,7 +354,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         readers[stack] =
           stack === "exporter"
             ? prometheusStoredSeries(String(outputs.exporter!.prometheusUrl), statsdPort)
-            : graphiteStoredSeries(String(outputs.graphite!.graphiteUrl), statsdPort, () => execIn(BACKEND_CONTAINER.graphite, ...LIST_WHISPER_FILES));
+            : graphiteStoredSeries(() => String(outputs.graphite!.graphiteUrl), statsdPort, () => execIn(BACKEND_CONTAINER.graphite, ...LIST_WHISPER_FILES));
         await readers[stack]!.sendProbe();
         stored[stack] = await readers[stack]!.read();
       }

@@ -17,19 +17,20 @@ import { DEFAULT_ALERT_THRESHOLDS, type AlertThresholds } from "../../pipeline/r
 import { AlertmanagerApi, receivedNotifications, RunningLoad, waitForNotification, type ManagedAlert, type Received } from "../../scripts/checks/alerts";
 import { getJson } from "../../scripts/checks/backends";
 
-/** The stack config the scenario needs: the default threshold (5 %), but a `for` and timers that fit in a test. */
-export const SCENARIO_THRESHOLDS: AlertThresholds = { ...DEFAULT_ALERT_THRESHOLDS, serverErrorFor: "15s" };
+/** The stack config the scenario needs: the default threshold (5 %), but `for`s and timers that fit in a test. */
+export const SCENARIO_THRESHOLDS: AlertThresholds = { ...DEFAULT_ALERT_THRESHOLDS, serverErrorFor: "15s", exporterDownFor: "15s" };
 export const SCENARIO_ROUTING: AlertRouting = { ...DEFAULT_ALERT_ROUTING, groupWait: "1s", groupInterval: "5s" };
 /** The same as stack config keys. */
 export const SCENARIO_CONFIG: Readonly<Record<string, string>> = {
   alertServerErrorFor: SCENARIO_THRESHOLDS.serverErrorFor,
+  alertExporterDownFor: SCENARIO_THRESHOLDS.exporterDownFor,
   alertGroupWait: SCENARIO_ROUTING.groupWait,
   alertGroupInterval: SCENARIO_ROUTING.groupInterval,
 };
 
 /**
  * Bounds for a loaded 2-core machine: each phase needs about `for` + two scrapes + an evaluation + the group wait
- * (about 30 s; 75 s for StatsdExporterDown's fixed 1m), and these allow several times that.
+ * (about 30 s), and these allow several times that.
  */
 export const PHASE_TIMEOUT_MS = { fires: 240_000, exporterDown: 300_000, resolves: 300_000 } as const;
 

@@ -70,17 +70,18 @@ export function prometheusStoredSeries(prometheusUrl: string, statsdPort: number
 
 /**
  * graphite-web over carbon's whisper files: the probe's plain StatsD line is written by statsd to
- * `stats_counts.<probe>` at each flush. `listWhisperFiles` runs `find` in the graphite container or pod.
+ * `stats_counts.<probe>` at each flush. `listWhisperFiles` runs `find` in the graphite container or pod. The URL is
+ * asked for at each reading: a stack deployed again may be on other NodePorts.
  */
-export function graphiteStoredSeries(graphiteUrl: string, statsdPort: number, listWhisperFiles: () => Promise<string>): StoredSeriesReader {
-  const api = new GraphiteApi(graphiteUrl);
+export function graphiteStoredSeries(graphiteUrl: () => string, statsdPort: number, listWhisperFiles: () => Promise<string>): StoredSeriesReader {
   const target = `stats_counts.${PROBE.name}`;
   let start = 0;
   let end: number | undefined;
   // graphite-web caches a render for 60 s by its parameters: a new maxDataPoints per reading (always more than the
   // window's points, so nothing is consolidated) asks carbon's files every time.
   let reading = 0;
-  const total = async (until?: number) => sumPoints(await api.render(target, String(start), 100_000 + ++reading, until === undefined ? undefined : String(until)));
+  const total = async (until?: number) =>
+    sumPoints(await new GraphiteApi(graphiteUrl()).render(target, String(start), 100_000 + ++reading, until === undefined ? undefined : String(until)));
   return {
     async sendProbe() {
       start = Math.floor(Date.now() / 1000) - 60;

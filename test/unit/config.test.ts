@@ -46,7 +46,7 @@ describe("stack configuration", () => {
         grafanaAdminPassword: undefined,
         graphiteAdminPassword: undefined,
         kubernetes: { context: "kind-statsd-stack", namespace: "statsd-stack-demo", kindCluster: "statsd-stack", nodeAddress: "127.0.0.1", imageLoadCommand: undefined },
-        alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m" },
+        alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m", exporterDownFor: "1m" },
         alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
         alertWebhookUrl: undefined,
         exporterOwnMetricsTtl: "24h",
@@ -86,10 +86,10 @@ describe("stack configuration", () => {
 
   it("reads the alert thresholds: decimals and Prometheus durations", () => {
     const config = readStackConfig(
-      source({ topology: "exporter", alertServerErrorRatio: "0.125", alertServerErrorFor: "90s", alertLatencyP99Seconds: "2.5", alertLatencyFor: "1h30m" }),
+      source({ topology: "exporter", alertServerErrorRatio: "0.125", alertServerErrorFor: "90s", alertLatencyP99Seconds: "2.5", alertLatencyFor: "1h30m", alertExporterDownFor: "2m" }),
       "demo",
     );
-    assert.deepEqual(config.alertThresholds, { serverErrorRatio: 0.125, serverErrorFor: "90s", latencyP99Seconds: 2.5, latencyFor: "1h30m" });
+    assert.deepEqual(config.alertThresholds, { serverErrorRatio: 0.125, serverErrorFor: "90s", latencyP99Seconds: 2.5, latencyFor: "1h30m", exporterDownFor: "2m" });
   });
 
   it("reads the alert routing timers and Prometheus's retention size", () => {

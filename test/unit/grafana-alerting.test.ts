@@ -24,7 +24,7 @@ import { DATASOURCE_UIDS } from "../../pipeline/settings";
 const args = {
   appName: "shop-api",
   metricPrefix: "shop",
-  thresholds: { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m" },
+  thresholds: { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m", exporterDownFor: "1m" },
   routing: { groupWait: "10s", groupInterval: "2m", repeatInterval: "3h" },
 };
 const rules = grafanaAlertRules(args);

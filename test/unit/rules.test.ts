@@ -9,7 +9,7 @@ import { EXPORTER_LOSS_COUNTERS, exporterMapping } from "../../pipeline/exporter
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_FILE, PROMETHEUS_RULES_PATH, prometheusConfig } from "../../pipeline/prometheus";
 import { DEFAULT_ALERT_THRESHOLDS, durationMs, INHIBITIONS, prometheusRules, prometheusRulesYaml, SERVICE_ALERTS, TSDB_SIZE_METRICS } from "../../pipeline/rules";
 
-const thresholds = { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m" };
+const thresholds = { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m", exporterDownFor: "2m" };
 /** With a retention size: every alert the program can generate. */
 const file = prometheusRules({ appName: "shop-api", thresholds, retentionSize: "2GB" });
 const [recording, alerting] = file.groups;
@@ -64,7 +64,7 @@ describe("prometheus rules", () => {
         ["AppHighServerErrorRatio", "critical", "7m"],
         ["AppHighLatencyP99", "warning", "15m"],
         ["AppNotReporting", "critical", "1m"],
-        ["StatsdExporterDown", "critical", "1m"],
+        ["StatsdExporterDown", "critical", "2m"],
         ["StatsdExporterLosingEvents", "warning", "at once"],
         ["PrometheusRuleEvaluationFailures", "warning", "at once"],
         ["PrometheusStorageNearRetentionSize", "warning", "15m"],
@@ -125,6 +125,7 @@ describe("prometheus rules", () => {
       serverErrorFor: defaultOf("alertServerErrorFor"),
       latencyP99Seconds: Number(defaultOf("alertLatencyP99Seconds")),
       latencyFor: defaultOf("alertLatencyFor"),
+      exporterDownFor: defaultOf("alertExporterDownFor"),
     });
     const yaml = prometheusRulesYaml({ appName: "sample-api", thresholds: DEFAULT_ALERT_THRESHOLDS });
     assert.match(yaml, /^# Generated from app\/src\/metrics\/catalog\.ts/);
