@@ -35,6 +35,22 @@ export interface StoredSeriesReader {
   read(): Promise<StoredFigures>;
 }
 
+/**
+ * Reads again while the backend cannot be reached, for at most `timeoutMs`: a replaced pod is ready moments before
+ * its NodePort route is (kube-proxy follows the endpoints). A reading that answers is returned as it is.
+ */
+async function whenReachable<T>(read: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 async function sendProbeLines(statsdPort: number, line: string): Promise<void> {
   for (let i = 0; i < PROBE.lines; i++) {
     await sendStatsd(statsdPort, line);
@@ -62,8 +78,8 @@ export function prometheusStoredSeries(prometheusUrl: string, statsdPort: number
     },
     async read() {
       if (end === undefined) throw new Error("sendProbe() first");
-      const series = (await api.query('count({__name__=~".+"})', end))[0]?.value ?? 0;
-      return { probeTotal: await total(end), series };
+      const series = await whenReachable(async () => (await api.query('count({__name__=~".+"})', end))[0]?.value ?? 0);
+      return { probeTotal: await whenReachable(() => total(end)), series };
     },
   };
 }
@@ -93,8 +109,8 @@ export function graphiteStoredSeries(graphiteUrl: () => string, statsdPort: numb
     },
     async read() {
       if (end === undefined) throw new Error("sendProbe() first");
-      const files = (await listWhisperFiles()).split("\n").filter((l) => l.endsWith(".wsp")).sort();
-      return { probeTotal: await total(end), series: files };
+      const files = (await whenReachable(listWhisperFiles)).split("\n").filter((l) => l.endsWith(".wsp")).sort();
+      return { probeTotal: await whenReachable(() => total(end)), series: files };
     },
   };
 }
