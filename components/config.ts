@@ -152,7 +152,7 @@ const STORAGE_SIZE = /^[1-9]\d{0,5}(Mi|Gi|Ti)$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 const BINARY_UNITS: Readonly<Record<string, number>> = { B: 0, KB: 1, MB: 2, GB: 3, TB: 4, PB: 5, EB: 6, Ki: 1, Mi: 2, Gi: 3, Ti: 4 };
 /** Bytes of a size such as "2GB" (Prometheus's, powers of 1024) or "10Gi" (a Kubernetes quantity). */
-export function sizeBytes(size: string): number {
+function sizeBytes(size: string): number {
   const [, digits, unit] = /^(\d+)([A-Za-z]+)$/.exec(size) ?? [];
   return Number(digits) * 1024 ** (BINARY_UNITS[unit ?? ""] ?? NaN);
 }

@@ -49,8 +49,8 @@ export interface GraphiteStatsdArgs {
    * server (pipeline/statsd-receive-buffer.ts); 0 or unset: statsd's own, on the kernel's default buffer.
    */
   readonly receiveBufferBytes?: number;
-  /** What the storage volume's claim requests on Kubernetes (config `graphiteStorageSize`); default 10Gi. */
-  readonly storageSize?: string;
+  /** What the storage volume's claim requests on Kubernetes (config `graphiteStorageSize`). */
+  readonly storageSize: string;
 }
 
 export const GRAPHITE_SERVICE = "graphite";
@@ -156,7 +156,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
         { path: GRAPHITE_ADMIN_INIT_PATH, content: graphiteAdminInitScript(), executable: true },
       ],
       dataPaths: [GRAPHITE_STORAGE_DIR],
-      dataSize: args.storageSize ?? "10Gi",
+      dataSize: args.storageSize,
       probe: {
         http: { path: "/metrics/find?query=*", port: containerPort("graphiteWeb") },
       },

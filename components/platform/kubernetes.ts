@@ -1,7 +1,7 @@
 /**
  * The Kubernetes platform: each workload becomes a Deployment (a StatefulSet of one replica when it keeps data on
- * claims), a ClusterIP Service named after it (the DNS name other workloads use, all its ports), a NodePort Service with only the ports the port table publishes, an
- * auto-named ConfigMap for its files (so an edit rolls the pods), a Secret for its secret environment, a
+ * claims), a ClusterIP Service named after it (the DNS name other workloads use, all its ports), a NodePort Service
+ * with only the ports the port table publishes, an auto-named ConfigMap for its files (so an edit rolls the pods), a Secret for its secret environment, a
  * PersistentVolumeClaim for each data path (unless the stack asks for ephemeral storage), and a NetworkPolicy
  * admitting only the connections its ports declare (the namespace denies all other ingress).
  *
@@ -70,9 +70,9 @@ export function rolloutWaitFor(replicas: number): string {
 /** How a Deployment replaces its pods: a new pod is Ready before an old one goes, so the Service always has one. */
 export const ROLLING_UPDATE: k8s.types.input.apps.v1.DeploymentStrategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
 
-/** The claim of data path `index` of a workload: a fixed name, so that a kept claim is found again by the next up. */
-export function claimName(workload: string, index: number): string {
-  return index === 0 ? `${workload}-data` : `${workload}-data-${index}`;
+/** The part naming data path `index`: in its claim's fixed name (a kept claim is found again by the next up) and its resource's. */
+function dataPart(index: number): string {
+  return index === 0 ? "data" : `data-${index}`;
 }
 
 /** How long `pulumi up` waits for a rollout before it fails (the provider's own default is 10 minutes). */
@@ -186,10 +186,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         ? (spec.dataPaths ?? []).map(
             (_, i) =>
               new k8s.core.v1.PersistentVolumeClaim(
-                `${prefix}-${i === 0 ? "data" : `data-${i}`}`,
+                `${prefix}-${dataPart(i)}`,
                 {
                   metadata: {
-                    name: claimName(spec.name, i),
+                    name: `${spec.name}-${dataPart(i)}`,
                     namespace,
                     labels,
                     // The workload's rollout wait covers the claim: its pod is not ready before the volume is bound.
