@@ -8,7 +8,7 @@ import type { MetricsStyle } from "../app/src/metrics/catalog";
 import type { Dashboard } from "../dashboards/model";
 import type { StackConfig } from "./config";
 import type { GrafanaDatasourceArgs } from "./grafana";
-import type { Deployed, Platform } from "./platform/workload";
+import type { Deployed, Platform, WorkloadSidecar } from "./platform/workload";
 
 /** What a backend is given: the platform to run on and the stack's validated configuration. */
 export interface BackendArgs {
@@ -30,9 +30,20 @@ export function statsdIngest(deployed: Deployed, port: number): StatsdIngest {
   return { statsdHost: deployed.host, statsdPort: pulumi.output(port), statsdEndpoint: deployed.publicAddress("statsd") };
 }
 
+/** A StatsD receiver the backend puts beside each app replica, which the app reaches on localhost. */
+export interface AppSidecar {
+  readonly sidecar: WorkloadSidecar;
+  /** The address the app sends StatsD to: the sidecar, in the replica's own network. */
+  readonly statsdHost: string;
+  readonly statsdPort: number;
+  /** The backend's stack outputs that name the sidecar's published ports, once the app is deployed with it. */
+  outputs(app: Deployed): Readonly<Record<string, pulumi.Output<string>>>;
+}
+
 /** A deployed backend. */
 export interface DeployedBackend {
-  readonly ingest: StatsdIngest;
+  /** Where the app sends StatsD: a service of the backend's, or a sidecar of the backend's beside each app replica. */
+  readonly statsd: { readonly service: StatsdIngest } | { readonly sidecar: AppSidecar };
   /** The StatsD dialect the backend understands. */
   readonly metricsStyle: MetricsStyle;
   /** Grafana's datasource for the backend (the first is the default) and the dashboards that read it. */

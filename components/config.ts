@@ -34,7 +34,7 @@ import { parseRetentions } from "../pipeline/graphite";
 import { expirySeconds } from "../pipeline/statsd-expiry";
 import { MAX_STATSD_RECEIVE_BUFFER } from "../pipeline/statsd-receive-buffer";
 import { durationMs, type AlertThresholds } from "../pipeline/rules";
-import { TOPOLOGIES, type Topology } from "../pipeline/topologies";
+import { EXPORTER_MODES, TOPOLOGIES, type ExporterMode, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
 
@@ -74,6 +74,8 @@ export interface StackConfig {
   /** A pre-built app image; when unset the app is built locally from `app/`. */
   readonly appImage?: string;
   readonly appReplicas: number;
+  /** Exporter topology: one statsd_exporter for all app replicas, or one beside each (pipeline/topologies.ts). */
+  readonly exporterMode: ExporterMode;
   readonly metricPrefix: string;
   readonly appName: string;
   /** Set by the user as a secret; when undefined a password is generated and kept in state. */
@@ -272,13 +274,19 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
   }
 
   const appReplicas = integer("appReplicas", 1, MAX_REPLICAS);
+  const exporterMode = choice("exporterMode", EXPORTER_MODES);
+  if (exporterMode === "sidecar" && topology !== "exporter") {
+    bad("exporterMode", exporterMode, `central on topology ${topology} (statsd_exporter runs only in the exporter topology; sidecar puts one beside each app replica there)`);
+  }
+  /** In sidecar mode each app replica publishes its exporter's ports on Docker too, at the configured port + n. */
+  const replicasOf = (id: PortId) => (id === "api" || (exporterMode === "sidecar" && (id === "statsd" || id === "exporterWeb")) ? appReplicas : 1);
 
   // Only the ports this topology publishes can clash: the others are never bound. On Docker, replica n of the
-  // API is published on apiPort + n.
+  // API (and, in sidecar mode, of its exporter) is published on the port + n.
   if (platform === "docker") {
     const seen = new Map<string, string>();
     for (const id of publishedPorts(topology)) {
-      const count = id === "api" ? appReplicas : 1;
+      const count = replicasOf(id);
       for (let n = 0; n < count; n++) {
         const port = hostPorts[id] + n;
         const key = `${port}/${PORTS[id].protocol}`;
@@ -361,6 +369,7 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     images,
     appImage,
     appReplicas,
+    exporterMode,
     metricPrefix,
     appName,
     grafanaAdminPassword,

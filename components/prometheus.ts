@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { OwnRules } from "../pipeline/extensions";
 import {
+  type DnsTargets,
   ownRulesFile,
   PROMETHEUS_CONFIG_PATH,
   PROMETHEUS_OWN_RULES_PATH,
@@ -23,8 +24,8 @@ export interface PrometheusArgs {
   readonly platform: Platform;
   /** The prom/prometheus image (version 3: the dashboards use its anchored increase). */
   readonly image: pulumi.Input<string>;
-  /** `host:port` of the exporter: the exporter component's output. */
-  readonly scrapeTarget: pulumi.Input<string>;
+  /** The exporter's `host:port` (the exporter component's output), or the DNS name of the app replicas' sidecars. */
+  readonly exporters: { readonly static: pulumi.Input<string> } | { readonly dns: DnsTargets };
   /** The app the rules expect to report (AppNotReporting fires without it): the stack's `appName`. */
   readonly appName: string;
   /** The service alerts' thresholds, from the stack config. */
@@ -68,9 +69,14 @@ export class Prometheus extends pulumi.ComponentResource {
         {
           path: PROMETHEUS_CONFIG_PATH,
           content: pulumi
-            .all([args.scrapeTarget, args.alertmanagerTarget])
+            .all(["static" in args.exporters ? args.exporters.static : undefined, args.alertmanagerTarget])
             .apply(([exporterTarget, alertmanagerTarget]) =>
-              prometheusConfigYaml({ exporterTarget, selfTarget: `localhost:${port}`, alertmanagerTarget, ownRules: args.ownRules !== undefined }),
+              prometheusConfigYaml({
+                exporters: "static" in args.exporters ? { static: exporterTarget! } : args.exporters,
+                selfTarget: `localhost:${port}`,
+                alertmanagerTarget,
+                ownRules: args.ownRules !== undefined,
+              }),
             ),
         },
         // prometheus.yml names it relative to itself: it must sit in the same folder.

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MetricsStyle } from "../app/src/metrics/catalog";
 import { APP_DIR, appImageTag } from "./platform/local-image";
 import { containerPort } from "../pipeline/ports";
-import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
+import { publicUrl, type Deployed, type Platform, type WorkloadSidecar, type WorkloadSpec } from "./platform/workload";
 
 /** Arguments of {@link SampleApi}. */
 export interface SampleApiArgs {
@@ -22,6 +22,8 @@ export interface SampleApiArgs {
   readonly replicas?: number;
   /** A pre-built image reference; when unset the image is built from `app/`. */
   readonly image?: pulumi.Input<string>;
+  /** A process beside each replica (the exporter topology's sidecar mode), which the app reaches on localhost. */
+  readonly sidecar?: WorkloadSidecar;
 }
 
 export const SAMPLE_API_SERVICE = "sample-api";
@@ -37,6 +39,8 @@ export class SampleApi extends pulumi.ComponentResource {
   public readonly host: pulumi.Output<string>;
   /** The URL to open on this machine. */
   public readonly url: pulumi.Output<string>;
+  /** Where its replicas (and their sidecar's ports) are reached. */
+  public readonly deployment: Deployed;
 
   constructor(name: string, args: SampleApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("statsd-stack:index:SampleApi", name, {}, opts);
@@ -67,8 +71,10 @@ export class SampleApi extends pulumi.ComponentResource {
       security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true },
       replicas: args.replicas ?? 1,
       shutdown: { drainSeconds: DRAIN_SECONDS, graceSeconds: DRAIN_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + 5 },
+      sidecar: args.sidecar,
     };
     const deployed = args.platform.deploy(name, spec, this);
+    this.deployment = deployed;
     this.host = deployed.host;
     this.url = publicUrl(deployed, "api");
     this.registerOutputs({ host: this.host, url: this.url });

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Topology as TopologyName } from "../pipeline/topologies";
 import { rootAlias } from "./aliases";
-import type { Backend, BackendArgs } from "./backend";
+import { statsdIngest, type Backend, type BackendArgs } from "./backend";
 import { exporterBackend } from "./backends/exporter";
 import { graphiteBackend } from "./backends/graphite";
 import { Grafana, GRAFANA_ADMIN_USER } from "./grafana";
@@ -45,12 +45,14 @@ export class Topology extends pulumi.ComponentResource {
     super("statsd-stack:index:Topology", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), rootAlias(config.topology, legacyType)] });
 
     const backend = BACKENDS[config.topology].deploy(name, { platform, config }, this);
+    const { statsd } = backend;
     this.api = new SampleApi(
       `${name}-api`,
       {
         platform,
-        statsdHost: backend.ingest.statsdHost,
-        statsdPort: backend.ingest.statsdPort,
+        statsdHost: "service" in statsd ? statsd.service.statsdHost : statsd.sidecar.statsdHost,
+        statsdPort: "service" in statsd ? statsd.service.statsdPort : statsd.sidecar.statsdPort,
+        sidecar: "sidecar" in statsd ? statsd.sidecar.sidecar : undefined,
         metricsStyle: backend.metricsStyle,
         metricPrefix: config.metricPrefix,
         appName: config.appName,
@@ -81,13 +83,16 @@ export class Topology extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // A sidecar publishes its StatsD port with the app's replicas: this machine's lines reach one replica's.
+    const ingest = "service" in statsd ? statsd.service : statsdIngest(this.api.deployment, statsd.sidecar.statsdPort);
     this.outputs = {
       apiUrl: this.api.url,
       grafanaUrl: this.grafana.url,
-      statsdEndpoint: backend.ingest.statsdEndpoint,
+      statsdEndpoint: ingest.statsdEndpoint,
       grafanaAdminUser: pulumi.output(GRAFANA_ADMIN_USER),
       grafanaAdminPassword: this.grafana.adminPassword,
       ...backend.outputs,
+      ...("sidecar" in statsd ? statsd.sidecar.outputs(this.api.deployment) : {}),
     };
     this.registerOutputs(this.outputs);
   }

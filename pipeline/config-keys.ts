@@ -73,6 +73,12 @@ export const CONFIG_KEYS = {
     default: 1,
     description: `Replicas of the sample API (1 to ${MAX_REPLICAS}). On Docker replica n publishes apiPort + n.`,
   },
+  exporterMode: {
+    type: "string",
+    default: "central",
+    description:
+      "Exporter topology: central (one statsd_exporter for every app replica) or sidecar (a statsd_exporter beside each app replica, which the app sends to over localhost and Prometheus finds by DNS). Switching a deployed stack on Docker or kind: pulumi destroy first (see README, Scale-out).",
+  },
   metricPrefix: {
     type: "string",
     default: DEFAULT_METRIC_PREFIX,

@@ -2,9 +2,24 @@
 import { stringify } from "yaml";
 import { SCRAPE_INTERVAL_SECONDS } from "./settings";
 
+/**
+ * Where Prometheus finds statsd_exporter: one `host:port`, or every address a DNS name resolves to, on one port (a
+ * sidecar per app replica: Docker's network alias, a headless Service on Kubernetes).
+ */
+export type ExporterTargets = { readonly static: string } | { readonly dns: DnsTargets };
+
+/** Every address `name` resolves to, each scraped on `port`. */
+export interface DnsTargets {
+  readonly name: string;
+  readonly port: number;
+}
+
+/** How often Prometheus resolves the sidecars' DNS name again: a new replica is scraped within it (its counts wait in its exporter until then). */
+export const DNS_REFRESH_SECONDS = SCRAPE_INTERVAL_SECONDS;
+
 export interface PrometheusConfigArgs {
-  /** `host:port` of statsd_exporter's web listener. */
-  readonly exporterTarget: string;
+  /** statsd_exporter's web listener(s). */
+  readonly exporters: ExporterTargets;
   /** `host:port` Prometheus scrapes itself on. */
   readonly selfTarget: string;
   /** `host:port` of Alertmanager, which Prometheus sends firing and resolved alerts to; undefined: none. */
@@ -55,7 +70,7 @@ export function ownRulesFile(source: string, text: string): string {
   return `# From ${source} (config prometheusRulesFile), checked by the program and delivered as it is.\n${text}`;
 }
 
-export function prometheusConfig({ exporterTarget, selfTarget, alertmanagerTarget, ownRules = false }: PrometheusConfigArgs) {
+export function prometheusConfig({ exporters, selfTarget, alertmanagerTarget, ownRules = false }: PrometheusConfigArgs) {
   return {
     global: {
       scrape_interval: `${SCRAPE_INTERVAL_SECONDS}s`,
@@ -70,7 +85,11 @@ export function prometheusConfig({ exporterTarget, selfTarget, alertmanagerTarge
         job_name: EXPORTER_JOB,
         // The exporter's labels (app_name, route, ...) describe the app, not the exporter: keep them as sent.
         honor_labels: true,
-        static_configs: [{ targets: [exporterTarget] }],
+        ...("static" in exporters
+          ? { static_configs: [{ targets: [exporters.static] }] }
+          : {
+              dns_sd_configs: [{ names: [exporters.dns.name], type: "A", port: exporters.dns.port, refresh_interval: `${DNS_REFRESH_SECONDS}s` }],
+            }),
       },
       { job_name: PROMETHEUS_JOB, static_configs: [{ targets: [selfTarget] }] },
     ],

@@ -6,16 +6,23 @@ import { IO_TASK_MS } from "../src/routes";
 import { formatSummary, ROUND, runLoad } from "../src/tools/load";
 import { atLeastNominal, startApp, waitedNominal, type RunningApp } from "./helpers";
 
-/** A server that answers every path at once (or after `delayMs`) and notes when each request arrived. */
-async function recordingServer(delayMs = 0) {
+/**
+ * A server that answers every path at once (or after `delayMs`) and notes when each request arrived; with
+ * `closeEvery` n, every n-th answer closes its connection (`Connection: close`), as a stopping server's do.
+ */
+async function recordingServer(delayMs = 0, closeEvery = 0) {
   const arrivals: { path: string; at: number }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const server = http.createServer((req, res) => {
     arrivals.push({ path: req.url ?? "", at: performance.now() });
     maxInFlight = Math.max(maxInFlight, ++inFlight);
+    const answer = arrivals.length;
     setTimeout(() => {
       inFlight--;
+      if (closeEvery > 0 && answer % closeEvery === 0) res.setHeader("Connection", "close");
+      // Each path answers with its own status, so a response counted under another path shows in the counts.
+      res.statusCode = 200 + ROUND.indexOf(req.url as (typeof ROUND)[number]);
       res.end("ok");
     }, delayMs);
   });
@@ -63,6 +70,24 @@ describe("load command", () => {
       const withinRounds = gaps.filter((_, i) => (i + 1) % ROUND.length !== 0);
       assert.ok(betweenRounds.every((gap) => atLeastNominal(gap, pauseMs)), `gaps between rounds: ${betweenRounds.map(Math.round).join(", ")} ms`);
       assert.ok(withinRounds.every((gap) => gap < pauseMs), `gaps within rounds: ${withinRounds.map(Math.round).join(", ")} ms`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("counts each response under its own request's path when the server closes connections (every 3rd answer)", async () => {
+    const server = await recordingServer(0, 3);
+    try {
+      const summary = await runLoad({ url: server.url, durationSeconds: 30, vus: 1, pauseSeconds: 0, maxRequests: 20 });
+      assert.equal(summary.failures, 0);
+      assert.deepEqual(summary.byPath, {
+        "/": { 200: 4 },
+        "/io_task": { 201: 4 },
+        "/cpu_task": { 202: 4 },
+        "/random_sleep": { 203: 4 },
+        "/random_status": { 204: 4 },
+      });
+      assert.deepEqual(server.arrivals.map((a) => a.path), [...ROUND, ...ROUND, ...ROUND, ...ROUND]);
     } finally {
       await server.close();
     }

@@ -5,25 +5,37 @@
 import { exporterHealthDashboard } from "../../dashboards/pipeline-health-prometheus";
 import { prometheusDashboard } from "../../dashboards/prometheus";
 import { DATASOURCE_UIDS } from "../../pipeline/settings";
-import type { Backend } from "../backend";
+import * as pulumi from "@pulumi/pulumi";
+import { containerPort } from "../../pipeline/ports";
+import type { Backend, DeployedBackend } from "../backend";
+import { publicUrl } from "../platform/workload";
+import { SAMPLE_API_SERVICE } from "../sample-api";
 import { Alertmanager } from "../alertmanager";
 import { Prometheus } from "../prometheus";
-import { StatsdExporter } from "../statsd-exporter";
+import { StatsdExporter, statsdExporterSidecar, type StatsdExporterSettings } from "../statsd-exporter";
 
 export const exporterBackend: Backend = {
   deploy(name, { platform, config }, parent) {
-    const exporter = new StatsdExporter(
-      `${name}-exporter`,
-      {
-        platform,
-        image: config.images.exporterImage,
-        metricPrefix: config.metricPrefix,
-        ownMetricsTtl: config.exporterOwnMetricsTtl,
-        ownMappings: config.extensions.exporterMappings,
-        receiveBufferBytes: config.statsdReceiveBuffer,
-      },
-      { parent },
-    );
+    const settings: StatsdExporterSettings = {
+      image: config.images.exporterImage,
+      metricPrefix: config.metricPrefix,
+      ownMetricsTtl: config.exporterOwnMetricsTtl,
+      ownMappings: config.extensions.exporterMappings,
+      receiveBufferBytes: config.statsdReceiveBuffer,
+    };
+    const webPort = containerPort("exporterWeb");
+    // Central: one exporter, a static target. Sidecar: one beside each app replica, each found by DNS.
+    const exporter = config.exporterMode === "central" ? new StatsdExporter(`${name}-exporter`, { platform, ...settings }, { parent }) : undefined;
+    const statsd: DeployedBackend["statsd"] = exporter
+      ? { service: exporter.ingest }
+      : {
+          sidecar: {
+            sidecar: statsdExporterSidecar(settings),
+            statsdHost: "127.0.0.1",
+            statsdPort: containerPort("statsd", "exporter"),
+            outputs: (app) => ({ exporterMetricsUrl: pulumi.interpolate`${publicUrl(app, "exporterWeb")}/metrics` }),
+          },
+        };
     const alertmanager = new Alertmanager(
       `${name}-alertmanager`,
       {
@@ -40,7 +52,7 @@ export const exporterBackend: Backend = {
       {
         platform,
         image: config.images.prometheusImage,
-        scrapeTarget: exporter.scrapeTarget,
+        exporters: exporter ? { static: exporter.scrapeTarget } : { dns: { name: platform.replicasHost(SAMPLE_API_SERVICE), port: webPort } },
         appName: config.appName,
         alertThresholds: config.alertThresholds,
         alertmanagerTarget: alertmanager.target,
@@ -52,12 +64,16 @@ export const exporterBackend: Backend = {
       { parent },
     );
     return {
-      ingest: exporter.ingest,
+      statsd,
       metricsStyle: "dogstatsd",
       datasources: [{ name: "Prometheus", uid: DATASOURCE_UIDS.prometheus, type: "prometheus", url: prometheus.internalUrl }],
       // The app dashboard first: it is Grafana's home dashboard.
       dashboards: [prometheusDashboard(), exporterHealthDashboard()],
-      outputs: { prometheusUrl: prometheus.publicUrl, alertmanagerUrl: alertmanager.publicUrl, exporterMetricsUrl: exporter.metricsUrl },
+      outputs: {
+        prometheusUrl: prometheus.publicUrl,
+        alertmanagerUrl: alertmanager.publicUrl,
+        ...(exporter ? { exporterMetricsUrl: exporter.metricsUrl } : {}),
+      },
     };
   },
 };

@@ -25,7 +25,7 @@ export const graphiteBackend: Backend = {
       { parent },
     );
     return {
-      ingest: graphite.ingest,
+      statsd: { service: graphite.ingest },
       metricsStyle: "graphite",
       datasources: [{ name: "Graphite", uid: DATASOURCE_UIDS.graphite, type: "graphite", url: graphite.webUrl }],
       // The app dashboard first: it is Grafana's home dashboard.

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PortId } from "../../pipeline/ports";
 import { rootAlias } from "../aliases";
 import { buildLocalImage, localImageName } from "./local-image";
-import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
+import { portOf, replicaPorts, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
 
 /** Arguments of {@link DockerPlatform}. */
 export interface DockerPlatformArgs {
@@ -23,6 +23,12 @@ export interface DockerPlatformArgs {
    */
   readonly retainData?: boolean;
 }
+
+/** /tmp of a container with a read-only root filesystem. */
+const TMP_TMPFS = "rw,noexec,nosuid,size=16m";
+
+/** A replica's network holder ({@link DockerPlatform.replicaNetwork}) runs `sleep`: 16 MiB is ample (Docker's floor is 6). */
+const NETNS_MEMORY_MIB = 16;
 
 /** Memory quantity ("256Mi", "1Gi") in MiB, as Docker's `memory` wants. */
 export function mebibytes(quantity: string): number {
@@ -72,6 +78,11 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     this.registerOutputs({ network: this.network.name });
   }
 
+  /** Docker's DNS answers a network alias with every running container that has it: each replica's network holder. */
+  replicasHost(service: string): string {
+    return service;
+  }
+
   deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed {
     const { namePrefix, bindAddress, hostPorts } = this.args;
     const image = this.image(prefix, spec, parent);
@@ -85,64 +96,57 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       return { volumeName: volume.name, containerPath };
     });
     const tmpfs: Record<string, string> = Object.fromEntries((spec.scratchPaths ?? []).map((p) => [p, "rw,nosuid,nodev,size=64m"]));
-    if (spec.security.readOnlyRootFilesystem) tmpfs["/tmp"] = "rw,noexec,nosuid,size=16m";
-    const memory = mebibytes(spec.resources.memoryLimit);
+    if (spec.security.readOnlyRootFilesystem) tmpfs["/tmp"] = TMP_TMPFS;
 
     const replicas = spec.replicas ?? 1;
+    const sidecar = spec.sidecar;
+    const sidecarImage = sidecar && this.pulled(`${prefix}-${sidecar.name}-image`, sidecar.image.ref, parent);
+    /** The published ports of `ports`, replica n's at the configured port + n. */
+    const publish = (ports: WorkloadSpec["ports"], replica: number) =>
+      ports
+        .filter((p) => p.publish !== undefined)
+        .map((p) => ({ internal: p.port, external: hostPorts[p.publish!] + replica, ip: bindAddress, protocol: p.protocol }));
     // Replica n is always `-n`, so a change of the replica count adds or removes containers and keeps the others.
     for (let replica = 0; replica < replicas; replica++) {
+      const netns = sidecar && this.replicaNetwork(prefix, spec, replica, image, [...publish(spec.ports, replica), ...publish(sidecar.ports, replica)], parent);
+      // The sidecar and the replica join the holder's network namespace. The replica also depends on its sidecar, so
+      // Pulumi deletes the replica first, and the sidecar, stopped only then, still holds what the replica sent last.
+      const companion =
+        sidecar &&
+        new docker.Container(
+          `${prefix}-${sidecar.name}-${replica}`,
+          {
+            ...this.containerBasics(sidecar, sidecarImage!),
+            name: `${namePrefix}-${spec.name}-${sidecar.name}-${replica}`,
+            networkMode: pulumi.interpolate`container:${netns!.id}`,
+            // Docker has no hook before the stop signal: the sidecar is sent one it ignores and killed outliveSeconds later.
+            stopSignal: sidecar.lingerSignal,
+            stopTimeout: sidecar.outliveSeconds,
+            destroyGraceSeconds: sidecar.outliveSeconds,
+            tmpfs: sidecar.security.readOnlyRootFilesystem ? { "/tmp": TMP_TMPFS } : undefined,
+          },
+          { parent, deleteBeforeReplace: true },
+        );
       new docker.Container(
         `${prefix}-container-${replica}`,
         {
+          ...this.containerBasics(spec, image),
           name: `${namePrefix}-${spec.name}-${replica}`,
-          image,
-          command: spec.args ? [...spec.args] : undefined,
           envs: pulumi
             .all({ ...(spec.env ?? {}), ...(spec.secretEnv ?? {}) })
             .apply((env) => Object.entries(env).map(([k, v]) => `${k}=${v}`)),
-          networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
-          ports: spec.ports
-            .filter((p) => p.publish !== undefined)
-            .map((p) => ({
-              internal: p.port,
-              // Replica n of a multi-replica workload is published on the configured port + n.
-              external: hostPorts[p.publish!] + replica,
-              ip: bindAddress,
-              protocol: p.protocol,
-            })),
-          uploads: (spec.files ?? []).map((f) => ({
-            file: f.path,
-            content: f.secret ? pulumi.secret(f.content) : f.content,
-            ...(f.executable ? { executable: true } : {}),
-          })),
+          ...(netns
+            ? { networkMode: pulumi.interpolate`container:${netns.id}` }
+            : { networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }], ports: publish(spec.ports, replica) }),
           volumes,
-          healthcheck: {
-            tests: healthTest(spec.probe),
-            interval: "10s",
-            timeout: "5s",
-            startPeriod: "20s",
-            retries: 6,
-          },
-          wait: true,
-          waitTimeout: 180,
-          restart: "unless-stopped",
           stopTimeout: spec.shutdown?.graceSeconds,
-          user: spec.security.runAsUser === undefined ? undefined : `${spec.security.runAsUser}:${spec.security.runAsGroup ?? spec.security.runAsUser}`,
-          // Docker refuses to copy config files into a read-only root filesystem, so only file-less workloads
-          // run read-only here; on Kubernetes the files are mounted and every workload that allows it is read-only.
-          readOnly: spec.security.readOnlyRootFilesystem && (spec.files ?? []).length === 0,
+          // Without it the provider removes the container by force (SIGKILL): the stop signal lets the process finish
+          // its requests and flush what it holds.
+          destroyGraceSeconds: spec.shutdown?.graceSeconds,
           tmpfs: Object.keys(tmpfs).length > 0 ? tmpfs : undefined,
-          capabilities: spec.security.runAsUser === undefined ? undefined : { drops: ["ALL"] },
-          securityOpts: ["no-new-privileges:true"],
-          memory,
-          // No swap beyond the limit. Left unset, Docker sets twice the memory, which then reads back as a change.
-          memorySwap: memory,
-          cpus: cpus(spec.resources.cpuLimit),
-          logDriver: "json-file",
-          logOpts: { "max-size": "10m", "max-file": "3" },
         },
         // Fixed container names and host ports would clash if a replacement started before the old one went.
-        { parent, deleteBeforeReplace: true },
+        { parent, deleteBeforeReplace: true, ...(companion ? { dependsOn: [companion] } : {}) },
       );
     }
 
@@ -154,20 +158,107 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       host,
       internalUrl: (portName) => pulumi.interpolate`http://${host}:${portOf(spec, portName).port}`,
       publicAddress: (port) => {
-        if (!spec.ports.some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
+        if (!replicaPorts(spec).some((p) => p.publish === port)) throw new Error(`workload ${spec.name} does not publish ${port}`);
         const address = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress;
         return pulumi.output(`${address}:${hostPorts[port]}`);
       },
     };
   }
 
+  /**
+   * The network namespace of a replica with a sidecar, held as a pod's pause container holds it: a container of the
+   * workload's image that only sleeps, with the replica's network alias and every published port. The replica's and
+   * the sidecar's containers join it. Docker gives a restarted container a new namespace, and a container that
+   * joined the old one keeps it, with no interface but `lo`: had the sidecar owned the namespace, a sidecar restarted
+   * by its restart policy (a crash, an OOM kill) would have cut its replica off from the network and from its
+   * sidecar, while the replica's health check, on localhost, still passed. Nothing runs here that could crash.
+   */
+  private replicaNetwork(
+    prefix: string,
+    spec: WorkloadSpec,
+    replica: number,
+    image: pulumi.Output<string>,
+    ports: docker.types.input.ContainerPort[],
+    parent: pulumi.Resource,
+  ): docker.Container {
+    const user = spec.security.runAsUser ?? 65534;
+    return new docker.Container(
+      `${prefix}-netns-${replica}`,
+      {
+        image,
+        name: `${this.args.namePrefix}-${spec.name}-netns-${replica}`,
+        entrypoints: ["sleep", "infinity"],
+        networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
+        ports,
+        restart: "unless-stopped",
+        user: `${user}:${spec.security.runAsGroup ?? user}`,
+        readOnly: true,
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        memory: NETNS_MEMORY_MIB,
+        memorySwap: NETNS_MEMORY_MIB,
+        cpus: cpus("100m"),
+        // sleep, PID 1, has no handler for SIGTERM: stopped at once, after the replica and its sidecar (they depend on it).
+        stopSignal: "SIGKILL",
+        // Not the image's health check (the app's, on the port the replica listens on): nothing here to check.
+        healthcheck: { tests: ["NONE"] },
+        logDriver: "json-file",
+        logOpts: { "max-size": "1m", "max-file": "1" },
+      },
+      { parent, deleteBeforeReplace: true },
+    );
+  }
+
+  /** A pulled image's ID. Pulled images stay in Docker's cache for the next `up` (and for other stacks). */
+  private pulled(name: string, ref: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Output<string> {
+    return new docker.RemoteImage(name, { name: ref, keepLocally: true }, { parent }).imageId;
+  }
+
+  /**
+   * What every container of the platform has, from what a workload or sidecar says: its image, command line, files,
+   * health check, user, limits and hardening, the restart policy and the log rotation.
+   */
+  private containerBasics(
+    part: Pick<WorkloadSpec, "args" | "files" | "probe" | "resources" | "security">,
+    image: pulumi.Input<string>,
+  ): Omit<docker.ContainerArgs, "name"> {
+    const memory = mebibytes(part.resources.memoryLimit);
+    return {
+      image,
+      command: part.args ? [...part.args] : undefined,
+      uploads: (part.files ?? []).map((f) => ({
+        file: f.path,
+        content: f.secret ? pulumi.secret(f.content) : f.content,
+        ...(f.executable ? { executable: true } : {}),
+      })),
+      healthcheck: {
+        tests: healthTest(part.probe),
+        interval: "10s",
+        timeout: "5s",
+        startPeriod: "20s",
+        retries: 6,
+      },
+      wait: true,
+      waitTimeout: 180,
+      restart: "unless-stopped",
+      user: part.security.runAsUser === undefined ? undefined : `${part.security.runAsUser}:${part.security.runAsGroup ?? part.security.runAsUser}`,
+      // Docker refuses to copy config files into a read-only root filesystem, so only file-less workloads
+      // run read-only here; on Kubernetes the files are mounted and every workload that allows it is read-only.
+      readOnly: part.security.readOnlyRootFilesystem && (part.files ?? []).length === 0,
+      capabilities: part.security.runAsUser === undefined ? undefined : { drops: ["ALL"] },
+      securityOpts: ["no-new-privileges:true"],
+      memory,
+      // No swap beyond the limit. Left unset, Docker sets twice the memory, which then reads back as a change.
+      memorySwap: memory,
+      cpus: cpus(part.resources.cpuLimit),
+      logDriver: "json-file",
+      logOpts: { "max-size": "10m", "max-file": "3" },
+    };
+  }
+
   /** The image ID to run: containers referenced by ID are replaced only when the image really changes. */
   private image(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): pulumi.Output<string> {
-    if ("ref" in spec.image) {
-      // Pulled images stay in Docker's cache for the next `up` (and for other stacks).
-      const remote = new docker.RemoteImage(`${prefix}-image`, { name: spec.image.ref, keepLocally: true }, { parent });
-      return remote.imageId;
-    }
+    if ("ref" in spec.image) return this.pulled(`${prefix}-image`, spec.image.ref, parent);
     return buildLocalImage(prefix, localImageName(this.args.namePrefix, spec.name, spec.image.build.tag), spec.image.build.context, parent).imageId;
   }
 }

@@ -16,7 +16,7 @@ import { kindNodePort, stackHostPort } from "../../pipeline/ports";
 import type { Topology } from "../../pipeline/topologies";
 import { rootAlias } from "../aliases";
 import type { StorageConfig } from "../config";
-import { portOf, type Deployed, type Platform, type WorkloadProbe, type WorkloadSpec } from "./workload";
+import { portOf, replicaPorts, type Deployed, type Platform, type WorkloadFile, type WorkloadPort, type WorkloadProbe, type WorkloadSecurity, type WorkloadSpec } from "./workload";
 import { buildLocalImage, localImageName } from "./local-image";
 
 /** Arguments of {@link KubernetesPlatform}. */
@@ -85,12 +85,52 @@ export const ROLLOUT_TIMEOUT = "5m";
  * namespace's default-deny policy refuses everything else.
  */
 export function ingressPolicy(spec: WorkloadSpec, podLabels: Record<string, string>): k8s.types.input.networking.v1.NetworkPolicySpec {
-  const published = spec.ports.filter((p) => p.publish !== undefined);
+  const published = replicaPorts(spec).filter((p) => p.publish !== undefined);
   return {
     podSelector: { matchLabels: podLabels },
     policyTypes: ["Ingress"],
     ingress: published.length === 0 ? [] : [{ ports: published.map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() })) }],
   };
+}
+
+/** Kubernetes' own grace period, where a workload sets none. */
+const DEFAULT_GRACE_SECONDS = 30;
+/** What a sidecar has from its SIGTERM to SIGKILL, after its preStop sleep. */
+const SIDECAR_SIGTERM_SECONDS = 5;
+
+/** A container's hardening: a non-root process drops every capability and cannot gain privileges. */
+function containerSecurity(security: WorkloadSecurity): k8s.types.input.core.v1.SecurityContext {
+  return security.runAsUser !== undefined
+    ? { allowPrivilegeEscalation: false, readOnlyRootFilesystem: security.readOnlyRootFilesystem, capabilities: { drop: ["ALL"] } }
+    : { readOnlyRootFilesystem: security.readOnlyRootFilesystem };
+}
+
+/** What every container of the platform has, from what a workload or sidecar says: image, ports, probes, limits, hardening. */
+function containerBasics(
+  name: string,
+  image: pulumi.Input<string>,
+  part: Pick<WorkloadSpec, "args" | "ports" | "probe" | "resources" | "security">,
+): k8s.types.input.core.v1.Container {
+  return {
+    name,
+    image,
+    // Never `Always`: a local image (kind, or loaded by imageLoadCommand) is in no registry.
+    imagePullPolicy: "IfNotPresent",
+    args: part.args ? [...part.args] : undefined,
+    ports: part.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol.toUpperCase() })),
+    readinessProbe: probe(part.probe, 5, 3),
+    livenessProbe: probe(part.probe, 30, 6),
+    resources: {
+      requests: { cpu: part.resources.cpuRequest, memory: part.resources.memoryRequest },
+      limits: { cpu: part.resources.cpuLimit, memory: part.resources.memoryLimit },
+    },
+    securityContext: containerSecurity(part.security),
+  };
+}
+
+/** A Service's ports for workload ports: each to the same port of the pods. */
+function servicePorts(ports: readonly WorkloadPort[]): k8s.types.input.core.v1.ServicePort[] {
+  return ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol.toUpperCase() }));
 }
 
 function probe(p: WorkloadProbe, initialDelaySeconds: number, failureThreshold: number): k8s.types.input.core.v1.Probe {
@@ -143,13 +183,22 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
     this.registerOutputs({ namespace: this.namespace.metadata.name });
   }
 
+  /** A headless Service beside the workload's own (deploy creates it for a workload with a sidecar). */
+  replicasHost(service: string): string {
+    return `${service}-replicas`;
+  }
+
   deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed {
     const opts: pulumi.CustomResourceOptions = { parent, provider: this.provider };
     const namespace = this.namespace.metadata.name;
     const labels = { "app.kubernetes.io/name": spec.name, "app.kubernetes.io/part-of": PART_OF };
     const image = this.image(prefix, spec, parent);
 
-    const files = (spec.files ?? []).filter((f) => !f.secret);
+    const sidecar = spec.sidecar;
+    if (sidecar?.files?.some((f) => f.secret)) throw new Error(`workload ${spec.name}: a sidecar's files are in the workload's ConfigMap and cannot be secret`);
+    const sidecarFiles = sidecar?.files ?? [];
+    // The sidecar's files share the workload's ConfigMap (distinct paths, so distinct keys): one object rolls the pod.
+    const files = [...(spec.files ?? []).filter((f) => !f.secret), ...sidecarFiles];
     const secretFiles = (spec.files ?? []).filter((f) => f.secret);
     const configMap =
       files.length === 0
@@ -230,11 +279,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
       ...writable.map((_, i) =>
         claims[i] ? { name: `data-${i}`, persistentVolumeClaim: { claimName: claims[i]!.metadata.name } } : { name: `data-${i}`, emptyDir: {} },
       ),
-      ...(spec.security.readOnlyRootFilesystem ? [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }] : []),
+      ...(spec.security.readOnlyRootFilesystem || sidecar?.security.readOnlyRootFilesystem ? [{ name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }] : []),
     ];
+    // One file per mount (subPath), so the image's other files in the same directory stay visible.
+    const fileMounts = (list: readonly WorkloadFile[]) => list.map((f) => ({ name: "config", mountPath: f.path, subPath: configMapKey(f.path), readOnly: true }));
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
-      // One file per mount (subPath), so the image's other files in the same directory stay visible.
-      ...files.map((f) => ({ name: "config", mountPath: f.path, subPath: configMapKey(f.path), readOnly: true })),
+      ...fileMounts((spec.files ?? []).filter((f) => !f.secret)),
       ...secretFiles.map((f) => ({ name: "secret-files", mountPath: f.path, subPath: configMapKey(f.path), readOnly: true })),
       ...writable.map((path, i) => ({ name: `data-${i}`, mountPath: path })),
       ...(spec.security.readOnlyRootFilesystem ? [{ name: "tmp", mountPath: "/tmp" }] : []),
@@ -242,13 +292,19 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
 
     const nonRoot = spec.security.runAsUser !== undefined;
     const shutdown = spec.shutdown;
+    const mainGrace = shutdown?.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+    // The kubelet runs every container's preStop hook at once when the pod stops, and sends a sidecar SIGTERM only
+    // after its hook and once the main container has exited. A hook that sleeps through the main container's whole
+    // grace period and then outliveSeconds keeps the sidecar up at least outliveSeconds after the main container's exit.
+    const sidecarPreStop = sidecar ? mainGrace + sidecar.outliveSeconds : 0;
     const replicas = spec.replicas ?? 1;
     const template: k8s.types.input.core.v1.PodTemplateSpec = {
       metadata: { labels },
       spec: {
         automountServiceAccountToken: false,
         enableServiceLinks: false,
-        ...(shutdown ? { terminationGracePeriodSeconds: shutdown.graceSeconds } : {}),
+        // The sidecar's stop (see below) and a few seconds for its SIGTERM, within the pod's one grace period.
+        ...(shutdown || sidecar ? { terminationGracePeriodSeconds: sidecar ? sidecarPreStop + SIDECAR_SIGTERM_SECONDS : mainGrace } : {}),
         securityContext: nonRoot
           ? {
               runAsNonRoot: true,
@@ -258,13 +314,30 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
               seccompProfile: { type: "RuntimeDefault" },
             }
           : { seccompProfile: { type: "RuntimeDefault" } },
+        // A native sidecar (an init container that keeps running): started, and listening, before the main container;
+        // stopped after it, its preStop sleep keeping it up outliveSeconds longer (see sidecarPreStop).
+        ...(sidecar
+          ? {
+              initContainers: [
+                {
+                  ...containerBasics(sidecar.name, sidecar.image.ref, sidecar),
+                  restartPolicy: "Always",
+                  lifecycle: { preStop: { sleep: { seconds: sidecarPreStop } } },
+                  securityContext: {
+                    ...containerSecurity(sidecar.security),
+                    // Its own user where it differs from the pod's (the pod's is the main container's).
+                    ...(sidecar.security.runAsUser === undefined
+                      ? {}
+                      : { runAsUser: sidecar.security.runAsUser, runAsGroup: sidecar.security.runAsGroup ?? sidecar.security.runAsUser }),
+                  },
+                  volumeMounts: [...fileMounts(sidecarFiles), ...(sidecar.security.readOnlyRootFilesystem ? [{ name: "tmp", mountPath: "/tmp" }] : [])],
+                },
+              ],
+            }
+          : {}),
         containers: [
           {
-            name: spec.name,
-            image,
-            // Never `Always`: a local image (kind, or loaded by imageLoadCommand) is in no registry.
-            imagePullPolicy: "IfNotPresent",
-            args: spec.args ? [...spec.args] : undefined,
+            ...containerBasics(spec.name, image, spec),
             env: [
               ...Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
               ...Object.keys(secretEnv).map((name) => ({
@@ -272,26 +345,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
                 valueFrom: { secretKeyRef: { name: secret!.metadata.name, key: name } },
               })),
             ],
-            ports: spec.ports.map((p) => ({
-              name: p.name,
-              containerPort: p.port,
-              protocol: p.protocol.toUpperCase(),
-            })),
-            readinessProbe: probe(spec.probe, 5, 3),
-            livenessProbe: probe(spec.probe, 30, 6),
             // The pod keeps serving while Services stop routing to it, then gets SIGTERM: no refused request.
             ...(shutdown && shutdown.drainSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: shutdown.drainSeconds } } } } : {}),
-            resources: {
-              requests: { cpu: spec.resources.cpuRequest, memory: spec.resources.memoryRequest },
-              limits: { cpu: spec.resources.cpuLimit, memory: spec.resources.memoryLimit },
-            },
-            securityContext: nonRoot
-              ? {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem,
-                  capabilities: { drop: ["ALL"] },
-                }
-              : { readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem },
             volumeMounts,
           },
         ],
@@ -335,14 +390,31 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
         spec: {
           type: "ClusterIP",
           selector: labels,
-          ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: p.protocol.toUpperCase() })),
+          ports: servicePorts(replicaPorts(spec)),
         },
       },
       { ...opts, dependsOn: [workload] },
     );
+    if (sidecar) {
+      // Headless: DNS answers with every replica's address. Not-ready ones too, so that a stopping replica stays
+      // discoverable until it is gone (its sidecar is scraped after the main container's last hand-over).
+      new k8s.core.v1.Service(
+        `${prefix}-replicas`,
+        {
+          metadata: { name: this.replicasHost(spec.name), namespace, labels },
+          spec: {
+            clusterIP: "None",
+            publishNotReadyAddresses: true,
+            selector: labels,
+            ports: servicePorts(sidecar.ports),
+          },
+        },
+        opts,
+      );
+    }
 
     // Only the published ports leave the cluster; the others (carbon, statsd's admin port) stay ClusterIP.
-    const published = spec.ports.filter((p) => p.publish !== undefined);
+    const published = replicaPorts(spec).filter((p) => p.publish !== undefined);
     const kindCluster = this.args.kindCluster;
     const nodePortService =
       published.length === 0
@@ -354,12 +426,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource implements Plat
               spec: {
                 type: "NodePort",
                 selector: labels,
-                ports: published.map((p) => ({
-                  name: p.name,
-                  port: p.port,
-                  targetPort: p.port,
-                  protocol: p.protocol.toUpperCase(),
-                  nodePort: kindCluster === undefined ? undefined : kindNodePort(p.publish!, this.args.topology),
+                ports: servicePorts(published).map((port, i) => ({
+                  ...port,
+                  nodePort: kindCluster === undefined ? undefined : kindNodePort(published[i]!.publish!, this.args.topology),
                 })),
               },
             },

@@ -87,6 +87,37 @@ export interface WorkloadShutdown {
   readonly graceSeconds: number;
 }
 
+/**
+ * A second process beside each replica of a workload, sharing its network so that the workload reaches it on
+ * localhost: a native sidecar container in the pod on Kubernetes (it starts before the workload's container and stops
+ * after it), a companion container per replica on Docker (it and the replica's container join a network namespace
+ * that a third container of the workload's image holds, running `sleep infinity` as a pod's pause container does, so
+ * the workload's image needs `sleep`). Its published ports are published with the workload's, replica n's at the
+ * port + n on Docker.
+ */
+export interface WorkloadSidecar {
+  /** The container's name: a DNS label. */
+  readonly name: string;
+  readonly image: { readonly ref: pulumi.Input<string> };
+  readonly args?: readonly string[];
+  readonly ports: readonly WorkloadPort[];
+  readonly files?: readonly WorkloadFile[];
+  readonly probe: WorkloadProbe;
+  readonly resources: WorkloadResources;
+  /** Its own user: on Kubernetes the container's security context overrides the pod's. */
+  readonly security: WorkloadSecurity;
+  /**
+   * Seconds the sidecar keeps running after the workload's process has exited, so that what the process handed it
+   * last is collected (Kubernetes: a preStop sleep through the workload's grace period and then these seconds).
+   */
+  readonly outliveSeconds: number;
+  /**
+   * A signal the sidecar's process takes no action on. Docker has no hook before its stop signal: it stops the sidecar
+   * with this one, and kills it `outliveSeconds` later.
+   */
+  readonly lingerSignal: string;
+}
+
 /** One service, described once: what runs, not how (see {@link Platform}). */
 export interface WorkloadSpec {
   /** The service's name: its network alias on Docker, its Service name on Kubernetes. A DNS label. */
@@ -119,6 +150,8 @@ export interface WorkloadSpec {
   readonly replicas?: number;
   /** Undefined: the platform's default stop (SIGTERM, then SIGKILL after Docker's 10 s or Kubernetes' 30 s). */
   readonly shutdown?: WorkloadShutdown;
+  /** A process beside each replica (see {@link WorkloadSidecar}); its replicas are found at {@link Platform.replicasHost}. */
+  readonly sidecar?: WorkloadSidecar;
 }
 
 /** Where a realised workload can be reached. */
@@ -136,6 +169,12 @@ export interface Platform {
   readonly kind: "docker" | "kubernetes";
   /** Realises `spec` as children of `parent`, named `${prefix}-<part>`. */
   deploy(prefix: string, spec: WorkloadSpec, parent: pulumi.Resource): Deployed;
+  /**
+   * A DNS name that resolves to the address of every replica of the service named `service` that has a sidecar,
+   * stopping ones included until they are gone (Prometheus's DNS discovery finds each replica's sidecar there).
+   * Known before the service is deployed: a consumer may be created first.
+   */
+  replicasHost(service: string): string;
 }
 
 /** The URL a user opens on this machine for a published HTTP port. */
@@ -143,9 +182,14 @@ export function publicUrl(deployed: Deployed, port: PortId): pulumi.Output<strin
   return deployed.publicAddress(port).apply((address) => `http://${address}`);
 }
 
-/** The port of `spec` with the given name; throws if a component refers to a port it did not declare. */
+/** Every port a replica listens on: the workload's, then its sidecar's. */
+export function replicaPorts(spec: WorkloadSpec): readonly WorkloadPort[] {
+  return [...spec.ports, ...(spec.sidecar?.ports ?? [])];
+}
+
+/** The port of `spec` (or of its sidecar) with the given name; throws if a component refers to a port it did not declare. */
 export function portOf(spec: WorkloadSpec, name: string): WorkloadPort {
-  const port = spec.ports.find((p) => p.name === name);
+  const port = replicaPorts(spec).find((p) => p.name === name);
   if (!port) throw new Error(`workload ${spec.name} has no port named ${name}`);
   return port;
 }

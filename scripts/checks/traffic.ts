@@ -44,25 +44,34 @@ function routeOfPath(path: string): string {
   return routes.has(path) ? path : UNMATCHED_ROUTE;
 }
 
+/**
+ * What the app must have counted for the requests of `summaries` it answered, by series. Every request of the load
+ * tool is a GET; one that got no answer (status 0: refused, reset) was never served, and is not counted.
+ */
+export function servedCounts(summaries: readonly LoadSummary[]): Counts {
+  const counts: Counts = new Map();
+  for (const summary of summaries) {
+    for (const [path, statuses] of Object.entries(summary.byPath)) {
+      for (const [status, n] of Object.entries(statuses)) if (status !== "0") addTo(counts, countKey(routeOfPath(path), "GET", status), n);
+    }
+  }
+  return counts;
+}
+
 /** Sends the load (the five endpoints in turn, then unknown paths) and returns what each backend must count. */
 export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): Promise<KnownLoad> {
   const startedAt = Date.now() / 1000;
   options.onStart?.();
   // maxRequests ends the load; the duration is only a bound in case the app stops answering.
   const summary = await runLoad({ url: apiUrl, durationSeconds: 600, vus: options.vus, pauseSeconds: 0, maxRequests: options.requests });
-  // Every request of the load is a GET (the load tool's and the unknown paths' below).
-  const expected: Counts = new Map();
-  const add = (route: string, status: number, n: number) => addTo(expected, countKey(route, "GET", status), n);
   for (const [path, statuses] of Object.entries(summary.byPath)) {
-    for (const [status, n] of Object.entries(statuses)) {
-      if (status === "0") throw new Error(`${n} request(s) to ${path} failed in transport`);
-      add(routeOfPath(path), Number(status), n);
-    }
+    if (statuses[0]) throw new Error(`${statuses[0]} request(s) to ${path} failed in transport`);
   }
+  const expected = servedCounts([summary]);
   for (let i = 0; i < options.unknownPaths; i++) {
     const res = await fetch(`${apiUrl.replace(/\/+$/, "")}/no-such-page/${i}`);
     await res.arrayBuffer();
-    add(UNMATCHED_ROUTE, res.status, 1);
+    addTo(expected, countKey(UNMATCHED_ROUTE, "GET", res.status), 1);
   }
   const total = [...expected.values()].reduce((a, b) => a + b, 0);
   return { expected, total, summary, startedAt };

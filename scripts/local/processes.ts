@@ -27,6 +27,8 @@ export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly seconds: number;
+  /** True when the run was killed for outlasting its time limit. */
+  readonly timedOut?: boolean;
 }
 
 /** Runs `command` to its end, or kills it after `timeoutMs`; never throws on a non-zero exit. */
@@ -42,10 +44,14 @@ export function runCommand(
     let stderr = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const killer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 600_000);
+    let timedOut = false;
+    const killer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? 600_000);
     const done = (code: number | null) => {
       clearTimeout(killer);
-      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000, timedOut });
     };
     child.on("error", (err) => {
       stderr += `${err.message}\n`;
@@ -58,8 +64,32 @@ export function runCommand(
 /** {@link runCommand}, failing with the command's output when it exits non-zero; resolves to its stdout. */
 export async function mustRun(command: string, args: readonly string[], options: Parameters<typeof runCommand>[2] = {}): Promise<string> {
   const result = await runCommand(command, args, options);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} ${failureReport(result)}`);
   return result.stdout;
+}
+
+/** How many of stdout's last lines a failure report keeps: a CI log shows a failure's first lines, and cuts long ones. */
+const REPORT_TAIL_LINES = 80;
+
+/**
+ * Why a run failed, cause first: how it ended, then Pulumi's `Diagnostics:` section and stderr, then the end of
+ * stdout. A failed `pulumi up` prints its whole preview before the error, and a CI log that shows only the first
+ * lines of a long message would show the preview and not the error.
+ */
+export function failureReport(result: CommandResult): string {
+  const ended = result.timedOut ? `was killed after ${result.seconds.toFixed(0)} s (its time limit)` : `exited ${result.code} after ${result.seconds.toFixed(0)} s`;
+  const lines = result.stdout.split("\n");
+  const start = lines.findIndex((l) => /^Diagnostics:/.test(l));
+  // The section runs to the next unindented heading (Outputs:, Resources:, Duration:).
+  const end = start < 0 ? -1 : lines.findIndex((l, i) => i > start && /^\S/.test(l));
+  const diagnostics = start < 0 ? [] : lines.slice(start, end < 0 ? undefined : end);
+  return [
+    ended,
+    ...(diagnostics.length > 0 ? [diagnostics.join("\n").trimEnd()] : []),
+    ...(result.stderr.trim() !== "" ? ["-- stderr --", result.stderr.trimEnd()] : []),
+    `-- stdout, last ${REPORT_TAIL_LINES} lines --`,
+    lines.slice(-REPORT_TAIL_LINES).join("\n").trimEnd(),
+  ].join("\n");
 }
 
 const KEEP_LINES = 60;

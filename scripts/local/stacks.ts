@@ -143,7 +143,7 @@ export async function startExporterStack(group: ProcessGroup, options: ExporterS
     dir,
     "prometheus.yml",
     prometheusConfigYaml({
-      exporterTarget: `127.0.0.1:${web}`,
+      exporters: { static: `127.0.0.1:${web}` },
       selfTarget: `127.0.0.1:${prom}`,
       alertmanagerTarget: alertmanagerUrl?.replace("http://", ""),
     }),

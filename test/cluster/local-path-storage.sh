@@ -12,30 +12,18 @@
 # directory on the node) run in the cluster, with the local busybox image imported by `up`. Volumes live under
 # $K8S_RUN_DIR/local-path, so k8s-down.sh removes them with the cluster.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 VERSION=v0.0.30
-TOOLS=${STATSD_STACK_TOOLS:-$HOME/.cache/statsd-stack-tools}
 BIN=$TOOLS/local-path-provisioner/$VERSION/bin/local-path-provisioner
-CPU_LOCK=${CPU_LOCK:-/tmp/statsd-stack-build.lock}
-RUN=${K8S_RUN_DIR:-/tmp/statsd-stack-k8s}
 PIDFILE=$RUN/pids/local-path-provisioner.pid
 LOG=$RUN/logs/local-path-provisioner.log
 NAMESPACE=local-path-storage
 HELPER_IMAGE=local/busybox:base
 log() { printf 'local-path-storage: %s\n' "$*" >&2; }
 
-build() {
-  [ -x "$BIN" ] && return 0
-  command -v go >/dev/null || { log "go is needed to build local-path-provisioner $VERSION"; exit 1; }
-  mkdir -p "$(dirname "$BIN")"
-  local start=$SECONDS
-  # One compile at a time on the machine (2 cores): the same lock as the other builds.
-  flock "$CPU_LOCK" env GOBIN="$(dirname "$BIN")" GOFLAGS=-trimpath go install -ldflags="-s -w" \
-    "github.com/rancher/local-path-provisioner@$VERSION"
-  log "built $BIN in $((SECONDS - start)) s"
-}
+build() { go_tool "$BIN" "github.com/rancher/local-path-provisioner@$VERSION"; }
 
-# The pid file is "<pid> <executable>", as the runtime scripts write theirs.
-running() { [ -s "$PIDFILE" ] && [ "$(readlink "/proc/$(cut -d' ' -f1 "$PIDFILE")/exe" 2>/dev/null)" = "$BIN" ]; }
+running() { recorded_running "$PIDFILE" "$BIN"; }
 
 up() {
   : "${KUBECONFIG:?KUBECONFIG must point at the cluster}"
@@ -98,15 +86,7 @@ YAML
   log "running (pid $(cut -d' ' -f1 "$PIDFILE"), volumes under $RUN/local-path, log $LOG); default StorageClass: standard"
 }
 
-down() {
-  running || { rm -f "$PIDFILE"; return 0; }
-  local pid; pid=$(cut -d' ' -f1 "$PIDFILE")
-  kill "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
-}
+down() { stop_recorded "$PIDFILE" "$BIN"; }
 
 case "${1:-}" in
   build) build ;;

@@ -12,9 +12,11 @@ import { after, before, describe, it } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
-import { containerId, containers, docker, execIn, images, imagePulls, networks, volumes, type ContainerState } from "../support/docker";
+import { containerId, containers, docker, execIn, images, imagePulls, networks, oomKill, oomKilledSince, restartCount, volumes, type ContainerState } from "../support/docker";
+import { EXPORTER_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
+import { failureReport } from "../../scripts/local/processes";
 import { sendStatsd } from "../support/udp";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
@@ -30,7 +32,8 @@ import {
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
 import { DOCKERD, recordedPid, restartDaemon } from "../support/daemons";
-import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
+import { describeLoad, ScaleOutReader, SteadyLoad } from "../support/scale-out";
+import { graphiteStoredSeries, LIST_WHISPER_FILES, lostAcross, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("docker");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
@@ -83,7 +86,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     });
 
     it("pulumi up succeeds, and reports how long it took until every container was healthy", (t) => {
-      assert.equal(up.graphite!.code, 0, up.graphite!.stdout + up.graphite!.stderr);
+      assert.equal(up.graphite!.code, 0, failureReport(up.graphite!));
       t.diagnostic(`graphite: pulumi up from nothing to every container healthy in ${up.graphite!.seconds.toFixed(1)} s`);
     });
 
@@ -144,7 +147,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     });
 
     it("pulumi up succeeds while the graphite stack runs, and reports how long it took", (t) => {
-      assert.equal(up.exporter!.code, 0, up.exporter!.stdout + up.exporter!.stderr);
+      assert.equal(up.exporter!.code, 0, failureReport(up.exporter!));
       t.diagnostic(`exporter: pulumi up from nothing to every container healthy in ${up.exporter!.seconds.toFixed(1)} s`);
     });
 
@@ -191,7 +194,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     for (const stack of ["graphite", "exporter"]) {
       it(`passes on the ${stack} stack: exact counts and every panel query`, async () => {
         const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", stack], 300_000);
-        assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+        assert.equal(smoke.code, 0, failureReport(smoke));
         assert.equal(smoke.stdout.trim().split("\n").at(-1), `smoke: ${stack} stack proven end to end`);
       });
     }
@@ -303,7 +306,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     it("a second pulumi up of each stack changes nothing", async () => {
       for (const stack of ["graphite", "exporter"]) {
         const again = await project.pulumi(["up", "--yes", "--expect-no-changes", "--stack", stack]);
-        assert.equal(again.code, 0, `${stack}\n${again.stdout}${again.stderr}`);
+        assert.equal(again.code, 0, `${stack} ${failureReport(again)}`);
       }
     });
 
@@ -315,7 +318,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       });
       await project.must(["up", "--yes", "--stack", "exporter"]);
       const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", "exporter"], 300_000);
-      assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+      assert.equal(smoke.code, 0, failureReport(smoke));
     });
 
     it("appReplicas 2 adds one app container on the next host port and keeps the first", async () => {
@@ -338,11 +341,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
   const stored: Record<string, StoredFigures> = {};
   const BACKEND_CONTAINER = { graphite: "statsd-stack-graphite-graphite-0", exporter: "statsd-stack-exporter-prometheus-0" } as const;
   /** What each stack's backend lost since `stored`, one line per loss; empty when nothing was. */
-  const lost = async (stacks: ReadonlyArray<keyof typeof BACKEND_CONTAINER>) => {
-    const found: string[] = [];
-    for (const stack of stacks) for (const line of lostSince(stored[stack]!, await readers[stack]!.read())) found.push(`${stack}: ${line}`);
-    return found;
-  };
+  const lost = (stacks: ReadonlyArray<keyof typeof BACKEND_CONTAINER>) => lostAcross(stacks, stored, readers);
   /** Every container of both stacks running and healthy (those with a health check), as `docker ps` shows them. */
   const allHealthy = async () =>
     [...(await containers(prefixOf("graphite"))), ...(await containers(prefixOf("exporter")))].every((c) => c.status === "running" && (c.health ?? "healthy") === "healthy");
@@ -442,6 +441,111 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     }
   });
 
+  describe("the exporter stack in sidecar mode (exporterMode sidecar, appReplicas 3)", () => {
+    const REPLICAS = [0, 1, 2];
+    /** Each replica's API on this machine: replica n on apiPort + n (Pulumi.exporter.yaml: 8100). */
+    const replicaUrls = (count: number) => REPLICAS.slice(0, count).map((n) => `http://127.0.0.1:${8100 + n}`);
+    let reader: ScaleOutReader;
+    let sidecarUp: CliResult;
+
+    before(async () => {
+      // On Docker the published ports move from the central exporter's container to the replicas' sidecars: a
+      // deployed stack switches on a destroyed one (README, Scale-out).
+      await project.must(["destroy", "--yes", "--stack", "exporter"]);
+      await project.must(["config", "set", "exporterMode", "sidecar", "--stack", "exporter"]);
+      await project.must(["config", "set", "appReplicas", "3", "--stack", "exporter"]);
+      sidecarUp = await project.pulumi(["up", "--yes", "--stack", "exporter"]);
+      if (sidecarUp.code === 0) outputs.exporter = await project.outputs("exporter");
+      reader = new ScaleOutReader(String(outputs.exporter!.prometheusUrl), String(outputs.exporter!.appName));
+    });
+
+    it("pulumi up runs a statsd_exporter container beside each of the 3 app containers, all healthy, and a holder of each replica's network that publishes its ports", async () => {
+      assert.equal(sidecarUp.code, 0, failureReport(sidecarUp));
+      const running = (await containers(prefixOf("exporter"))).filter((c) => c.name.includes("sample-api") || c.name.includes("statsd-exporter"));
+      assert.deepEqual(
+        running.map((c) => [c.name, c.published.sort(), `${c.status} ${c.health ?? "(no health check)"}`]).sort(),
+        REPLICAS.flatMap((n) => [
+          [`statsd-stack-exporter-sample-api-${n}`, [], "running healthy"],
+          [
+            `statsd-stack-exporter-sample-api-netns-${n}`,
+            [`127.0.0.1:${8100 + n}->8000/tcp`, `127.0.0.1:${9102 + n}->9102/tcp`, `127.0.0.1:${9125 + n}->9125/udp`],
+            "running (no health check)",
+          ],
+          [`statsd-stack-exporter-sample-api-statsd-exporter-${n}`, [], "running healthy"],
+        ]).sort(),
+      );
+    });
+
+    it("Prometheus scrapes the 3 sidecars it found by DNS, each up", async () => {
+      let targets: string[] = [];
+      await waitFor(async () => (targets = await reader.exporterTargets()).filter((t) => t.endsWith(" up")).length === 3, 60_000, 1000);
+      assert.deepEqual(targets.map((t) => t.replace(/^[\d.]+:/, "<address>:")), ["<address>:9102 up", "<address>:9102 up", "<address>:9102 up"]);
+    });
+
+    /** A load spread over the 3 replicas for `seconds`: every request answered, counted exactly, and by each replica's exporter. */
+    async function assertCountedByEveryReplica(seconds: number): Promise<void> {
+      const from = Date.now() / 1000;
+      const load = new SteadyLoad(replicaUrls(3), 2);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const summaries = await load.stop();
+      assert.deepEqual(
+        summaries.map((s) => s.failures),
+        summaries.map(() => 0),
+        describeLoad(summaries),
+      );
+      const { problems, counted } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+      assert.equal(Object.keys(await reader.countedByInstance(from)).length, 3);
+    }
+
+    it("a known load spread over the 3 replicas is answered and counted exactly, summed over their exporters, each of which counted its replica's share", async () => {
+      await assertCountedByEveryReplica(15);
+    });
+
+    it("a sidecar exporter OOM-killed (past its 128 MiB limit) is restarted by Docker in its replica's network: every replica answers, and a load after it is counted exactly", async () => {
+      const sidecar = "statsd-stack-exporter-sample-api-statsd-exporter-1";
+      const since = Math.floor(Date.now() / 1000) - 1;
+      await oomKill(sidecar, "65534:65534", EXPORTER_MEMORY_LIMIT_BYTES);
+      const back = await waitFor(async () => (await containers(sidecar)).some((c) => c.status === "running" && c.health === "healthy"), 120_000, 1000);
+      assert.deepEqual([await oomKilledSince(sidecar, since), await restartCount(sidecar), back], [true, 1, true]);
+      // Its replica's target up again (scraped every 5 s) before the load starts.
+      await waitFor(async () => (await reader.exporterTargets()).filter((t) => t.endsWith(" up")).length === 3, 60_000, 1000);
+      await assertCountedByEveryReplica(10);
+    });
+
+    it("every app replica replaced under load (pulumi up --replace, as a new app image does): every request answered is counted", async () => {
+      const from = Date.now() / 1000;
+      const load = new SteadyLoad(replicaUrls(3), 2);
+      const replace = (await project.urns("exporter", REPLICAS.map((n) => `pipeline-api-container-${n}`))).flatMap((urn) => ["--replace", urn]);
+      const update = await project.pulumi(["up", "--yes", "--stack", "exporter", ...replace]);
+      const summaries = await load.stop();
+      assert.equal(update.code, 0, failureReport(update));
+      assert.match(update.stdout, /3 replaced/);
+      const { problems, counted } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+    });
+
+    it("appReplicas 3 -> 1 -> 3 under load: every request answered is counted, the stopped replicas' last ones included", async () => {
+      const from = Date.now() / 1000;
+      const load = new SteadyLoad(replicaUrls(3), 2);
+      await new Promise((r) => setTimeout(r, 5000));
+      await project.must(["config", "set", "appReplicas", "1", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      const down = (await containers(prefixOf("exporter"))).filter((c) => c.name.includes("sample-api")).map((c) => c.name);
+      await project.must(["config", "set", "appReplicas", "3", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      await new Promise((r) => setTimeout(r, 5000));
+      const summaries = await load.stop();
+      assert.deepEqual(down.sort(), [
+        "statsd-stack-exporter-sample-api-0",
+        "statsd-stack-exporter-sample-api-netns-0",
+        "statsd-stack-exporter-sample-api-statsd-exporter-0",
+      ]);
+      const { problems, counted } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+    });
+  });
+
   describe("pulumi destroy", () => {
     it("with dataOnDestroy retain, destroy leaves the graphite stack's data volume and nothing else", async () => {
       await project.must(["destroy", "--yes", "--stack", "graphite"]);
@@ -537,7 +641,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       );
       assert.equal(await execIn("statsd-stack-graphite-graphite-0", "cat", MARKER), marker);
       const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "graphite"]);
-      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.equal(again.code, 0, failureReport(again));
     });
 
     it("the release's root/root, kept in graphite-web's database on the data volume, is refused after the upgrade", async () => {

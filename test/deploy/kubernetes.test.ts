@@ -13,7 +13,7 @@ import { catalog } from "../../app/src/metrics/catalog";
 import { runLoad } from "../../app/src/tools/load";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
-import { mustRun } from "../../scripts/local/processes";
+import { failureReport, mustRun } from "../../scripts/local/processes";
 import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
@@ -29,10 +29,13 @@ import {
 } from "../support/team-extensions";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
-import { receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
+import { RECEIVER_IMAGE, receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
+import { containerPort, INTERNAL_PORTS } from "../../pipeline/ports";
 import { randomBytes } from "node:crypto";
-import { KUBELET, LOCAL_PATH_PROVISIONER, recordedPid, restartDaemon } from "../support/daemons";
-import { graphiteStoredSeries, LIST_WHISPER_FILES, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
+import { KUBE_ROUTER, KUBELET, LOCAL_PATH_PROVISIONER, recordedPid, restartDaemon } from "../support/daemons";
+import { portsFromHere, portsFromPod } from "../support/network-probe";
+import { describeLoad, ScaleOutReader, SteadyLoad } from "../support/scale-out";
+import { graphiteStoredSeries, LIST_WHISPER_FILES, lostAcross, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("kubernetes");
 const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_BEFORE_RENAME);
@@ -41,8 +44,14 @@ const namespaceOf = (stack: string) => `statsd-stack-${stack}`;
 /** The token in the exporter stack's webhook URL: a secret the tests look for in plain places. */
 const WEBHOOK_TOKEN = randomBytes(12).toString("hex");
 
-/** The test cluster's default StorageClass (kind's is `standard` too), made by local-path-storage.sh when missing. */
-const LOCAL_PATH_STORAGE = path.join(__dirname, "..", "cluster", "local-path-storage.sh");
+/**
+ * What kind has and the runtime's cluster lacks, run beside it by test/cluster's scripts (`up`, `down`): a default
+ * StorageClass (kind's is `standard` too) and NetworkPolicy enforcement.
+ */
+const ADDONS = [
+  { script: path.join(__dirname, "..", "cluster", "local-path-storage.sh"), daemon: LOCAL_PATH_PROVISIONER },
+  { script: path.join(__dirname, "..", "cluster", "network-policy.sh"), daemon: KUBE_ROUTER },
+];
 /** The stack whose stored series `pulumi destroy` keeps (config dataOnDestroy). */
 const RETAINING_STACK = "graphite";
 
@@ -89,18 +98,20 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   let runtime: string;
   const up: Record<string, CliResult> = {};
   const outputs: Record<string, Record<string, unknown>> = {};
-  /** This test started the cluster's storage provisioner, and stops it. */
-  let startedStorage = false;
+  /** The add-ons this test started, and stops. */
+  const startedAddons: typeof ADDONS = [];
 
   before(async () => {
     runtime = runtimeTools()!;
     assert.ok(runtime, "the runtime scripts (import-image.sh) were not found");
     await importImages(runtime);
-    // The program asks for the cluster's default StorageClass, as on kind. The runtime's cluster has none of its
-    // own: the same provisioner as kind's runs beside it (started here unless it already runs).
+    // The program asks for the cluster's default StorageClass and relies on its NetworkPolicies, as on kind. The
+    // runtime's cluster has neither of its own: the add-ons run beside it (started here unless they already run).
     if (recordedPid(KUBELET) !== undefined) {
-      startedStorage = recordedPid(LOCAL_PATH_PROVISIONER) === undefined;
-      await mustRun(LOCAL_PATH_STORAGE, ["up"]);
+      for (const addon of ADDONS) {
+        if (recordedPid(addon.daemon) === undefined) startedAddons.push(addon);
+        await mustRun(addon.script, ["up"]);
+      }
     }
     assert.ok((await defaultStorageClass()) !== undefined, "the cluster has no default StorageClass: the backends' claims would never bind");
     project = tier.project("kubernetes");
@@ -118,7 +129,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     // What dataOnDestroy retain kept, a failed test left behind or not.
     await kubectl("delete", "namespace", namespaceOf(RETAINING_STACK), "--ignore-not-found", "--wait=true").catch(() => undefined);
     project?.remove();
-    if (startedStorage) await mustRun(LOCAL_PATH_STORAGE, ["down"]);
+    for (const addon of startedAddons) await mustRun(addon.script, ["down"]);
   });
 
   describe("both stacks in one cluster", () => {
@@ -134,7 +145,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
 
     for (const stack of STACKS) {
       it(`pulumi up of the ${stack} stack succeeds (every Deployment Available), and reports how long it took`, (t) => {
-        assert.equal(up[stack]!.code, 0, up[stack]!.stdout + up[stack]!.stderr);
+        assert.equal(up[stack]!.code, 0, failureReport(up[stack]!));
         t.diagnostic(`${stack} on Kubernetes: pulumi up from nothing to every Deployment Available in ${up[stack]!.seconds.toFixed(1)} s`);
       });
     }
@@ -200,7 +211,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       });
     });
 
-    it("each namespace denies ingress by default, and each workload's NetworkPolicy admits only its published ports (enforcement: see README)", async () => {
+    it("each namespace denies ingress by default, and each workload's NetworkPolicy admits only its published ports", async () => {
       for (const stack of STACKS) {
         const list = await kubectlJson<{ items: Array<{ metadata: { name: string }; spec: any }> }>("get", "networkpolicy", "-n", namespaceOf(stack));
         const admitted = Object.fromEntries(
@@ -217,6 +228,22 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       }
     });
 
+    it("the policies hold (enforced by kube-router): a pod of no flow reaches graphite-statsd's nginx only, not carbon, its cache, statsd's admin port or gunicorn, which all listen", async () => {
+      assert.ok(recordedPid(KUBE_ROUTER) !== undefined, "no NetworkPolicy enforcement runs beside the cluster (test/cluster/network-policy.sh up)");
+      const graphite = (await pods(namespaceOf("graphite"))).find((p) => p.app === "graphite")!;
+      const ports = [containerPort("graphiteWeb"), INTERNAL_PORTS.carbonPlaintext, INTERNAL_PORTS.carbonPickle, INTERNAL_PORTS.carbonCacheQuery, INTERNAL_PORTS.statsdAdmin, INTERNAL_PORTS.graphiteWebGunicorn];
+      // From the node, which policies leave alone (kubelet's probes come from there): every one listens.
+      assert.deepEqual(await portsFromHere(graphite.ip, ports), { 80: "open", 2003: "open", 2004: "open", 7002: "open", 8126: "open", 8080: "open" });
+      assert.deepEqual(await portsFromPod(namespaceOf("graphite"), "no-flow-probe", RECEIVER_IMAGE, graphite.ip, ports), {
+        80: "open",
+        2003: "closed",
+        2004: "closed",
+        7002: "closed",
+        8126: "closed",
+        8080: "closed",
+      });
+    });
+
     it("counts StatsD lines sent from this machine to each stack's StatsD NodePort", async () => {
       const port = (stack: string) => Number(String(outputs[stack]!.statsdEndpoint).split(":").at(-1));
       await sendStatsd(port("graphite"), "deploy_test.hits:3|c");
@@ -230,7 +257,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     for (const stack of STACKS) {
       it(`npm run smoke passes on the ${stack} stack through its NodePorts: exact counts and every panel query`, async () => {
         const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", stack], 300_000);
-        assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+        assert.equal(smoke.code, 0, failureReport(smoke));
         assert.equal(smoke.stdout.trim().split("\n").at(-1), `smoke: ${stack} stack proven end to end`);
       });
     }
@@ -321,7 +348,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     it("a second pulumi up of each stack changes nothing", async () => {
       for (const stack of STACKS) {
         const again = await project.pulumi(["up", "--yes", "--expect-no-changes", "--stack", stack]);
-        assert.equal(again.code, 0, `${stack}\n${again.stdout}${again.stderr}`);
+        assert.equal(again.code, 0, `${stack} ${failureReport(again)}`);
       }
     });
 
@@ -348,7 +375,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       // Until the old app pod is gone, a new connection can still reach it (it drains), and it sends the old prefix.
       await waitForOldPods(namespaceOf("exporter"));
       const smoke = await project.run("npm", ["run", "smoke", "--", "--stack", "exporter"], 300_000);
-      assert.equal(smoke.code, 0, smoke.stdout + smoke.stderr);
+      assert.equal(smoke.code, 0, failureReport(smoke));
     });
 
     it("pulumi up returns only once the new pods of a rolled Deployment are ready and no old pod is left serving", async () => {
@@ -380,7 +407,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       await new Promise((r) => setTimeout(r, 3000));
       updating = false;
       const summaries = await load;
-      assert.equal(update.code, 0, update.stdout + update.stderr);
+      assert.equal(update.code, 0, failureReport(update));
       const after = await replicaSets(namespaceOf("graphite"));
       // Grafana rolls too: its alert rules watch the app by name.
       assert.deepEqual(Object.keys(after).filter((app) => after[app]!.some((rs) => !before[app]?.includes(rs))).sort(), ["grafana", "sample-api"]);
@@ -407,11 +434,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     const backendOf = { graphite: "graphite", exporter: "prometheus" } as const;
     const podOf = async (stack: (typeof STACKS)[number]) => (await pods(namespaceOf(stack))).find((p) => p.app === backendOf[stack])!;
     /** What each stack's backend lost since `stored`, one line per loss; empty when nothing was. */
-    const lost = async () => {
-      const found: string[] = [];
-      for (const stack of STACKS) for (const line of lostSince(stored[stack]!, await readers[stack]!.read())) found.push(`${stack}: ${line}`);
-      return found;
-    };
+    const lost = () => lostAcross(STACKS, stored, readers);
 
     before(async () => {
       for (const stack of STACKS) {
@@ -543,6 +566,85 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
   });
 
+  describe("the exporter stack in sidecar mode (exporterMode sidecar, appReplicas 3), switched in place", () => {
+    const namespace = namespaceOf("exporter");
+    let reader: ScaleOutReader;
+    let sidecarUp: CliResult;
+    /** The app's pods, not stopping ones. */
+    const appPods = async () => (await pods(namespace)).filter((p) => p.app === "sample-api");
+    const deploymentName = async () =>
+      (await kubectlJson<{ items: Array<{ metadata: { name: string; labels: Record<string, string> } }> }>("get", "deployments", "-n", namespace)).items.find(
+        (d) => d.metadata.labels["app.kubernetes.io/name"] === "sample-api",
+      )!.metadata.name;
+
+    before(async () => {
+      await project.must(["config", "set", "exporterMode", "sidecar", "--stack", "exporter"]);
+      await project.must(["config", "set", "appReplicas", "3", "--stack", "exporter"]);
+      sidecarUp = await project.pulumi(["up", "--yes", "--stack", "exporter"]);
+      if (sidecarUp.code === 0) outputs.exporter = await project.outputs("exporter");
+      await waitForOldPods(namespace, 180_000);
+      reader = new ScaleOutReader(String(outputs.exporter!.prometheusUrl), String(outputs.exporter!.appName));
+    });
+
+    it("pulumi up switches in place: 3 app pods, each with a ready statsd_exporter sidecar, and no central exporter left", async () => {
+      assert.equal(sidecarUp.code, 0, failureReport(sidecarUp));
+      assert.deepEqual(
+        (await appPods()).map((p) => p.containers),
+        [0, 1, 2].map(() => ["statsd-exporter ready", "sample-api ready"]),
+      );
+      assert.deepEqual((await pods(namespace)).filter((p) => p.app === "statsd-exporter"), []);
+      assert.deepEqual((await servicePorts(namespace)).ClusterIP?.filter((p) => p.startsWith("statsd-exporter")), []);
+    });
+
+    it("Prometheus scrapes the 3 sidecars it found by DNS (the headless Service sample-api-replicas), each at its pod's address", async () => {
+      const expected = (await appPods()).map((p) => `${p.ip}:9102 up`).sort();
+      let targets: string[] = [];
+      await waitFor(async () => JSON.stringify((targets = await reader.exporterTargets())) === JSON.stringify(expected), 60_000, 1000);
+      assert.deepEqual(targets, expected);
+    });
+
+    it("a known load through the app's Service is counted exactly, summed over the 3 exporters, each of which counted its pod's share", async () => {
+      const from = Date.now() / 1000;
+      const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
+      await new Promise((r) => setTimeout(r, 20_000));
+      const summaries = await load.stop();
+      const { problems, counted } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+      assert.deepEqual(Object.keys(await reader.countedByInstance(from)).sort(), (await appPods()).map((p) => `${p.ip}:9102`).sort());
+    });
+
+    it("a rolling update of all 3 replicas under load (kubectl rollout restart): every request answered is counted, the stopped pods' last ones included", async () => {
+      const before = new Set((await appPods()).map((p) => p.uid));
+      const deployment = await deploymentName();
+      const from = Date.now() / 1000;
+      const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
+      await kubectl("rollout", "restart", "-n", namespace, `deployment/${deployment}`);
+      await kubectl("rollout", "status", "-n", namespace, `deployment/${deployment}`, "--timeout=300s");
+      await waitForOldPods(namespace, 180_000);
+      const summaries = await load.stop();
+      assert.deepEqual((await appPods()).filter((p) => before.has(p.uid)), []);
+      const { problems, counted } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+    });
+
+    it("appReplicas 3 -> 1 -> 3 under load: every request answered is counted over the range, the removed pods' last ones included", async () => {
+      const from = Date.now() / 1000;
+      const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
+      await project.must(["config", "set", "appReplicas", "1", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      // The removed pods' sidecars outlive their app by 15 s: wait until they are gone, counts scraped or not.
+      await waitForOldPods(namespace, 180_000);
+      const scaledDown = (await appPods()).length;
+      await project.must(["config", "set", "appReplicas", "3", "--stack", "exporter"]);
+      await project.must(["up", "--yes", "--stack", "exporter"]);
+      await new Promise((r) => setTimeout(r, 10_000));
+      const summaries = await load.stop();
+      assert.equal(scaledDown, 1);
+      const { problems, counted } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+    });
+  });
+
   const namespaces = async () => (await kubectlJson<{ items: Array<{ metadata: { name: string } }> }>("get", "namespaces")).items.map((n) => n.metadata.name);
   /** The PersistentVolumes bound to a namespace's claims, as `claim volume`. */
   const volumesOf = async (namespace: string) =>
@@ -564,12 +666,14 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
   describe("a replaced cluster", () => {
     it("pulumi up --refresh on a new cluster loads the app image again and brings the stack back", async () => {
       const context = await currentContext();
-      // The provisioner talks to the cluster it was started for: it goes with it, and starts again for the new one.
-      if (startedStorage) await mustRun(LOCAL_PATH_STORAGE, ["down"]);
+      // The add-ons talk to the cluster they were started for: they go with it, and start again for the new one,
+      // whoever had started them (the new cluster has no default StorageClass without the provisioner).
+      const running = ADDONS.filter((addon) => recordedPid(addon.daemon) !== undefined);
+      for (const addon of running) await mustRun(addon.script, ["down"]);
       await mustRun(path.join(runtime, "k8s-down.sh"), []);
       await mustRun(path.join(runtime, "k8s-up.sh"), []);
       await importImages(runtime);
-      if (startedStorage) await mustRun(LOCAL_PATH_STORAGE, ["up"]);
+      for (const addon of running) await mustRun(addon.script, ["up"]);
       assert.equal(await currentContext(), context);
       const plan = await project.pulumi(["preview", "--refresh", "--json", "--stack", "graphite"]);
       const steps = (JSON.parse(plan.stdout) as { steps?: Array<{ op: string; urn: string }> }).steps ?? [];
@@ -689,7 +793,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         ["alertmanager ready", "grafana ready", "prometheus ready", "sample-api ready", "statsd-exporter ready"],
       );
       const again = await old.pulumi(["up", "--yes", "--expect-no-changes", "--stack", "exporter"]);
-      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.equal(again.code, 0, failureReport(again));
     });
   });
 });

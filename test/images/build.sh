@@ -293,10 +293,11 @@ build_exporter() {
 }
 
 # --- prom/prometheus --------------------------------------------------------------------------------------------
-# Build tags: netgo (no cgo resolver) and remove_all_sd, which leaves out every service discovery but static, file
-# and http (Prometheus's own build tag for lean builds). The program scrapes static targets only, and the cloud
+# Build tags: netgo (no cgo resolver), remove_all_sd, which leaves out every service discovery but static, file
+# and http (Prometheus's own build tag for lean builds), and enable_dns_sd, which puts DNS discovery back (its own
+# tag for that): the program scrapes static targets, and in exporterMode sidecar every app replica by DNS. The cloud
 # SDKs the other discoveries pull in are most of a cold compile (about 15 min of the CI's budget).
-PROMETHEUS_TAGS="netgo remove_all_sd"
+PROMETHEUS_TAGS="netgo remove_all_sd enable_dns_sd"
 
 compile_prometheus() {
   [ -x "$PROMETHEUS_BIN_DIR/prometheus" ] && [ -x "$PROMETHEUS_BIN_DIR/promtool" ] \

@@ -209,7 +209,7 @@ describe("exporter topology end to end", { skip: missing }, () => {
           ...Object.values(PROMETHEUS_OWN_METRICS).filter((n) => !prometheusServes.has(n)),
         ];
         assert.deepEqual(missing, []);
-        const jobs = prometheusConfig({ exporterTarget: "", selfTarget: "" }).scrape_configs.map((j) => j.job_name).sort();
+        const jobs = prometheusConfig({ exporters: { static: "" }, selfTarget: "" }).scrape_configs.map((j) => j.job_name).sort();
         for (const series of Object.values(SCRAPE_SERIES)) {
           assert.deepEqual((await prom().query(series)).map((s) => s.metric.job).sort(), jobs, series);
         }

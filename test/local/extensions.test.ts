@@ -97,7 +97,7 @@ describe("a team's rule file on the real promtool and Prometheus", { skip: promt
 
   it("promtool check rules accepts the team's file as delivered, and check config the prometheus.yml naming both files", async () => {
     const web = await freeTcpPort();
-    writeFileSync(configPath, prometheusConfigYaml({ exporterTarget: `127.0.0.1:${web}`, selfTarget: `127.0.0.1:${web}`, ownRules: true }));
+    writeFileSync(configPath, prometheusConfigYaml({ exporters: { static: `127.0.0.1:${web}` }, selfTarget: `127.0.0.1:${web}`, ownRules: true }));
     const rules = spawnSync(promtool.path, ["check", "rules", path.join(configDir, PROMETHEUS_OWN_RULES_FILE)], { encoding: "utf8", timeout: 20_000 });
     assert.equal(rules.status, 0, rules.stdout + rules.stderr);
     assert.match(rules.stdout, /SUCCESS: 2 rules found/);
@@ -108,7 +108,7 @@ describe("a team's rule file on the real promtool and Prometheus", { skip: promt
 
   it("Prometheus loads the team's group beside the generated ones and evaluates its rules without error", async () => {
     const port = await freeTcpPort();
-    writeFileSync(configPath, prometheusConfigYaml({ exporterTarget: `127.0.0.1:${port}`, selfTarget: `127.0.0.1:${port}`, ownRules: true }));
+    writeFileSync(configPath, prometheusConfigYaml({ exporters: { static: `127.0.0.1:${port}` }, selfTarget: `127.0.0.1:${port}`, ownRules: true }));
     mkdirSync(path.join(dir, "prometheus-data"), { recursive: true });
     const proc = group.start("prometheus", prometheus.path, prometheusArgs({ configPath, dataDir: path.join(dir, "prometheus-data"), listenAddress: `127.0.0.1:${port}` }));
     const url = `http://127.0.0.1:${port}`;

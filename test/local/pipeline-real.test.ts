@@ -55,7 +55,7 @@ describe("generated configs accepted by the real programs", () => {
 
   it("promtool check config accepts the generated Prometheus config and the rule file it names", { skip: promtool.skip }, () => {
     const file = path.join(dir, "prometheus.yml");
-    writeFileSync(file, prometheusConfigYaml({ exporterTarget: "statsd-exporter:9102", selfTarget: "localhost:9090" }));
+    writeFileSync(file, prometheusConfigYaml({ exporters: { static: "statsd-exporter:9102" }, selfTarget: "localhost:9090" }));
     writeFileSync(path.join(dir, PROMETHEUS_RULES_FILE), prometheusRulesYaml({ appName: "sample-api", thresholds: DEFAULT_ALERT_THRESHOLDS }));
     const result = spawnSync(promtool.path, ["check", "config", file], { encoding: "utf8", timeout: 20_000 });
     assert.equal(result.status, 0, result.stdout + result.stderr);

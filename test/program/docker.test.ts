@@ -420,6 +420,131 @@ describe("docker platform, graphite topology with a webhook for alerts", () => {
   });
 });
 
+describe("docker platform, exporter topology in sidecar mode (exporterMode sidecar, appReplicas 3)", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", exporterMode: "sidecar", appReplicas: "3" });
+  });
+  const sidecars = () => ofType(run, CONTAINER).filter((c) => c.name.startsWith("pipeline-api-statsd-exporter-"));
+  const holders = () => ofType(run, CONTAINER).filter((c) => c.name.startsWith("pipeline-api-netns-"));
+
+  it("runs no central exporter: a statsd_exporter container beside each app replica, and a container holding their network, under the app's component", () => {
+    assert.deepEqual(
+      ofType(run, CONTAINER)
+        .filter((c) => c.name.includes("api") || c.name.includes("exporter"))
+        .map((c) => [c.name, c.inputs.name, c.parent]),
+      [0, 1, 2].flatMap((n) => [
+        [`pipeline-api-netns-${n}`, `statsd-stack-exporter-sample-api-netns-${n}`, "statsd-stack:index:SampleApi::pipeline-api"],
+        [`pipeline-api-statsd-exporter-${n}`, `statsd-stack-exporter-sample-api-statsd-exporter-${n}`, "statsd-stack:index:SampleApi::pipeline-api"],
+        [`pipeline-api-container-${n}`, `statsd-stack-exporter-sample-api-${n}`, "statsd-stack:index:SampleApi::pipeline-api"],
+      ]),
+    );
+    assert.equal(typeCounts(run)["statsd-stack:index:StatsdExporter"], undefined);
+  });
+
+  it("each replica and its sidecar join the holder's network namespace, and the replica sends StatsD to the sidecar on localhost", () => {
+    const replicas = ofType(run, CONTAINER).filter((c) => c.name.startsWith("pipeline-api-container-"));
+    assert.deepEqual(
+      replicas.map((c) => [c.inputs.networkMode, c.inputs.networksAdvanced, c.inputs.ports, envOf(c).STATSD_HOST, envOf(c).STATSD_PORT]),
+      [0, 1, 2].map((n) => [`container:pipeline-api-netns-${n}-id`, undefined, undefined, "127.0.0.1", "9125"]),
+    );
+    assert.deepEqual(
+      sidecars().map((c) => [c.inputs.networkMode, c.inputs.networksAdvanced, c.inputs.ports]),
+      [0, 1, 2].map((n) => [`container:pipeline-api-netns-${n}-id`, undefined, undefined]),
+    );
+  });
+
+  it("each replica's container depends on its sidecar's, so Pulumi stops the replica first and the sidecar after", () => {
+    assert.deepEqual(
+      [0, 1, 2].map((n) => one(run, CONTAINER, `pipeline-api-container-${n}`).options.dependsOn),
+      [0, 1, 2].map((n) => [`${CONTAINER}::pipeline-api-statsd-exporter-${n}`]),
+    );
+  });
+
+  it("each holder has the app's alias and publishes replica n's API, StatsD and /metrics at the port + n", () => {
+    assert.deepEqual(
+      holders().map((c) => [aliasOf(c), c.inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}/${p.protocol}`)]),
+      [0, 1, 2].map((n) => ["sample-api", [`127.0.0.1:${8100 + n}->8000/tcp`, `127.0.0.1:${9125 + n}->9125/udp`, `127.0.0.1:${9102 + n}->9102/tcp`]]),
+    );
+  });
+
+  it("each holder only sleeps, from the app's image: as the app's user, read-only, no capability, 16 MiB, no health check of its own, restarted unless stopped, killed at once on stop", () => {
+    const app = one(run, CONTAINER, "pipeline-api-container-0");
+    assert.deepEqual(
+      holders().map((c) => [
+        c.inputs.image === app.inputs.image,
+        c.inputs.entrypoints,
+        c.inputs.command,
+        c.inputs.user,
+        c.inputs.readOnly,
+        c.inputs.capabilities,
+        c.inputs.securityOpts,
+        c.inputs.memory,
+        c.inputs.memorySwap,
+        c.inputs.healthcheck,
+        c.inputs.restart,
+        c.inputs.stopSignal,
+      ]),
+      [0, 1, 2].map(() => [
+        true,
+        ["sleep", "infinity"],
+        undefined,
+        "1000:1000",
+        true,
+        { drops: ["ALL"] },
+        ["no-new-privileges:true"],
+        16,
+        16,
+        { tests: ["NONE"] },
+        "unless-stopped",
+        "SIGKILL",
+      ]),
+    );
+  });
+
+  it("stops a sidecar with a signal statsd_exporter ignores and kills it 15 s later (three scrape intervals), after its replica was stopped with 20 s to finish", () => {
+    assert.deepEqual(
+      sidecars().map((c) => [c.inputs.stopSignal, c.inputs.stopTimeout, c.inputs.destroyGraceSeconds]),
+      [0, 1, 2].map(() => ["SIGWINCH", 15, 15]),
+    );
+    const replica = one(run, CONTAINER, "pipeline-api-container-0");
+    assert.deepEqual([replica.inputs.stopTimeout, replica.inputs.destroyGraceSeconds], [20, 20]);
+  });
+
+  it("gives each sidecar the catalog's mapping, the exporter's command line, user, limits and health check", () => {
+    const sidecar = sidecars()[0]!;
+    const mapping = parse(uploadOf(sidecar, MAPPING_PATH));
+    assert.deepEqual(mapping.mappings.length, 3);
+    assert.deepEqual(sidecar.inputs.command, one(run, CONTAINER, "pipeline-api-statsd-exporter-1").inputs.command);
+    assert.deepEqual(sidecar.inputs.command, [
+      `--statsd.mapping-config=${MAPPING_PATH}`,
+      "--statsd.listen-udp=:9125",
+      "--statsd.listen-tcp=:9125",
+      "--web.listen-address=:9102",
+      "--statsd.read-buffer=4194304",
+    ]);
+    assert.deepEqual([sidecar.inputs.user, sidecar.inputs.memory, sidecar.inputs.cpus, sidecar.inputs.healthcheck.tests], [
+      "65534:65534",
+      128,
+      "1.0",
+      ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9102/-/healthy"],
+    ]);
+  });
+
+  it("Prometheus finds every sidecar by DNS: the app's alias, on the exporter's web port, resolved every 5 s", () => {
+    const config = parse(uploadOf(one(run, CONTAINER, "prometheus"), "/etc/prometheus/prometheus.yml"));
+    assert.deepEqual(config.scrape_configs[0], {
+      job_name: "statsd-exporter",
+      honor_labels: true,
+      dns_sd_configs: [{ names: ["sample-api"], type: "A", port: 9102, refresh_interval: "5s" }],
+    });
+  });
+
+  it("outputs replica 0's StatsD endpoint and /metrics", () => {
+    assert.deepEqual([run.outputs.statsdEndpoint, run.outputs.exporterMetricsUrl], ["127.0.0.1:9125", "http://127.0.0.1:9102/metrics"]);
+  });
+});
+
 describe("docker platform, settings", () => {
   it("bindAddress, apiPort and appReplicas move every replica's published port", async () => {
     const run = await runProgram("exporter", { topology: "exporter", bindAddress: "0.0.0.0", apiPort: "18000", appReplicas: "2" });

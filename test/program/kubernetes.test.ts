@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { MAPPING_PATH } from "../../pipeline/exporter";
 import { ROLLING_UPDATE, rolloutWaitFor } from "../../components/platform/kubernetes";
 import { ofType, one, parentChain, typeCounts } from "../support/graph";
 import { validate } from "../support/kubernetes";
@@ -246,6 +247,81 @@ describe("kubernetes platform, exporter topology", () => {
       [run.outputs.apiUrl, run.outputs.grafanaUrl, run.outputs.prometheusUrl, run.outputs.exporterMetricsUrl, run.outputs.statsdEndpoint],
       ["http://127.0.0.1:8100", "http://127.0.0.1:3001", "http://127.0.0.1:9090", "http://127.0.0.1:9102/metrics", "127.0.0.1:9125"],
     );
+  });
+});
+
+describe("kubernetes platform, exporter topology in sidecar mode (exporterMode sidecar, appReplicas 3)", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("exporter", { topology: "exporter", platform: "kubernetes", exporterMode: "sidecar", appReplicas: "3" });
+  });
+  const podOf = () => workloadOf(run, "api").inputs.spec.template.spec;
+
+  it("every object passes the Kubernetes OpenAPI schema, the sidecar's pod and headless Service included", async () => {
+    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name !== "platform-cluster-identity")) await validate(r);
+  });
+
+  it("runs no central exporter: no statsd_exporter Deployment, Service or component", () => {
+    assert.deepEqual(workloads(run).map((w) => w.name).sort(), [
+      "pipeline-alertmanager-statefulset",
+      "pipeline-api-deployment",
+      "pipeline-grafana-deployment",
+      "pipeline-prometheus-statefulset",
+    ]);
+    assert.equal(typeCounts(run)["statsd-stack:index:StatsdExporter"], undefined);
+    assert.deepEqual(ofType(run, SERVICE).filter((s) => s.inputs.metadata.name?.startsWith("statsd-exporter")), []);
+  });
+
+  it("gives each of the 3 app pods a native sidecar statsd_exporter (restartPolicy Always), as its own user, whose preStop sleep outlasts the app's 20 s grace period by 15 s", () => {
+    const pod = podOf();
+    const sidecar = pod.initContainers[0];
+    assert.equal(workloadOf(run, "api").inputs.spec.replicas, 3);
+    assert.deepEqual(
+      [pod.initContainers.length, sidecar.name, sidecar.restartPolicy, sidecar.lifecycle, sidecar.securityContext.runAsUser, sidecar.securityContext.readOnlyRootFilesystem],
+      [1, "statsd-exporter", "Always", { preStop: { sleep: { seconds: 35 } } }, 65534, true],
+    );
+    assert.deepEqual(sidecar.ports.map((p: any) => `${p.name} ${p.containerPort}/${p.protocol}`), ["statsd 9125/UDP", "web 9102/TCP"]);
+    assert.deepEqual(sidecar.args, [
+      `--statsd.mapping-config=${MAPPING_PATH}`,
+      "--statsd.listen-udp=:9125",
+      "--statsd.listen-tcp=:9125",
+      "--web.listen-address=:9102",
+      "--statsd.read-buffer=4194304",
+    ]);
+  });
+
+  it("gives the pod a grace period of the sidecar's 35 s preStop sleep and 5 s for its SIGTERM", () => {
+    assert.equal(podOf().terminationGracePeriodSeconds, 40);
+  });
+
+  it("mounts the catalog's mapping into the sidecar from the app's ConfigMap, and sends the app's StatsD to it on localhost", () => {
+    const pod = podOf();
+    const mount = pod.initContainers[0].volumeMounts.find((m: any) => m.mountPath === MAPPING_PATH);
+    assert.deepEqual([mount?.name, mount?.readOnly], ["config", true]);
+    const configMap = one(run, CONFIGMAP, "pipeline-api-config");
+    assert.equal(parse(configMap.inputs.data[mount.subPath]).mappings.length, 3);
+    assert.deepEqual([envOf(workloadOf(run, "api")).STATSD_HOST, envOf(workloadOf(run, "api")).STATSD_PORT], ["127.0.0.1", "9125"]);
+  });
+
+  it("makes a headless Service of the app's pods, not-ready ones included, on the sidecar's ports: Prometheus's DNS discovery target", () => {
+    const headless = one(run, SERVICE, "pipeline-api-replicas");
+    assert.deepEqual(
+      [headless.inputs.metadata.name, headless.inputs.spec.clusterIP, headless.inputs.spec.publishNotReadyAddresses, headless.inputs.spec.ports.map((p: any) => p.name)],
+      ["sample-api-replicas", "None", true, ["statsd", "web"]],
+    );
+    const config = parse(one(run, CONFIGMAP, "pipeline-prometheus-config").inputs.data["etc_prometheus_prometheus.yml"]);
+    assert.deepEqual(config.scrape_configs[0].dns_sd_configs, [{ names: ["sample-api-replicas"], type: "A", port: 9102, refresh_interval: "5s" }]);
+  });
+
+  it("publishes the sidecars' StatsD and /metrics on the app's NodePort Service, and its NetworkPolicy admits them", () => {
+    const nodePort = one(run, SERVICE, "pipeline-api-nodeport");
+    assert.deepEqual(nodePort.inputs.spec.ports.map((p: any) => `${p.name} ${p.port}/${p.protocol}`), ["http 8000/TCP", "statsd 9125/UDP", "web 9102/TCP"]);
+    const policy = one(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "pipeline-api-ingress");
+    assert.deepEqual(policy.inputs.spec.ingress[0].ports, [
+      { port: 8000, protocol: "TCP" },
+      { port: 9125, protocol: "UDP" },
+      { port: 9102, protocol: "TCP" },
+    ]);
   });
 });
 

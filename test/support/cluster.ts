@@ -38,13 +38,22 @@ export interface PodState {
   readonly phase: string;
   readonly ready: boolean;
   readonly restarts: number;
+  /** The pod's address ("" before it has one). */
+  readonly ip: string;
+  /** Each container as `name ready|not ready`: native sidecars (init containers that keep running) first. */
+  readonly containers: readonly string[];
 }
 
 export async function pods(namespace: string): Promise<PodState[]> {
   const list = await kubectlJson<{
     items: Array<{
       metadata: { name: string; uid: string; labels: Record<string, string>; deletionTimestamp?: string };
-      status: { phase: string; containerStatuses?: Array<{ ready: boolean; restartCount: number }> };
+      status: {
+        phase: string;
+        podIP?: string;
+        containerStatuses?: Array<{ name: string; ready: boolean; restartCount: number }>;
+        initContainerStatuses?: Array<{ name: string; ready: boolean }>;
+      };
     }>;
   }>("get", "pods", "-n", namespace);
   return list.items
@@ -56,6 +65,8 @@ export async function pods(namespace: string): Promise<PodState[]> {
       phase: p.status.phase,
       ready: (p.status.containerStatuses ?? []).every((c) => c.ready) && (p.status.containerStatuses ?? []).length > 0,
       restarts: (p.status.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
+      ip: p.status.podIP ?? "",
+      containers: [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])].map((c) => `${c.name} ${c.ready ? "ready" : "not ready"}`),
     }))
     .sort((a, b) => a.app.localeCompare(b.app));
 }

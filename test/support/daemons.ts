@@ -14,21 +14,23 @@ export interface RecordedDaemon {
   readonly logFile: string;
 }
 
-export const DOCKERD: RecordedDaemon = (() => {
-  const dir = process.env.DOCKER_RUN_DIR ?? "/tmp/statsd-stack-docker";
-  return { pidFile: path.join(dir, "dockerd.pid"), logFile: path.join(dir, "dockerd.log") };
-})();
+const DOCKER_RUN_DIR = process.env.DOCKER_RUN_DIR ?? "/tmp/statsd-stack-docker";
+const K8S_RUN_DIR = process.env.K8S_RUN_DIR ?? "/tmp/statsd-stack-k8s";
 
-export const KUBELET: RecordedDaemon = (() => {
-  const dir = process.env.K8S_RUN_DIR ?? "/tmp/statsd-stack-k8s";
-  return { pidFile: path.join(dir, "pids", "kubelet.pid"), logFile: path.join(dir, "logs", "kubelet.log") };
-})();
+/** A daemon k8s-up.sh (or a script following its layout) started: `pids/<name>.pid` and `logs/<name>.log` of its run dir. */
+function clusterDaemon(name: string): RecordedDaemon {
+  return { pidFile: path.join(K8S_RUN_DIR, "pids", `${name}.pid`), logFile: path.join(K8S_RUN_DIR, "logs", `${name}.log`) };
+}
+
+export const DOCKERD: RecordedDaemon = { pidFile: path.join(DOCKER_RUN_DIR, "dockerd.pid"), logFile: path.join(DOCKER_RUN_DIR, "dockerd.log") };
+
+export const KUBELET: RecordedDaemon = clusterDaemon("kubelet");
 
 /** test/cluster/local-path-storage.sh's provisioner (its pid file has the runtime's format too). */
-export const LOCAL_PATH_PROVISIONER: RecordedDaemon = (() => {
-  const dir = process.env.K8S_RUN_DIR ?? "/tmp/statsd-stack-k8s";
-  return { pidFile: path.join(dir, "pids", "local-path-provisioner.pid"), logFile: path.join(dir, "logs", "local-path-provisioner.log") };
-})();
+export const LOCAL_PATH_PROVISIONER: RecordedDaemon = clusterDaemon("local-path-provisioner");
+
+/** test/cluster/network-policy.sh's kube-router, which enforces NetworkPolicies on the runtime's cluster. */
+export const KUBE_ROUTER: RecordedDaemon = clusterDaemon("kube-router");
 
 /** The daemon's pid when its pid file names a live process running the recorded executable; else undefined. */
 export function recordedPid(daemon: RecordedDaemon): number | undefined {

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_IMAGES } from "../../pipeline/config-keys";
-import { underCi } from "../../scripts/local/binaries";
+import { findBinary, underCi } from "../../scripts/local/binaries";
+import { KUBELET, recordedPid } from "./daemons";
 import { findEngineBin, PulumiProject } from "./pulumi-cli";
 
 /** The Grafana stand-in's image (test/images/grafana): Grafana itself cannot be built or installed here. */
@@ -56,6 +57,22 @@ export function dockerSkip(what: string, images: readonly string[]): string | fa
   return skipUnlessComplete(what, missingFromDocker(images));
 }
 
+/**
+ * The background builds of .ci/run each platform's tier needs: the Docker tier starts once the engine is built, while
+ * the cluster, its provisioner and kube-router still compile at the lowest priority.
+ */
+const PENDING_BUILDS: Readonly<Record<"docker" | "kubernetes", readonly string[]>> = {
+  docker: ["engine"],
+  kubernetes: ["engine", "k8s", "storage", "policy"],
+};
+
+/** Waits for them (.ci/await-builds) where .ci/run started them (STATSD_STACK_PENDING_BUILDS); throws if one failed. */
+function awaitPendingBuilds(platform: "docker" | "kubernetes"): void {
+  if (!process.env.STATSD_STACK_PENDING_BUILDS) return;
+  // Its report goes to stderr: the test runner reads the file's stdout.
+  execFileSync("bash", [path.join(__dirname, "..", "..", ".ci", "await-builds"), ...PENDING_BUILDS[platform]], { stdio: ["ignore", 2, 2] });
+}
+
 function missingPieces(platform: "docker" | "kubernetes"): string[] {
   const missing: string[] = [];
   const engine = findEngineBin();
@@ -67,11 +84,14 @@ function missingPieces(platform: "docker" | "kubernetes"): string[] {
     } catch {
       missing.push("a Kubernetes cluster in KUBECONFIG (../shared/tools/runtime/k8s-up.sh)");
     }
+    // On the runtime's cluster the tier enforces NetworkPolicies with kube-router (test/cluster/network-policy.sh).
+    if (recordedPid(KUBELET) !== undefined && !findBinary("ipset")) missing.push("the ipset command, for kube-router's NetworkPolicy enforcement (apt-get install ipset)");
   }
   return missing;
 }
 
 export function deploymentTier(platform: "docker" | "kubernetes"): Tier {
+  awaitPendingBuilds(platform);
   const skip = skipUnlessComplete(`the ${platform} deployment tier`, missingPieces(platform));
   return { skip, project: (name, source) => new PulumiProject(findEngineBin()!, name, source) };
 }

@@ -1,5 +1,6 @@
 /** The Docker engine as the deployment tests see it: what exists under a stack's names, read with the docker CLI. */
-import { mustRun } from "../../scripts/local/processes";
+import { mustRun, runCommand } from "../../scripts/local/processes";
+import { oomKillScript } from "./oom";
 
 export function docker(...args: string[]): Promise<string> {
   return mustRun("docker", args);
@@ -69,4 +70,26 @@ export async function containerId(name: string): Promise<string> {
 /** Runs `cmd` in a container and returns its output. */
 export async function execIn(container: string, ...cmd: string[]): Promise<string> {
   return docker("exec", container, ...cmd);
+}
+
+/** OOM-kills the main process of `container` (see test/support/oom.ts), exec'ing as `user`, the main process's. */
+export async function oomKill(container: string, user: string, limitBytes: number): Promise<void> {
+  // The exec dies with the container: its exit status says nothing; the OOM event and the restart do.
+  await runCommand("docker", ["exec", "--user", user, container, "sh", "-c", oomKillScript(limitBytes)], { timeoutMs: 60_000 });
+}
+
+/**
+ * Whether Docker recorded an OOM kill in `container` since `sinceEpoch` (seconds): its `oom` events. Not
+ * `State.OOMKilled`, which Docker sets only when the OOM event reaches it before the exit (seen both ways here); and
+ * not the number of events, of which the kernel may report several for one kill.
+ */
+export async function oomKilledSince(container: string, sinceEpoch: number): Promise<boolean> {
+  const until = String(Math.ceil(Date.now() / 1000) + 1);
+  const out = await docker("events", "--since", String(sinceEpoch), "--until", until, "--filter", `container=${container}`, "--filter", "event=oom", "--format", "{{.Action}}");
+  return out.split("\n").some((line) => line === "oom");
+}
+
+/** How many times Docker's restart policy has restarted `container`. */
+export async function restartCount(container: string): Promise<number> {
+  return Number(await docker("inspect", "--format", "{{.RestartCount}}", container));
 }

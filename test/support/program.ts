@@ -33,6 +33,8 @@ export interface CapturedResource {
     readonly customTimeouts?: pulumi.CustomTimeouts;
     readonly aliases?: readonly unknown[];
     readonly retainOnDelete?: boolean;
+    /** `type::name` of each resource in `dependsOn` (given as an array of resources), in the program's order. */
+    readonly dependsOn?: readonly string[];
   };
 }
 
@@ -180,6 +182,7 @@ export async function runProgram(stack: string, overrides: Record<string, string
         customTimeouts: opts.customTimeouts,
         aliases: opts.aliases as unknown[],
         retainOnDelete: opts.retainOnDelete,
+        dependsOn: Array.isArray(opts.dependsOn) ? opts.dependsOn.map((r) => names.get(r as pulumi.Resource) ?? "?") : undefined,
       },
     };
     resources.push(entry);

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlin
 import os from "node:os";
 import path from "node:path";
 import { findBinary } from "../../scripts/local/binaries";
-import { runCommand, type CommandResult } from "../../scripts/local/processes";
+import { failureReport, runCommand, type CommandResult } from "../../scripts/local/processes";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -103,7 +103,7 @@ export class PulumiProject {
   /** `pulumi ...args`, failing with the CLI's output when it exits non-zero. */
   async must(args: readonly string[], timeoutMs?: number): Promise<CliResult> {
     const result = await this.pulumi(args, timeoutMs);
-    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} ${failureReport(result)}`);
     return result;
   }
 
@@ -117,6 +117,16 @@ export class PulumiProject {
       deployment?: { resources?: Array<{ type: string; urn: string }> };
     };
     return (exported.deployment?.resources ?? []).map((r) => `${r.type}::${r.urn.split("::").at(-1)}`);
+  }
+
+  /** The URNs of the resources named `names` in the stack's state, in that order (for `pulumi up --replace`). */
+  async urns(stack: string, names: readonly string[]): Promise<string[]> {
+    const exported = JSON.parse((await this.must(["stack", "export", "--stack", stack])).stdout) as { deployment?: { resources?: Array<{ urn: string }> } };
+    return names.map((name) => {
+      const found = (exported.deployment?.resources ?? []).find((r) => r.urn.split("::").at(-1) === name);
+      if (!found) throw new Error(`${stack} has no resource named ${name}`);
+      return found.urn;
+    });
   }
 
   /** An output of the resource named `name` in the stack's state, secrets decrypted (e.g. a RandomPassword's `result`). */

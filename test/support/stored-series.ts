@@ -134,3 +134,17 @@ export function lostSince(before: StoredFigures, after: StoredFigures): string[]
   }
   return lost;
 }
+
+/**
+ * What each named stack's backend lost since `stored` (read by its reader now), one line per loss prefixed with the
+ * stack; empty when nothing was.
+ */
+export async function lostAcross(
+  stacks: readonly string[],
+  stored: Readonly<Record<string, StoredFigures>>,
+  readers: Readonly<Record<string, StoredSeriesReader>>,
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const stack of stacks) for (const line of lostSince(stored[stack]!, await readers[stack]!.read())) found.push(`${stack}: ${line}`);
+  return found;
+}

@@ -41,6 +41,7 @@ describe("stack configuration", () => {
         },
         appImage: undefined,
         appReplicas: 1,
+        exporterMode: "central",
         metricPrefix: "sample_api",
         appName: "sample-api",
         grafanaAdminPassword: undefined,
@@ -135,6 +136,12 @@ describe("stack configuration", () => {
     ["an unknown platform", { topology: "graphite", platform: "nomad" }, 'statsd-stack:platform = "nomad" is not valid: expected one of docker, kubernetes'],
     ["a port out of range", { topology: "graphite", apiPort: "70000" }, 'statsd-stack:apiPort = "70000" is not valid: expected an integer from 1 to 65535'],
     ["replicas below 1", { topology: "graphite", appReplicas: "0" }, 'statsd-stack:appReplicas = "0" is not valid: expected an integer from 1 to 20'],
+    ["an unknown exporter mode", { topology: "exporter", exporterMode: "daemonset" }, 'statsd-stack:exporterMode = "daemonset" is not valid: expected one of central, sidecar'],
+    [
+      "sidecar exporters on the graphite topology",
+      { topology: "graphite", exporterMode: "sidecar" },
+      'statsd-stack:exporterMode = "sidecar" is not valid: expected central on topology graphite (statsd_exporter runs only in the exporter topology; sidecar puts one beside each app replica there)',
+    ],
     ["a bind address that is not IPv4", { topology: "graphite", bindAddress: "localhost" }, 'statsd-stack:bindAddress = "localhost" is not valid: expected an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes on every interface)'],
     ["a malformed image", { topology: "graphite", grafanaImage: "Grafana Latest" }, 'statsd-stack:grafanaImage = "Grafana Latest" is not valid: expected an image reference such as prom/prometheus:v3.13.5'],
     ["a metric prefix with a dot", { topology: "graphite", metricPrefix: "a.b" }, 'statsd-stack:metricPrefix = "a.b" is not valid: expected letters, digits and _ (not starting with a digit), e.g. sample_api'],
@@ -220,6 +227,15 @@ describe("stack configuration", () => {
   it("a host port taken by another replica of the API is a clash (Docker publishes replica n on apiPort + n)", () => {
     assert.deepEqual(problems({ topology: "graphite", appReplicas: "3", grafanaPort: "8002" }), [
       "statsd-stack:grafanaPort = 8002 clashes with statsd-stack:apiPort + 2: each host port can be published once",
+    ]);
+  });
+
+  it("in sidecar mode each replica's exporter ports are published at the port + n too, and clash like the API's", () => {
+    // TCP and UDP ports do not clash: 9125-9127/tcp beside 9126-9128/udp.
+    assert.equal(readStackConfig(source({ topology: "exporter", exporterMode: "sidecar", appReplicas: "3", exporterPort: "9125", statsdPort: "9126" }), "demo").exporterMode, "sidecar");
+    assert.deepEqual(problems({ topology: "exporter", exporterMode: "sidecar", appReplicas: "3", exporterPort: "7999" }), [
+      "statsd-stack:exporterPort + 1 = 8000 (replica 1) clashes with statsd-stack:apiPort: each host port can be published once",
+      "statsd-stack:exporterPort + 2 = 8001 (replica 2) clashes with statsd-stack:apiPort + 1: each host port can be published once",
     ]);
   });
 

@@ -217,7 +217,7 @@ describe("a team's extensions: where they land in the generated files", () => {
   });
 
   it("prometheus.yml names the team's rule file after the generated one, only when there is one", () => {
-    const args = { exporterTarget: "statsd-exporter:9102", selfTarget: "localhost:9090" };
+    const args = { exporters: { static: "statsd-exporter:9102" }, selfTarget: "localhost:9090" };
     assert.deepEqual(prometheusConfig(args).rule_files, [PROMETHEUS_RULES_FILE]);
     assert.deepEqual(prometheusConfig({ ...args, ownRules: true }).rule_files, [PROMETHEUS_RULES_FILE, PROMETHEUS_OWN_RULES_FILE]);
     assert.deepEqual(parse(TEAM_RULES_YAML).groups.map((g: { name: string }) => g.name), ["checkout"]);

@@ -133,7 +133,7 @@ describe("prometheus rules", () => {
   });
 
   it("is named by prometheus.yml relative to itself, and placed beside it", () => {
-    assert.deepEqual(prometheusConfig({ exporterTarget: "e:9102", selfTarget: "localhost:9090" }).rule_files, [PROMETHEUS_RULES_FILE]);
+    assert.deepEqual(prometheusConfig({ exporters: { static: "e:9102" }, selfTarget: "localhost:9090" }).rule_files, [PROMETHEUS_RULES_FILE]);
     assert.equal(PROMETHEUS_RULES_PATH, path.posix.join(path.posix.dirname(PROMETHEUS_CONFIG_PATH), PROMETHEUS_RULES_FILE));
   });
 

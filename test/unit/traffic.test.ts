@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { GraphiteSeries, PromSample } from "../../scripts/checks/backends";
-import { countChanges, countKey, countMismatches, graphiteCounts, prometheusCounts, type Counts } from "../../scripts/checks/traffic";
+import { asObject, countChanges, countKey, countMismatches, graphiteCounts, prometheusCounts, servedCounts, type Counts } from "../../scripts/checks/traffic";
+import type { LoadSummary } from "../../app/src/tools/load";
 
 const counts = (entries: Record<string, number>): Counts => new Map(Object.entries(entries));
 
@@ -137,5 +138,15 @@ describe("the backend readers read every series of the app", () => {
     );
     assert.equal(queries.length, 1);
     assert.match(queries[0]!, /^sum by \(route, method, status\) \(increase\(http_requests_total\{app_name="sample-api"\}\[3\ds\] anchored\)\)$/);
+  });
+});
+
+describe("servedCounts", () => {
+  it("adds up the answered requests of several load runs by route, method and status; unanswered ones (status 0) and unknown paths as the app reports them", () => {
+    const run = (byPath: Record<string, Record<number, number>>) => ({ requests: 0, failures: 0, statuses: {}, byPath }) as unknown as LoadSummary;
+    assert.deepEqual(
+      asObject(servedCounts([run({ "/": { 200: 3, 0: 2 }, "/random_status": { 500: 1 } }), run({ "/": { 200: 4 }, "/nope": { 404: 1 } })])),
+      { "/ GET 200": 7, "/random_status GET 500": 1, "unmatched GET 404": 1 },
+    );
   });
 });

@@ -1,16 +1,19 @@
 /**
- * Load generator: what the tutorial's k6 script does, on autocannon. Each virtual user GETs the five endpoints in
+ * Load generator: what the tutorial's k6 script does, in Node. Each virtual user GETs the five endpoints in
  * turn, then pauses; a progress line is printed every second and a summary at the end.
  *
  *   npm run load -- --url http://127.0.0.1:8000 --duration 60 --vus 2 --pause 0.5
  *
- * autocannon keeps its connections busy and has no pause between requests, so each round of a virtual user is one
- * short autocannon run over one keep-alive connection (the five requests in order), and the pause happens between
- * runs. As with k6, a round that has started when the time is up is allowed to finish.
+ * Each virtual user sends its requests one after another over its own keep-alive connection, as a k6 virtual user
+ * does, and each response is counted under the path its own request asked for. (This used to be a short autocannon
+ * run per round, counting the k-th response as the round's k-th path: when a server closed the connection, as a
+ * stopping one does, responses were counted under other paths than their requests'.) As with k6, a round that has
+ * started when the time is up is allowed to finish.
  */
+import http from "node:http";
+import https from "node:https";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import autocannon from "autocannon";
 import { DEFAULT_PAUSE_SECONDS, ROUND } from "./round";
 
 export { ROUND };
@@ -38,6 +41,19 @@ export interface LoadSummary {
   readonly byPath: Readonly<Record<string, Readonly<Record<number, number>>>>;
   /** Latency of answered requests. */
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+}
+
+/** GETs `url` and reads the whole answer: its status, or 0 when no answer came (refused, reset, timed out). */
+function get(url: string, agent: http.Agent): Promise<number> {
+  return new Promise((resolve) => {
+    const request = (url.startsWith("https:") ? https : http).get(url, { agent, timeout: REQUEST_TIMEOUT_SECONDS * 1000 }, (response) => {
+      // Cut off half way (reset, or destroyed on timeout), an answer counts as none.
+      response.on("close", () => resolve(response.complete ? (response.statusCode ?? 0) : 0));
+      response.resume();
+    });
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_SECONDS} s`)));
+    request.on("error", () => resolve(0));
+  });
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -81,40 +97,35 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const budget = () => (options.maxRequests === undefined ? ROUND.length : options.maxRequests - issued);
   const more = () => performance.now() < deadline && budget() > 0;
 
-  /** One round: the endpoints in order on one connection. Responses arrive in request order, so the k-th is ROUND[k]. */
-  async function round(): Promise<void> {
-    const paths = ROUND.slice(0, Math.min(ROUND.length, budget()));
-    issued += paths.length;
-    let answered = 0;
-    const roundOptions: autocannon.Options = {
-      url: base,
-      connections: 1,
-      pipelining: 1,
-      amount: paths.length,
-      timeout: REQUEST_TIMEOUT_SECONDS,
-      // A refused connection or a timeout ends the round, as one failed request; the next round tries again.
-      bailout: 1,
-      requests: paths.map((path) => ({ method: "GET", path })),
-    };
-    await new Promise<void>((resolve, reject) => {
-      const instance = autocannon(roundOptions, (err: unknown) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
-      );
-      instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-        latencies.push(responseTime);
-        count(paths[answered++]!, statusCode);
-      });
-      instance.on("reqError", () => {
+  /**
+   * One round of a virtual user: the endpoints in order on its connection. A refused connection or a timeout ends the
+   * round, as one failed request; the next round tries again.
+   */
+  async function round(agent: http.Agent): Promise<void> {
+    for (const path of ROUND) {
+      if (budget() <= 0) return;
+      issued++;
+      const sent = performance.now();
+      const status = await get(`${base}${path}`, agent);
+      if (status === 0) {
         failures++;
-        count(paths[answered++] ?? paths[paths.length - 1]!, 0);
-      });
-    });
+        count(path, 0);
+        return;
+      }
+      latencies.push(performance.now() - sent);
+      count(path, status);
+    }
   }
 
   async function virtualUser(): Promise<void> {
-    while (more()) {
-      await round();
-      if (options.pauseSeconds > 0 && more()) await sleep(options.pauseSeconds * 1000);
+    const agent = new (base.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 });
+    try {
+      while (more()) {
+        await round(agent);
+        if (options.pauseSeconds > 0 && more()) await sleep(options.pauseSeconds * 1000);
+      }
+    } finally {
+      agent.destroy();
     }
   }
 
