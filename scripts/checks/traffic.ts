@@ -78,14 +78,24 @@ export async function sendKnownLoad(apiUrl: string, options: KnownLoadOptions): 
 }
 
 /**
+ * The range from `fromEpoch` until now, to the millisecond, and the evaluation time it ends at. Exact, not rounded up
+ * to whole seconds: a range reaching even a fraction of a second before `fromEpoch` takes its anchor from the scrape
+ * before the last one there, and so counts what a load that ended just before `fromEpoch` sent last.
+ */
+export function rangeSince(fromEpoch: number, nowMs = Date.now()): { range: string; at: number } {
+  const fromMs = Math.round(fromEpoch * 1000);
+  return { range: `${Math.max(1, nowMs - fromMs)}ms`, at: Math.max(nowMs, fromMs + 1) / 1000 };
+}
+
+/**
  * Requests Prometheus counted from `fromEpoch` until now in every series of the request counter of one app (every
  * route, method and status): the dashboards' own exact increase (anchored, with created-timestamp zeros), so a new
  * series and an exporter that restarted or was replaced in between (its counters start again from zero) are counted
  * right. The reading is already a change since `fromEpoch`: compare it with an empty "before".
  */
 export async function prometheusCounts(api: Pick<PrometheusApi, "query">, metric: string, appName: string, fromEpoch: number): Promise<Counts> {
-  const range = Math.max(1, Math.ceil(Date.now() / 1000 - fromEpoch));
-  const samples = await api.query(`sum by (route, method, status) (increase(${metric}{app_name="${appName}"}[${range}s] anchored))`);
+  const { range, at } = rangeSince(fromEpoch);
+  const samples = await api.query(`sum by (route, method, status) (increase(${metric}{app_name="${appName}"}[${range}] anchored))`, at);
   const counts: Counts = new Map();
   for (const s of samples) addTo(counts, countKey(s.metric.route ?? "", s.metric.method ?? "", s.metric.status ?? ""), s.value);
   return counts;

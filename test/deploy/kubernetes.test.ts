@@ -34,7 +34,7 @@ import { containerPort, INTERNAL_PORTS } from "../../pipeline/ports";
 import { randomBytes } from "node:crypto";
 import { KUBE_ROUTER, KUBELET, LOCAL_PATH_PROVISIONER, recordedPid, restartDaemon } from "../support/daemons";
 import { portsFromHere, portsFromPod } from "../support/network-probe";
-import { describeLoad, ScaleOutReader, SteadyLoad } from "../support/scale-out";
+import { ScaleOutReader, SteadyLoad } from "../support/scale-out";
 import { graphiteStoredSeries, LIST_WHISPER_FILES, lostAcross, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("kubernetes");
@@ -604,31 +604,31 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
     });
 
     it("a known load through the app's Service is counted exactly, summed over the 3 exporters, each of which counted its pod's share", async () => {
-      const from = Date.now() / 1000;
+      const from = await reader.countFrom();
       const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
       await new Promise((r) => setTimeout(r, 20_000));
       const summaries = await load.stop();
-      const { problems, counted } = await reader.mismatchesSince(from, summaries);
-      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+      const { problems, description } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], description);
       assert.deepEqual(Object.keys(await reader.countedByInstance(from)).sort(), (await appPods()).map((p) => `${p.ip}:9102`).sort());
     });
 
     it("a rolling update of all 3 replicas under load (kubectl rollout restart): every request answered is counted, the stopped pods' last ones included", async () => {
       const before = new Set((await appPods()).map((p) => p.uid));
       const deployment = await deploymentName();
-      const from = Date.now() / 1000;
+      const from = await reader.countFrom();
       const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
       await kubectl("rollout", "restart", "-n", namespace, `deployment/${deployment}`);
       await kubectl("rollout", "status", "-n", namespace, `deployment/${deployment}`, "--timeout=300s");
       await waitForOldPods(namespace, 180_000);
       const summaries = await load.stop();
       assert.deepEqual((await appPods()).filter((p) => before.has(p.uid)), []);
-      const { problems, counted } = await reader.mismatchesSince(from, summaries);
-      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+      const { problems, description } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], description);
     });
 
     it("appReplicas 3 -> 1 -> 3 under load: every request answered is counted over the range, the removed pods' last ones included", async () => {
-      const from = Date.now() / 1000;
+      const from = await reader.countFrom();
       const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
       await project.must(["config", "set", "appReplicas", "1", "--stack", "exporter"]);
       await project.must(["up", "--yes", "--stack", "exporter"]);
@@ -640,8 +640,8 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       await new Promise((r) => setTimeout(r, 10_000));
       const summaries = await load.stop();
       assert.equal(scaledDown, 1);
-      const { problems, counted } = await reader.mismatchesSince(from, summaries);
-      assert.deepEqual(problems, [], `${describeLoad(summaries)}; counted ${JSON.stringify(counted)}`);
+      const { problems, description } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], description);
     });
   });
 

@@ -7,7 +7,8 @@ import http from "node:http";
 import { catalog } from "../../app/src/metrics/catalog";
 import { ROUND, type LoadSummary } from "../../app/src/tools/load";
 import { getJson, PrometheusApi } from "../../scripts/checks/backends";
-import { asObject, countMismatches, prometheusCounts, servedCounts, settle, type Counts } from "../../scripts/checks/traffic";
+import { asObject, countMismatches, prometheusCounts, rangeSince, servedCounts, settle, type Counts } from "../../scripts/checks/traffic";
+import { waitFor } from "../../app/src/tools/wait";
 import { EXPORTER_JOB } from "../../pipeline/prometheus";
 
 /**
@@ -15,6 +16,9 @@ import { EXPORTER_JOB } from "../../pipeline/prometheus";
  * been counted: the comparison would then show it.
  */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Several scrape intervals (5 s), for a loaded node. */
+const SCRAPED_WITHIN_MS = 60_000;
 
 /** Long enough for the last replica that stopped to be scraped (its sidecar outlives it by 15 s) on a loaded node. */
 const SETTLE_MS = 120_000;
@@ -84,6 +88,14 @@ export function describeLoad(summaries: readonly LoadSummary[]): string {
   return `${requests} requests, ${requests - unanswered} answered, ${unanswered} unanswered`;
 }
 
+/** What Prometheus counted against what was answered: the series that differ, and the load and counts in a line. */
+export interface CountComparison {
+  /** Empty when every answered request was counted once and nothing else was. */
+  readonly problems: string[];
+  /** The load, the counts by series and, when they differ, by exporter: an assertion's message. */
+  readonly description: string;
+}
+
 /** Prometheus of a deployed exporter stack, read as the dashboards read it. */
 export class ScaleOutReader {
   private readonly api: PrometheusApi;
@@ -110,10 +122,27 @@ export class ScaleOutReader {
       .sort();
   }
 
+  /**
+   * The instant a count starts from (epoch seconds), returned once every exporter target has been scraped since. A
+   * scrape's samples are stamped when it begins: one still reading an exporter at that instant could carry a request
+   * sent after it under a time before it, and the count would miss that request.
+   */
+  async countFrom(): Promise<number> {
+    const from = Date.now() / 1000;
+    const lastScrapes = async () => {
+      const body = await getJson<{ data: { activeTargets: Array<{ scrapePool: string; lastScrape: string }> } }>(`${this.prometheusUrl}/api/v1/targets?state=active`);
+      return body.data.activeTargets.filter((t) => t.scrapePool === EXPORTER_JOB).map((t) => Date.parse(t.lastScrape) / 1000);
+    };
+    let seen: number[] = [];
+    const scrapedSince = await waitFor(async () => (seen = await lastScrapes()).length > 0 && seen.every((t) => t > from), SCRAPED_WITHIN_MS, 250);
+    if (!scrapedSince) throw new Error(`the exporter targets were not all scraped within ${SCRAPED_WITHIN_MS} ms of ${from} (last scrapes: ${seen.join(", ") || "no target"})`);
+    return from;
+  }
+
   /** Requests counted since `fromEpoch` by each exporter (`instance`), only those that counted any. */
   async countedByInstance(fromEpoch: number): Promise<Record<string, number>> {
-    const range = Math.max(1, Math.ceil(Date.now() / 1000 - fromEpoch));
-    const samples = await this.api.query(`sum by (instance) (increase(${catalog.requests.prometheusName}{app_name="${this.appName}"}[${range}s] anchored)) > 0`);
+    const { range, at } = rangeSince(fromEpoch);
+    const samples = await this.api.query(`sum by (instance) (increase(${catalog.requests.prometheusName}{app_name="${this.appName}"}[${range}] anchored)) > 0`, at);
     return Object.fromEntries(samples.map((s) => [s.metric.instance ?? "", s.value]));
   }
 
@@ -121,10 +150,14 @@ export class ScaleOutReader {
    * Every series where what Prometheus counted since `fromEpoch` differs from what `summaries` were answered, after
    * waiting for the counts to settle; empty when every answered request was counted once and nothing else was.
    */
-  async mismatchesSince(fromEpoch: number, summaries: readonly LoadSummary[]): Promise<{ problems: string[]; counted: Record<string, number> }> {
+  async mismatchesSince(fromEpoch: number, summaries: readonly LoadSummary[]): Promise<CountComparison> {
     const expected = servedCounts(summaries);
     const read = (): Promise<Counts> => prometheusCounts(this.api, catalog.requests.prometheusName, this.appName, fromEpoch);
     const last = await settle(read, expected, new Map(), SETTLE_MS);
-    return { problems: countMismatches(expected, new Map(), last), counted: asObject(last) };
+    const problems = countMismatches(expected, new Map(), last);
+    const description = `${describeLoad(summaries)}; counted ${JSON.stringify(asObject(last))}`;
+    // Which exporter counted what, for a reader of a failure: a count too high or too low is then placed.
+    const byInstance = problems.length === 0 ? "" : `; by exporter ${JSON.stringify(await this.countedByInstance(fromEpoch))}`;
+    return { problems, description: description + byInstance };
   }
 }

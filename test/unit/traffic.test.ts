@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { GraphiteSeries, PromSample } from "../../scripts/checks/backends";
-import { asObject, countChanges, countKey, countMismatches, graphiteCounts, prometheusCounts, servedCounts, type Counts } from "../../scripts/checks/traffic";
+import { asObject, countChanges, countKey, countMismatches, graphiteCounts, prometheusCounts, rangeSince, servedCounts, type Counts } from "../../scripts/checks/traffic";
 import type { LoadSummary } from "../../app/src/tools/load";
 
 const counts = (entries: Record<string, number>): Counts => new Map(Object.entries(entries));
@@ -123,8 +123,8 @@ describe("the backend readers read every series of the app", () => {
   it("prometheusCounts sums the app's request counter by route, method and status", async () => {
     const queries: string[] = [];
     const api = {
-      async query(expr: string): Promise<PromSample[]> {
-        queries.push(expr);
+      async query(expr: string, atEpoch?: number): Promise<PromSample[]> {
+        queries.push(`${expr} @${atEpoch}`);
         return [
           { metric: { route: "/", method: "GET", status: "200" }, value: 7 },
           { metric: { route: "/", method: "POST", status: "200" }, value: 2 },
@@ -137,7 +137,18 @@ describe("the backend readers read every series of the app", () => {
       counts({ "/ GET 200": 7, "/ POST 200": 2, "unmatched GET 404": 0 }),
     );
     assert.equal(queries.length, 1);
-    assert.match(queries[0]!, /^sum by \(route, method, status\) \(increase\(http_requests_total\{app_name="sample-api"\}\[3\ds\] anchored\)\)$/);
+    assert.match(queries[0]!, /^sum by \(route, method, status\) \(increase\(http_requests_total\{app_name="sample-api"\}\[3\d{4}ms\] anchored\)\) @\d+(\.\d+)?$/);
+  });
+
+});
+
+describe("rangeSince", () => {
+  it("spans from the given instant to now to the millisecond, evaluated at now: never starting before the instant", () => {
+    assert.deepEqual(rangeSince(1_000.25, 1_030_500), { range: "30250ms", at: 1_030.5 });
+  });
+
+  it("is at least 1 ms long, ending after the instant, when now is the instant itself", () => {
+    assert.deepEqual(rangeSince(1_000.25, 1_000_250), { range: "1ms", at: 1_000.251 });
   });
 });
 
