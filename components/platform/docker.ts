@@ -27,6 +27,14 @@ export interface DockerPlatformArgs {
 /** /tmp of a container with a read-only root filesystem. */
 const TMP_TMPFS = "rw,noexec,nosuid,size=16m";
 
+/**
+ * What every container gets whatever it runs: no privilege gained through setuid binaries, its memory limit with no
+ * swap beyond it (left unset, Docker sets twice the memory, which then reads back as a change), and its CPUs.
+ */
+function hardenedLimits(memoryMiB: number, cpuLimit: string): Pick<docker.ContainerArgs, "securityOpts" | "memory" | "memorySwap" | "cpus"> {
+  return { securityOpts: ["no-new-privileges:true"], memory: memoryMiB, memorySwap: memoryMiB, cpus: cpus(cpuLimit) };
+}
+
 /** A replica's network holder ({@link DockerPlatform.replicaNetwork}) runs `sleep`: 16 MiB is ample (Docker's floor is 6). */
 const NETNS_MEMORY_MIB = 16;
 
@@ -194,10 +202,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
         user: `${user}:${spec.security.runAsGroup ?? user}`,
         readOnly: true,
         capabilities: { drops: ["ALL"] },
-        securityOpts: ["no-new-privileges:true"],
-        memory: NETNS_MEMORY_MIB,
-        memorySwap: NETNS_MEMORY_MIB,
-        cpus: cpus("100m"),
+        ...hardenedLimits(NETNS_MEMORY_MIB, "100m"),
         // sleep, PID 1, has no handler for SIGTERM: stopped at once, after the replica and its sidecar (they depend on it).
         stopSignal: "SIGKILL",
         // Not the image's health check (the app's, on the port the replica listens on): nothing here to check.
@@ -222,7 +227,6 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
     part: Pick<WorkloadSpec, "args" | "files" | "probe" | "resources" | "security">,
     image: pulumi.Input<string>,
   ): Omit<docker.ContainerArgs, "name"> {
-    const memory = mebibytes(part.resources.memoryLimit);
     return {
       image,
       command: part.args ? [...part.args] : undefined,
@@ -246,11 +250,7 @@ export class DockerPlatform extends pulumi.ComponentResource implements Platform
       // run read-only here; on Kubernetes the files are mounted and every workload that allows it is read-only.
       readOnly: part.security.readOnlyRootFilesystem && (part.files ?? []).length === 0,
       capabilities: part.security.runAsUser === undefined ? undefined : { drops: ["ALL"] },
-      securityOpts: ["no-new-privileges:true"],
-      memory,
-      // No swap beyond the limit. Left unset, Docker sets twice the memory, which then reads back as a change.
-      memorySwap: memory,
-      cpus: cpus(part.resources.cpuLimit),
+      ...hardenedLimits(mebibytes(part.resources.memoryLimit), part.resources.cpuLimit),
       logDriver: "json-file",
       logOpts: { "max-size": "10m", "max-file": "3" },
     };
