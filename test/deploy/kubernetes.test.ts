@@ -14,7 +14,7 @@ import { runLoad } from "../../app/src/tools/load";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
 import { failureReport, mustRun } from "../../scripts/local/processes";
-import { currentContext, kubectl, kubectlJson, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
+import { containerState, currentContext, kubectl, kubectlJson, oomKillInPod, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { sendStatsd } from "../support/udp";
@@ -35,6 +35,7 @@ import { randomBytes } from "node:crypto";
 import { KUBE_ROUTER, KUBELET, LOCAL_PATH_PROVISIONER, recordedPid, restartDaemon } from "../support/daemons";
 import { portsFromHere, portsFromPod } from "../support/network-probe";
 import { ScaleOutReader, SteadyLoad } from "../support/scale-out";
+import { EXPORTER_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { graphiteStoredSeries, LIST_WHISPER_FILES, lostAcross, lostSince, prometheusStoredSeries, PROBE_TOTAL, type StoredFigures, type StoredSeriesReader } from "../support/stored-series";
 
 const tier: Tier = deploymentTier("kubernetes");
@@ -607,6 +608,24 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const from = await reader.countFrom();
       const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
       await new Promise((r) => setTimeout(r, 20_000));
+      const summaries = await load.stop();
+      const { problems, description } = await reader.mismatchesSince(from, summaries);
+      assert.deepEqual(problems, [], description);
+      assert.deepEqual(Object.keys(await reader.countedByInstance(from)).sort(), (await appPods()).map((p) => `${p.ip}:9102`).sort());
+    });
+
+    it("a sidecar exporter OOM-killed (past its 128 MiB limit) is restarted in its pod by the kubelet: the same pod, every replica answers, and a load after it is counted exactly by all 3 exporters", async () => {
+      const victim = (await appPods())[0]!;
+      await oomKillInPod(namespace, victim.name, "statsd-exporter", EXPORTER_MEMORY_LIMIT_BYTES);
+      let state = await containerState(namespace, victim.name, "statsd-exporter");
+      await waitFor(async () => (state = await containerState(namespace, victim.name, "statsd-exporter")).restartCount >= 1 && state.ready, 120_000, 1000);
+      assert.deepEqual(state, { ready: true, restartCount: 1, lastTerminationReason: "OOMKilled" });
+      assert.ok((await appPods()).some((p) => p.uid === victim.uid && p.ready), `pod ${victim.name} was replaced or is not ready`);
+      // Its target up again (scraped every 5 s) before the load starts.
+      await waitFor(async () => (await reader.exporterTargets()).filter((t) => t.endsWith(" up")).length === 3, 60_000, 1000);
+      const from = await reader.countFrom();
+      const load = new SteadyLoad([String(outputs.exporter!.apiUrl)], 4);
+      await new Promise((r) => setTimeout(r, 15_000));
       const summaries = await load.stop();
       const { problems, description } = await reader.mismatchesSince(from, summaries);
       assert.deepEqual(problems, [], description);

@@ -2,7 +2,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { waitFor } from "../../app/src/tools/wait";
-import { mustRun } from "../../scripts/local/processes";
+import { mustRun, runCommand } from "../../scripts/local/processes";
+import { oomKillScript } from "./oom";
 
 export function kubectl(...args: string[]): Promise<string> {
   return mustRun("kubectl", args);
@@ -101,4 +102,26 @@ export async function waitForOldPods(namespace: string, timeoutMs = 120_000): Pr
     return list.items.every((p) => p.metadata.deletionTimestamp === undefined);
   };
   if (!(await waitFor(noneTerminating, timeoutMs, 500))) throw new Error(`pods of ${namespace} were still terminating after ${timeoutMs} ms`);
+}
+
+/** One container of a pod as the kubelet reports it, native sidecars (restartable init containers) included. */
+export interface ContainerState {
+  readonly ready: boolean;
+  readonly restartCount: number;
+  /** Why its previous run ended (`OOMKilled`, `Error`, ...): "" when it has not ended yet. */
+  readonly lastTerminationReason: string;
+}
+
+export async function containerState(namespace: string, pod: string, container: string): Promise<ContainerState> {
+  type Status = { name: string; ready: boolean; restartCount: number; lastState?: { terminated?: { reason?: string } } };
+  const { status } = await kubectlJson<{ status: { containerStatuses?: Status[]; initContainerStatuses?: Status[] } }>("get", "pod", "-n", namespace, pod);
+  const found = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].find((c) => c.name === container);
+  if (!found) throw new Error(`pod ${namespace}/${pod} has no container ${container}`);
+  return { ready: found.ready, restartCount: found.restartCount, lastTerminationReason: found.lastState?.terminated?.reason ?? "" };
+}
+
+/** OOM-kills the main process of a pod's container whose memory limit is `limitBytes` (see ./oom). */
+export async function oomKillInPod(namespace: string, pod: string, container: string, limitBytes: number): Promise<void> {
+  // The exec dies with the container: its exit status says nothing; the container's restart and reason do.
+  await runCommand("kubectl", ["exec", "-n", namespace, pod, "-c", container, "--", "sh", "-c", oomKillScript(limitBytes)], { timeoutMs: 60_000 });
 }
