@@ -33,6 +33,7 @@ import type { AlertRouting } from "../pipeline/alertmanager";
 import { parseRetentions } from "../pipeline/graphite";
 import { expirySeconds } from "../pipeline/statsd-expiry";
 import { MAX_STATSD_RECEIVE_BUFFER } from "../pipeline/statsd-receive-buffer";
+import { MIN_PRUNE_AFTER_SECONDS } from "../pipeline/whisper-prune";
 import { durationMs, type AlertThresholds } from "../pipeline/rules";
 import { EXPORTER_MODES, TOPOLOGIES, type ExporterMode, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
@@ -97,6 +98,8 @@ export interface StackConfig {
   readonly statsdReceiveBuffer: number;
   /** Graphite topology: how long statsd keeps a name outside the catalog after its last line, a Go duration ("0s": never). */
   readonly graphiteOwnMetricsExpiry: string;
+  /** Graphite topology: how long a whisper file outside the catalog may go unwritten before it is deleted ("0s": never). */
+  readonly graphiteOwnMetricsPruneAfter: string;
   /** Exporter topology: Prometheus's retention by time, a Prometheus duration. */
   readonly prometheusRetentionTime: string;
   /** Graphite topology: carbon's retentions for every series (checked by parseRetentions). */
@@ -329,6 +332,16 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     bad("graphiteOwnMetricsExpiry", graphiteOwnMetricsExpiry, "a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never");
   }
 
+  const graphiteOwnMetricsPruneAfter = read("graphiteOwnMetricsPruneAfter") ?? "";
+  const pruneSeconds = expirySeconds(graphiteOwnMetricsPruneAfter);
+  if (pruneSeconds === undefined || (pruneSeconds > 0 && pruneSeconds < MIN_PRUNE_AFTER_SECONDS)) {
+    bad(
+      "graphiteOwnMetricsPruneAfter",
+      graphiteOwnMetricsPruneAfter,
+      "a Go duration in whole hours, minutes and seconds of at least 1h (carbon may hold a series' points for minutes before it writes them), such as 168h or 720h, or 0s for never",
+    );
+  }
+
   const statsdReceiveBuffer = integer("statsdReceiveBuffer", 0, MAX_STATSD_RECEIVE_BUFFER);
 
   const extensions = readExtensions(source, metricPrefix, projectDir, problems);
@@ -380,6 +393,7 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     alertWebhookUrl: webhookUrl === undefined ? undefined : source.getSecret("alertWebhookUrl"),
     exporterOwnMetricsTtl,
     graphiteOwnMetricsExpiry,
+    graphiteOwnMetricsPruneAfter,
     statsdReceiveBuffer,
     prometheusRetentionSize,
     prometheusRetentionTime,

@@ -21,7 +21,8 @@ import {
 } from "../pipeline/graphite-web";
 import type { OwnAggregation, OwnSchema } from "../pipeline/extensions";
 import { INTERNAL_PORTS, containerPort } from "../pipeline/ports";
-import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs, statsdExpirySettings } from "../pipeline/statsd-expiry";
+import { expirySeconds, STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs, statsdExpirySettings } from "../pipeline/statsd-expiry";
+import { WHISPER_PRUNE_RUN_PATH, whisperPruneScript } from "../pipeline/whisper-prune";
 import { STATSD_UDP_DROPS_BACKEND_PATH, STATSD_UDP_SERVER_PATH, statsdUdpDropsBackendJs, statsdUdpServerJs } from "../pipeline/statsd-receive-buffer";
 import { publicUrl, type Platform, type WorkloadSpec } from "./platform/workload";
 
@@ -44,6 +45,12 @@ export interface GraphiteStatsdArgs {
    * outside the catalog of the app sending under `metricPrefix` once no line named it for this long.
    */
   readonly ownMetricsExpiry?: { readonly expiry: string; readonly metricPrefix: pulumi.Input<string> };
+  /**
+   * The disk bound (config `graphiteOwnMetricsPruneAfter`, a duration of at least 1h such as 168h; `0s`: never): a
+   * runit service deletes the whisper files outside the catalog of the app sending under `metricPrefix` once carbon
+   * has not written them for this long (pipeline/whisper-prune.ts).
+   */
+  readonly ownMetricsPruneAfter?: { readonly pruneAfter: string; readonly metricPrefix: pulumi.Input<string> };
   /**
    * The StatsD socket's receive buffer in bytes (config `statsdReceiveBuffer`): statsd then runs the generated UDP
    * server (pipeline/statsd-receive-buffer.ts); 0 or unset: statsd's own, on the kernel's default buffer.
@@ -87,6 +94,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
     );
     // Django signs sessions and CSRF tokens with it; the image's fallback is one fixed text for every install.
     const secretKey = new random.RandomPassword(`${name}-secret-key`, { length: 50, special: false }, { parent: this }).result;
+    const prune = args.ownMetricsPruneAfter && expirySeconds(args.ownMetricsPruneAfter.pruneAfter) !== 0 ? args.ownMetricsPruneAfter : undefined;
     const spec: WorkloadSpec = {
       name: GRAPHITE_SERVICE,
       image: { ref: args.image },
@@ -154,6 +162,17 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
           content: graphiteNginxSite({ listenPort: containerPort("graphiteWeb"), upstreamPort: INTERNAL_PORTS.graphiteWebGunicorn }),
         },
         { path: GRAPHITE_ADMIN_INIT_PATH, content: graphiteAdminInitScript(), executable: true },
+        ...(prune
+          ? [
+              {
+                path: WHISPER_PRUNE_RUN_PATH,
+                content: pulumi.output(prune.metricPrefix).apply((metricPrefix) =>
+                  whisperPruneScript({ whisperDir: `${GRAPHITE_STORAGE_DIR}/whisper`, pruneAfter: prune.pruneAfter, metricPrefix }),
+                ),
+                executable: true,
+              },
+            ]
+          : []),
       ],
       dataPaths: [GRAPHITE_STORAGE_DIR],
       dataSize: args.storageSize,

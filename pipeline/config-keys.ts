@@ -6,6 +6,7 @@
 import { DEFAULT_APP_NAME, DEFAULT_METRIC_PREFIX } from "../app/src/metrics/catalog";
 import { RETENTIONS } from "./graphite";
 import { DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY } from "./statsd-expiry";
+import { DEFAULT_GRAPHITE_OWN_METRICS_PRUNE_AFTER } from "./whisper-prune";
 import { DEFAULT_STATSD_RECEIVE_BUFFER, MAX_STATSD_RECEIVE_BUFFER } from "./statsd-receive-buffer";
 import { defaultHostPort, type PortId } from "./ports";
 
@@ -190,6 +191,12 @@ export const CONFIG_KEYS = {
     default: DEFAULT_GRAPHITE_OWN_METRICS_EXPIRY,
     description:
       "Graphite topology: how long statsd keeps a name the sample API's catalog does not name after its last line (an idle counter is written as 0 and a gauge keeps its value until then), so a flood of new names cannot exhaust its memory; a Go duration such as 24h, 90m or 1h30m; 0s: never (statsd's own default). The catalog's names and statsd's own are never forgotten.",
+  },
+  graphiteOwnMetricsPruneAfter: {
+    type: "string",
+    default: DEFAULT_GRAPHITE_OWN_METRICS_PRUNE_AFTER,
+    description:
+      "Graphite topology: how long a whisper file of a series the sample API's catalog does not name may go unwritten before it is deleted (with the folders that leaves empty), so the names a flood or a retired service left do not keep their disk; checked at start and hourly; a Go duration of at least 1h, such as 168h; 0s: never (carbon's own default). statsd writes a name until graphiteOwnMetricsExpiry forgets it, so a file is deleted after that plus this. The catalog's series, statsd's own and carbon's own are never deleted.",
   },
   statsdReceiveBuffer: {
     type: "integer",

@@ -19,6 +19,7 @@ export const graphiteBackend: Backend = {
         ownAggregation: config.extensions.graphiteAggregation,
         adminPassword: config.graphiteAdminPassword,
         ownMetricsExpiry: { expiry: config.graphiteOwnMetricsExpiry, metricPrefix: config.metricPrefix },
+        ownMetricsPruneAfter: { pruneAfter: config.graphiteOwnMetricsPruneAfter, metricPrefix: config.metricPrefix },
         receiveBufferBytes: config.statsdReceiveBuffer,
         storageSize: config.storage.sizes.graphiteStorageSize,
       },

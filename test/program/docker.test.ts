@@ -7,6 +7,7 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { MAPPING_PATH } from "../../pipeline/exporter";
 import { PROMETHEUS_RULES_PATH } from "../../pipeline/prometheus";
+import { WHISPER_PRUNE_RUN_PATH, whisperPruneScript } from "../../pipeline/whisper-prune";
 import { GRAPHITE_ADMIN_INIT_PATH, GRAPHITE_NGINX_SITE_PATH, graphiteAdminInitScript, graphiteNginxSite } from "../../pipeline/graphite-web";
 import { STATSD_EXPIRY_BACKEND_PATH, statsdExpiryBackendJs } from "../../pipeline/statsd-expiry";
 import { STATSD_UDP_DROPS_BACKEND_PATH, STATSD_UDP_SERVER_PATH, statsdUdpDropsBackendJs, statsdUdpServerJs } from "../../pipeline/statsd-receive-buffer";
@@ -598,6 +599,15 @@ describe("docker platform, settings", () => {
     const never = statsdConfig(one(await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsExpiry: "0s" }), CONTAINER, "pipeline-graphite"));
     assert.deepEqual(never.backends, [STATSD_UDP_DROPS_BACKEND_PATH, "./backends/graphite"]);
     assert.equal(never.ownMetricsExpiry, undefined);
+  });
+
+  it("graphiteOwnMetricsPruneAfter and metricPrefix make graphite-statsd's whisper prune service, an executable runit run script; 0s leaves it out", async () => {
+    const graphite = one(await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsPruneAfter: "720h", metricPrefix: "shop" }), CONTAINER, "pipeline-graphite");
+    const upload = (graphite.inputs.uploads as Array<{ file: string; executable?: boolean }>).find((u) => u.file === WHISPER_PRUNE_RUN_PATH);
+    assert.equal(upload?.executable, true);
+    assert.equal(uploadOf(graphite, WHISPER_PRUNE_RUN_PATH), whisperPruneScript({ whisperDir: "/opt/graphite/storage/whisper", pruneAfter: "720h", metricPrefix: "shop" }));
+    const never = one(await runProgram("graphite", { topology: "graphite", graphiteOwnMetricsPruneAfter: "0s" }), CONTAINER, "pipeline-graphite");
+    assert.deepEqual((never.inputs.uploads as Array<{ file: string }>).filter((u) => u.file.startsWith("/etc/service/")), []);
   });
 
   it("statsdReceiveBuffer is statsd_exporter's --statsd.read-buffer (4 MiB by default); 0 leaves the flag out", async () => {

@@ -425,11 +425,12 @@ describe("kubernetes platform, graphite topology", () => {
         ["/opt/graphite/conf/storage-aggregation.conf", "opt_graphite_conf_storage-aggregation.conf"],
         ["/etc/nginx/sites-enabled/graphite-statsd.conf", "etc_nginx_sites-enabled_graphite-statsd.conf"],
         ["/opt/graphite/bin/django_admin_init.sh", "opt_graphite_bin_django_admin_init.sh"],
+        ["/etc/service/whisper-prune/run", "etc_service_whisper-prune_run"],
       ],
     );
   });
 
-  it("mounts the admin init script executable (0755) and the other files 0644", () => {
+  it("mounts the admin init script and the whisper prune service's run script executable (0755), the other files 0644", () => {
     const volume = (workloadOf(run, "pipeline-graphite").inputs.spec.template.spec.volumes as any[]).find((v) => v.name === "config");
     assert.deepEqual(
       volume.configMap.items.map((i: any) => [i.key, i.mode.toString(8)]),
@@ -443,6 +444,7 @@ describe("kubernetes platform, graphite topology", () => {
         ["opt_graphite_conf_storage-aggregation.conf", "644"],
         ["etc_nginx_sites-enabled_graphite-statsd.conf", "644"],
         ["opt_graphite_bin_django_admin_init.sh", "755"],
+        ["etc_service_whisper-prune_run", "755"],
       ],
     );
   });

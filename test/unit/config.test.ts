@@ -52,6 +52,7 @@ describe("stack configuration", () => {
         alertWebhookUrl: undefined,
         exporterOwnMetricsTtl: "24h",
         graphiteOwnMetricsExpiry: "24h",
+        graphiteOwnMetricsPruneAfter: "168h",
         statsdReceiveBuffer: 4_194_304,
         prometheusRetentionSize: "2GB",
         prometheusRetentionTime: "7d",
@@ -69,6 +70,11 @@ describe("stack configuration", () => {
   it("reads the retentions: Prometheus's time and carbon's archives", () => {
     const config = readStackConfig(source({ topology: "graphite", prometheusRetentionTime: "30d", graphiteRetentions: "10s:1d,5m:90d" }), "demo");
     assert.deepEqual([config.prometheusRetentionTime, config.graphiteRetentions], ["30d", "10s:1d,5m:90d"]);
+  });
+
+  it("accepts a whisper prune age of exactly an hour, and 0s for never", () => {
+    const at = (value: string) => readStackConfig(source({ topology: "graphite", graphiteOwnMetricsPruneAfter: value }), "demo").graphiteOwnMetricsPruneAfter;
+    assert.deepEqual([at("1h"), at("60m"), at("720h"), at("0s")], ["1h", "60m", "720h", "0s"]);
   });
 
   it('treats "" (Pulumi.yaml\'s default for optional keys) as unset', () => {
@@ -164,6 +170,8 @@ describe("stack configuration", () => {
     ],
     ["a statsd expiry in days", { topology: "graphite", graphiteOwnMetricsExpiry: "1d" }, 'statsd-stack:graphiteOwnMetricsExpiry = "1d" is not valid: expected a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never'],
     ["a statsd expiry without a unit", { topology: "graphite", graphiteOwnMetricsExpiry: "3600" }, 'statsd-stack:graphiteOwnMetricsExpiry = "3600" is not valid: expected a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never'],
+    ["a whisper prune age in days", { topology: "graphite", graphiteOwnMetricsPruneAfter: "7d" }, `statsd-stack:graphiteOwnMetricsPruneAfter = "7d" is not valid: expected a Go duration in whole hours, minutes and seconds of at least 1h (carbon may hold a series' points for minutes before it writes them), such as 168h or 720h, or 0s for never`],
+    ["a whisper prune age under an hour", { topology: "graphite", graphiteOwnMetricsPruneAfter: "59m59s" }, `statsd-stack:graphiteOwnMetricsPruneAfter = "59m59s" is not valid: expected a Go duration in whole hours, minutes and seconds of at least 1h (carbon may hold a series' points for minutes before it writes them), such as 168h or 720h, or 0s for never`],
     ["a receive buffer with a unit", { topology: "exporter", statsdReceiveBuffer: "4MiB" }, 'statsd-stack:statsdReceiveBuffer = "4MiB" is not valid: expected an integer from 0 to 268435456'],
     ["a receive buffer over 256 MiB", { topology: "graphite", statsdReceiveBuffer: "268435457" }, 'statsd-stack:statsdReceiveBuffer = "268435457" is not valid: expected an integer from 0 to 268435456'],
     ["an exporter TTL in days", { topology: "exporter", exporterOwnMetricsTtl: "1d" }, 'statsd-stack:exporterOwnMetricsTtl = "1d" is not valid: expected a Go duration in whole hours, minutes and seconds, such as 24h, 90m or 1h30m, or 0s for never'],
