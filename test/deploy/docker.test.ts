@@ -29,6 +29,7 @@ import {
   expectedTeamWhisperInfo,
   TEAM_LINE,
 } from "../support/team-extensions";
+import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
 import { DOCKERD, recordedPid, restartDaemon } from "../support/daemons";
@@ -137,6 +138,12 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     it("carbon creates a team's new series with the team's archives and rollup (config graphiteSchemas, graphiteAggregation)", async () => {
       const info = await deployedTeamWhisperInfo(8125, (...cmd) => execIn("statsd-stack-graphite-graphite-0", ...cmd));
       assert.deepEqual(info, expectedTeamWhisperInfo());
+    });
+
+    it("runs the whisper prune service: a team's file unwritten for 8 days is deleted, a fresh one and the catalog's kept (graphiteOwnMetricsPruneAfter 168h)", async () => {
+      const { status, left } = await pruneDeployed((...cmd) => execIn("statsd-stack-graphite-graphite-0", ...cmd));
+      assert.match(status, PRUNE_SERVICE_RUNNING);
+      assert.deepEqual(left, EXPECTED_AFTER_PRUNE);
     });
   });
 
@@ -517,7 +524,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       const back = await waitFor(async () => (await containers(sidecar)).some((c) => c.status === "running" && c.health === "healthy"), 120_000, 1000);
       assert.deepEqual([await oomKilledSince(sidecar, since), await restartCount(sidecar), back], [true, 1, true]);
       // Its replica's target up again (scraped every 5 s) before the load starts.
-      await waitFor(async () => (await reader.exporterTargets()).filter((t) => t.endsWith(" up")).length === 3, 60_000, 1000);
+      assert.ok(await reader.targetsUp(3), `exporter targets: ${(await reader.exporterTargets()).join(", ")}`);
       await assertCountedByEveryReplica(10);
     });
 

@@ -27,6 +27,7 @@ import {
   expectedTeamWhisperInfo,
   TEAM_LINE,
 } from "../support/team-extensions";
+import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
 import { RECEIVER_IMAGE, receiverPod, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
@@ -366,6 +367,13 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.deepEqual(info, expectedTeamWhisperInfo());
     });
 
+    it("runs the whisper prune service in the graphite pod: a team's file unwritten for 8 days is deleted, a fresh one and the catalog's kept", async () => {
+      const pod = (await pods(namespaceOf("graphite"))).find((p) => p.app === "graphite")!;
+      const { status, left } = await pruneDeployed((...cmd) => kubectl("exec", "-n", namespaceOf("graphite"), pod.name, "--", ...cmd));
+      assert.match(status, PRUNE_SERVICE_RUNNING);
+      assert.deepEqual(left, EXPECTED_AFTER_PRUNE);
+    });
+
     it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), and the smoke check passes under it", async () => {
       const before = await replicaSets(namespaceOf("exporter"));
       await project.must(["config", "set", "metricPrefix", "shop_api", "--stack", "exporter"]);
@@ -627,7 +635,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       assert.deepEqual(state, { ready: true, restartCount: 1, lastTerminationReason: "OOMKilled" });
       assert.ok((await appPods()).some((p) => p.uid === victim.uid && p.ready), `pod ${victim.name} was replaced or is not ready`);
       // Its target up again (scraped every 5 s) before the load starts.
-      await waitFor(async () => (await reader.exporterTargets()).filter((t) => t.endsWith(" up")).length === 3, 60_000, 1000);
+      assert.ok(await reader.targetsUp(3), `exporter targets: ${(await reader.exporterTargets()).join(", ")}`);
       await assertCountedByEveryPod(15);
     });
 

@@ -107,19 +107,26 @@ export class ScaleOutReader {
     this.api = new PrometheusApi(prometheusUrl);
   }
 
+  /** Prometheus's active statsd_exporter targets, as its targets API gives them. */
+  private async activeExporterTargets(): Promise<Array<{ labels: Record<string, string>; health: string; lastScrape: string }>> {
+    const body = await getJson<{ data: { activeTargets: Array<{ scrapePool: string; labels: Record<string, string>; health: string; lastScrape: string }> } }>(
+      `${this.prometheusUrl}/api/v1/targets?state=active`,
+    );
+    return body.data.activeTargets.filter((t) => t.scrapePool === EXPORTER_JOB);
+  }
+
   /**
    * The statsd_exporter targets Prometheus scrapes now and their last scrape's health, as `instance up|down`, sorted.
    * Its targets API, not the `up` series: a series of a target gone before a Prometheus restart (no staleness marker
    * then) still answers for 5 minutes.
    */
   async exporterTargets(): Promise<string[]> {
-    const body = await getJson<{ data: { activeTargets: Array<{ scrapePool: string; labels: Record<string, string>; health: string }> } }>(
-      `${this.prometheusUrl}/api/v1/targets?state=active`,
-    );
-    return body.data.activeTargets
-      .filter((t) => t.scrapePool === EXPORTER_JOB)
-      .map((t) => `${t.labels.instance} ${t.health}`)
-      .sort();
+    return (await this.activeExporterTargets()).map((t) => `${t.labels.instance} ${t.health}`).sort();
+  }
+
+  /** Waits (at most 60 s; targets are scraped every 5 s) until `n` exporter targets are up; whether they were. */
+  async targetsUp(n: number): Promise<boolean> {
+    return waitFor(async () => (await this.exporterTargets()).filter((t) => t.endsWith(" up")).length === n, 60_000, 1000);
   }
 
   /**
@@ -129,10 +136,7 @@ export class ScaleOutReader {
    */
   async countFrom(): Promise<number> {
     const from = Date.now() / 1000;
-    const lastScrapes = async () => {
-      const body = await getJson<{ data: { activeTargets: Array<{ scrapePool: string; lastScrape: string }> } }>(`${this.prometheusUrl}/api/v1/targets?state=active`);
-      return body.data.activeTargets.filter((t) => t.scrapePool === EXPORTER_JOB).map((t) => Date.parse(t.lastScrape) / 1000);
-    };
+    const lastScrapes = async () => (await this.activeExporterTargets()).map((t) => Date.parse(t.lastScrape) / 1000);
     let seen: number[] = [];
     const scrapedSince = await waitFor(async () => (seen = await lastScrapes()).length > 0 && seen.every((t) => t > from), SCRAPED_WITHIN_MS, 250);
     if (!scrapedSince) throw new Error(`the exporter targets were not all scraped within ${SCRAPED_WITHIN_MS} ms of ${from} (last scrapes: ${seen.join(", ") || "no target"})`);

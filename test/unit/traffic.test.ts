@@ -139,7 +139,6 @@ describe("the backend readers read every series of the app", () => {
     assert.equal(queries.length, 1);
     assert.match(queries[0]!, /^sum by \(route, method, status\) \(increase\(http_requests_total\{app_name="sample-api"\}\[3\d{4}ms\] anchored\)\) @\d+(\.\d+)?$/);
   });
-
 });
 
 describe("rangeSince", () => {
