@@ -21,6 +21,15 @@
  * this machine's dockerd is restarted, e.g. `sudo systemctl restart docker`), then waits until every container of the
  * stack is running and healthy again (they come back by their restart policy, unless Docker runs with
  * `"live-restore": true`, when they keep running). It is never in the default cases.
+ *
+ * The cases `oom:statsd-exporter`, `oom:prometheus` (exporter stack), `oom:statsd` and `oom:carbon` (graphite stack)
+ * have the kernel OOM-kill the service as if it had outgrown its container's memory limit (scripts/checks/oom.ts,
+ * Docker only): statsd_exporter's and Prometheus's container is restarted by its policy; statsd and carbon are
+ * processes under graphite-statsd's runit, which starts them again in the running container. "Healthy again after"
+ * is then until the container is healthy after its restart, or the service runs under a new PID. A case fails when
+ * Docker saw no OOM kill. They are never in the default cases:
+ *
+ *   npm run bench:faults -- --stack exporter --cases none,oom:statsd-exporter,oom:prometheus
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -30,6 +39,7 @@ import { routeSegment } from "../app/src/metrics/names";
 import { graphitePaths } from "../pipeline/graphite";
 import { getJson, GraphiteApi, PrometheusApi, sumPoints, type GraphiteSeries } from "./checks/backends";
 import { readStackOutputs } from "./checks/stack-outputs";
+import { oomKillProcessScript, oomKillScript, pidOfCommand } from "./checks/oom";
 import { countKey, graphiteCounts, prometheusCounts } from "./checks/traffic";
 
 const { values } = parseArgs({
@@ -53,6 +63,20 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const DEFAULT_CASES = { exporter: ["none", "statsd-exporter", "prometheus", "grafana"], graphite: ["none", "graphite", "grafana"] } as const;
 const cases = values.cases ? values.cases.split(",") : [...DEFAULT_CASES[topology]];
+/**
+ * The OOM cases (`oom:<what>`, Docker only): the service's container, and for a service under graphite-statsd's runit
+ * the text of its command line (the process is killed, the container keeps running and runit starts it again).
+ */
+const OOM_TARGETS: Readonly<Record<string, { readonly container: string; readonly command?: string }>> = {
+  "statsd-exporter": { container: "statsd-exporter" },
+  prometheus: { container: "prometheus" },
+  statsd: { container: "graphite", command: "/opt/statsd/stats.js" },
+  carbon: { container: "graphite", command: "carbon-cache.py" },
+};
+for (const c of cases.filter((c) => c.startsWith("oom:"))) {
+  if (!(c.slice(4) in OOM_TARGETS)) throw new Error(`unknown case ${c}: the OOM cases are ${Object.keys(OOM_TARGETS).map((t) => `oom:${t}`).join(", ")}`);
+  if (values.namespace !== undefined) throw new Error(`the OOM cases run on Docker only, not with --namespace (${c})`);
+}
 if (cases.includes("docker-daemon") && !values["daemon-restart-command"]) {
   throw new Error("the case docker-daemon needs --daemon-restart-command: how this machine restarts dockerd");
 }
@@ -133,11 +157,47 @@ function healthy(container: string): boolean {
   }
 }
 
+/** The PID of `command` in `container` (from this machine's view of the container: `docker exec`), or "". */
+const pidIn = (container: string, command: string) => docker("exec", container, "sh", "-c", `echo ${pidOfCommand(command)}`);
+
 /**
- * Restarts the case's container (or, for `docker-daemon`, the Docker daemon); resolves with the seconds from the
- * restart until it (every container of the stack) is healthy again.
+ * Has the kernel OOM-kill the case's process, as if it had outgrown the container's memory limit (scripts/checks/oom.ts),
+ * and resolves with the seconds until it is back: the container restarted by its policy and healthy, or the service
+ * restarted by runit under a new PID. Throws when Docker saw no OOM kill.
+ */
+async function oomKill(target: string): Promise<number> {
+  const { container: service, command } = OOM_TARGETS[target]!;
+  const container = `${prefix}${service}-0`;
+  const [limit, user, restarts] = docker("inspect", "--format", "{{.HostConfig.Memory}} {{.Config.User}} {{.RestartCount}}", container).split(" ");
+  const since = String(now() - 1);
+  const started = performance.now();
+  const before = command ? pidIn(container, command) : "";
+  const script = command ? oomKillProcessScript(Number(limit), pidOfCommand(command)) : oomKillScript(Number(limit));
+  // The exec dies with a container whose PID 1 is killed: its exit status says nothing; Docker's oom event does.
+  try {
+    execFileSync("docker", ["exec", ...(user ? ["--user", user] : []), container, "sh", "-c", script], { stdio: "ignore", timeout: 60_000 });
+  } catch {
+    // see above
+  }
+  const back = await waitFor(
+    async () =>
+      healthy(container) &&
+      (command ? !["", before].includes(pidIn(container, command)) : docker("inspect", "--format", "{{.RestartCount}}", container) !== restarts),
+    300_000,
+    500,
+  );
+  if (!back) throw new Error(`${target} in ${container} not back within 5 minutes`);
+  const oom = docker("events", "--since", since, "--until", String(now() + 1), "--filter", `container=${container}`, "--filter", "event=oom", "--format", "{{.Action}}");
+  if (!oom.split("\n").includes("oom")) throw new Error(`Docker saw no OOM kill in ${container}: the kernel killed something else, or nothing`);
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * Restarts the case's container (or, for `docker-daemon`, the Docker daemon; for `oom:<what>`, has the kernel kill
+ * it); resolves with the seconds from the restart until it (every container of the stack) is healthy again.
  */
 async function restart(service: string): Promise<number> {
+  if (service.startsWith("oom:")) return oomKill(service.slice(4));
   const started = performance.now();
   if (namespace !== undefined) {
     if (!(service in KUBERNETES_NAME)) throw new Error(`on Kubernetes the cases are ${Object.keys(KUBERNETES_NAME).join(", ")} (and none)`);
