@@ -416,6 +416,10 @@ export function graphitePaths(prefix: string) {
   };
 }
 
+/** What graphite-statsd's runit services run (their command lines contain it): statsd, and carbon-cache. */
+export const STATSD_COMMAND = "/opt/statsd/stats.js";
+export const CARBON_CACHE_COMMAND = "carbon-cache.py";
+
 /** statsd's default `prefixStats`, which {@link statsdConfigJs} leaves as it is: the first node of statsd's own stats. */
 export const STATSD_STATS_PREFIX = "statsd";
 

@@ -36,7 +36,7 @@ import { parseArgs } from "node:util";
 import { catalog } from "../app/src/metrics/catalog";
 import { waitFor } from "../app/src/tools/wait";
 import { routeSegment } from "../app/src/metrics/names";
-import { graphitePaths } from "../pipeline/graphite";
+import { CARBON_CACHE_COMMAND, graphitePaths, STATSD_COMMAND } from "../pipeline/graphite";
 import { getJson, GraphiteApi, PrometheusApi, sumPoints, type GraphiteSeries } from "./checks/backends";
 import { readStackOutputs } from "./checks/stack-outputs";
 import { oomKillProcessScript, oomKillScript, pidOfCommand } from "./checks/oom";
@@ -70,8 +70,8 @@ const cases = values.cases ? values.cases.split(",") : [...DEFAULT_CASES[topolog
 const OOM_TARGETS: Readonly<Record<string, { readonly container: string; readonly command?: string }>> = {
   "statsd-exporter": { container: "statsd-exporter" },
   prometheus: { container: "prometheus" },
-  statsd: { container: "graphite", command: "/opt/statsd/stats.js" },
-  carbon: { container: "graphite", command: "carbon-cache.py" },
+  statsd: { container: "graphite", command: STATSD_COMMAND },
+  carbon: { container: "graphite", command: CARBON_CACHE_COMMAND },
 };
 for (const c of cases.filter((c) => c.startsWith("oom:"))) {
   if (!(c.slice(4) in OOM_TARGETS)) throw new Error(`unknown case ${c}: the OOM cases are ${Object.keys(OOM_TARGETS).map((t) => `oom:${t}`).join(", ")}`);

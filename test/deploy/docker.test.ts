@@ -16,7 +16,7 @@ import { containerId, containers, docker, execIn, images, imagePulls, networks, 
 import { EXPORTER_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
-import { failureReport } from "../../scripts/local/processes";
+import { failureReport, runCommand } from "../../scripts/local/processes";
 import { sendStatsd } from "../support/udp";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
@@ -29,6 +29,8 @@ import {
   expectedTeamWhisperInfo,
   TEAM_LINE,
 } from "../support/team-extensions";
+import { oomKillProcessScript, pidOfCommand } from "../../scripts/checks/oom";
+import { GRAPHITE_MEMORY_LIMIT_MIB, STATSD_COMMAND } from "../../pipeline/graphite";
 import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
@@ -144,6 +146,23 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       const { status, left } = await pruneDeployed((...cmd) => execIn("statsd-stack-graphite-graphite-0", ...cmd));
       assert.match(status, PRUNE_SERVICE_RUNNING);
       assert.deepEqual(left, EXPECTED_AFTER_PRUNE);
+    });
+
+    it("statsd OOM-killed inside graphite-statsd (the kernel, at the container's limit) is started again by runit in the same container, and counts a line sent after it", async () => {
+      const container = "statsd-stack-graphite-graphite-0";
+      const statsdPid = async () => (await execIn(container, "sh", "-c", `echo ${pidOfCommand(STATSD_COMMAND)}`)).trim();
+      const [id, before, since] = [await containerId(container), await statsdPid(), Math.floor(Date.now() / 1000) - 1];
+      await runCommand("docker", ["exec", container, "sh", "-c", oomKillProcessScript(GRAPHITE_MEMORY_LIMIT_MIB * 1024 * 1024, pidOfCommand(STATSD_COMMAND))], { timeoutMs: 60_000 });
+      let after = "";
+      await waitFor(async () => !["", before].includes((after = await statsdPid())), 30_000, 500);
+      assert.deepEqual(
+        { oomKilled: await oomKilledSince(container, since), sameContainer: (await containerId(container)) === id, restarts: await restartCount(container), statsdRestarted: after !== "" && after !== before },
+        { oomKilled: true, sameContainer: true, restarts: 0, statsdRestarted: true },
+      );
+      await sendStatsd(8125, "deploy_test.after_oom:4|c");
+      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
+      const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.after_oom", "-5min")).some((s) => s.datapoints.some(([v]) => v === 4)), 60_000, 1000);
+      assert.ok(counted, "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
     });
   });
 
