@@ -16,7 +16,7 @@ import { containerId, containers, docker, execIn, images, imagePulls, networks, 
 import { EXPORTER_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
-import { failureReport, runCommand } from "../../scripts/local/processes";
+import { failureReport } from "../../scripts/local/processes";
 import { sendStatsd } from "../support/udp";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
@@ -29,8 +29,7 @@ import {
   expectedTeamWhisperInfo,
   TEAM_LINE,
 } from "../support/team-extensions";
-import { oomKillProcessScript, pidOfCommand } from "../../scripts/checks/oom";
-import { GRAPHITE_MEMORY_LIMIT_MIB, STATSD_COMMAND } from "../../pipeline/graphite";
+import { oomKillStatsd } from "../support/graphite-oom";
 import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
@@ -150,14 +149,11 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
 
     it("statsd OOM-killed inside graphite-statsd (the kernel, at the container's limit) is started again by runit in the same container, and counts a line sent after it", async () => {
       const container = "statsd-stack-graphite-graphite-0";
-      const statsdPid = async () => (await execIn(container, "sh", "-c", `echo ${pidOfCommand(STATSD_COMMAND)}`)).trim();
-      const [id, before, since] = [await containerId(container), await statsdPid(), Math.floor(Date.now() / 1000) - 1];
-      await runCommand("docker", ["exec", container, "sh", "-c", oomKillProcessScript(GRAPHITE_MEMORY_LIMIT_MIB * 1024 * 1024, pidOfCommand(STATSD_COMMAND))], { timeoutMs: 60_000 });
-      let after = "";
-      await waitFor(async () => !["", before].includes((after = await statsdPid())), 30_000, 500);
+      const id = await containerId(container);
+      const killed = await oomKillStatsd((...cmd) => execIn(container, ...cmd));
       assert.deepEqual(
-        { oomKilled: await oomKilledSince(container, since), sameContainer: (await containerId(container)) === id, restarts: await restartCount(container), statsdRestarted: after !== "" && after !== before },
-        { oomKilled: true, sameContainer: true, restarts: 0, statsdRestarted: true },
+        { ...killed, sameContainer: (await containerId(container)) === id, restarts: await restartCount(container) },
+        { oomKills: 1, statsdRestarted: true, sameContainer: true, restarts: 0 },
       );
       await sendStatsd(8125, "deploy_test.after_oom:4|c");
       const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));

@@ -27,6 +27,7 @@ import {
   expectedTeamWhisperInfo,
   TEAM_LINE,
 } from "../support/team-extensions";
+import { oomKillStatsd } from "../support/graphite-oom";
 import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
@@ -372,6 +373,21 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const { status, left } = await pruneDeployed((...cmd) => kubectl("exec", "-n", namespaceOf("graphite"), pod.name, "--", ...cmd));
       assert.match(status, PRUNE_SERVICE_RUNNING);
       assert.deepEqual(left, EXPECTED_AFTER_PRUNE);
+    });
+
+    it("statsd OOM-killed inside the graphite pod (the kernel, at the container's limit) is started again by runit in the same container, and counts a line sent after it", async () => {
+      const namespace = namespaceOf("graphite");
+      const pod = (await pods(namespace)).find((p) => p.app === "graphite")!;
+      const killed = await oomKillStatsd((...cmd) => kubectl("exec", "-n", namespace, pod.name, "--", ...cmd));
+      const podNow = (await pods(namespace)).find((p) => p.app === "graphite")!;
+      assert.deepEqual(
+        { ...killed, samePod: podNow.uid === pod.uid, restarts: (await containerState(namespace, pod.name, "graphite")).restartCount },
+        { oomKills: 1, statsdRestarted: true, samePod: true, restarts: 0 },
+      );
+      await sendStatsd(Number(String(outputs.graphite!.statsdEndpoint).split(":").at(-1)), "deploy_test.after_oom:4|c");
+      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
+      const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.after_oom", "-5min")).some((s) => s.datapoints.some(([v]) => v === 4)), 60_000, 1000);
+      assert.ok(counted, "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
     });
 
     it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), and the smoke check passes under it", async () => {
