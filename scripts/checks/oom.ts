@@ -8,21 +8,18 @@
  * limit's pages / 1000, and an exec'd process inherits the container's `oom_score_adj` (the kubelet gives a Burstable
  * pod's containers 998, near the main process's 1000). The process holding the most pages then wins: one allocator
  * of the whole limit was killed instead of the main process (busybox's httpd on Docker, statsd_exporter on the
- * cluster, both tried here). Slices of 5 % of the limit each: one holds 6.4 MiB of statsd_exporter's 128 MiB, less
- * than statsd_exporter itself (12-16 MiB, measured here).
+ * cluster, both tried here).
  */
-
-/** The share of the limit each allocator holds. */
-const SLICE = 0.05;
 
 /**
  * The shell command (busybox or any POSIX sh with dd) that OOM-kills PID 1 of a container whose memory limit is
- * `limitBytes`: 32 slices at once, 160 % of the limit. Each dd reads its slice into one buffer, then blocks writing it
+ * `limitBytes`: 32 slices of 5 % at once, 160 % of the limit (one holds 6.4 MiB of statsd_exporter's 128 MiB, less
+ * than statsd_exporter itself, 12-16 MiB measured here). Each dd reads its slice into one buffer, then blocks writing it
  * to a pipe nobody reads: it holds the slice until the container's end kills it (or, if the kernel chose otherwise,
  * until sleep ends and the caller sees no restart).
  */
 export function oomKillScript(limitBytes: number): string {
-  const slice = Math.ceil(limitBytes * SLICE);
+  const slice = Math.ceil(limitBytes * 0.05);
   return `echo 1000 > /proc/1/oom_score_adj && for i in $(seq 32); do dd if=/dev/zero bs=${slice} count=1 2>/dev/null | sleep 30 & done; wait`;
 }
 
@@ -39,19 +36,20 @@ export function pidOfCommand(text: string): string {
 
 /**
  * The shell command that OOM-kills one process of a container that keeps running (a service under the container's
- * own supervisor, such as runit in graphite-statsd), `pid` a shell expression for it. Unlike {@link oomKillScript} the
- * slices come one at a time, 0.5 s apart, and stop once the process is gone; each is released as soon as it is: the
- * container then has its memory back at once, and the kernel kills nothing else. At most 40 slices (200 %), 20 s.
+ * own supervisor, such as runit in graphite-statsd), `pid` a shell expression for it. Unlike {@link oomKillScript}
+ * the slices are small (1 % of the limit) and come one at a time, 0.1 s apart, and stop once the process is gone;
+ * each is released as soon as it is: the process's own memory, more than a slice, is then enough for the allocation
+ * the kernel was serving when it killed it, and the kernel kills nothing else. At most 250 slices (250 %), 25 s.
  */
 export function oomKillProcessScript(limitBytes: number, pid: string): string {
-  const slice = Math.ceil(limitBytes * SLICE);
+  const slice = Math.ceil(limitBytes * 0.01);
   const alive = 'kill -0 "$T" 2>/dev/null';
   const hold = `while ${alive}; do sleep 1; done`;
   return [
     `T=${pid}`,
     '[ -n "$T" ] || { echo "no such process" >&2; exit 1; }',
     'echo 1000 > "/proc/$T/oom_score_adj" || exit 1',
-    `for i in $(seq 40); do ${alive} || break; dd if=/dev/zero bs=${slice} count=1 2>/dev/null | { ${hold}; } & sleep 0.5; done`,
+    `for i in $(seq 250); do ${alive} || break; dd if=/dev/zero bs=${slice} count=1 2>/dev/null | { ${hold}; } & sleep 0.1; done`,
     "wait",
   ].join("\n");
 }
