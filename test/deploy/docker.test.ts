@@ -13,7 +13,7 @@ import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
 import { containerId, containers, docker, execIn, images, imagePulls, networks, oomKill, oomKilledSince, restartCount, volumes, type ContainerState } from "../support/docker";
-import { EXPORTER_MEMORY_LIMIT_BYTES } from "../support/oom";
+import { EXPORTER_MEMORY_LIMIT_BYTES, PROMETHEUS_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
 import type { CliResult, PulumiProject } from "../support/pulumi-cli";
 import { failureReport } from "../../scripts/local/processes";
@@ -415,6 +415,15 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       assert.notEqual(await containerId(BACKEND_CONTAINER.graphite), ids.graphite);
       assert.notEqual(await containerId(BACKEND_CONTAINER.exporter), ids.exporter);
       assert.deepEqual(await lost(["graphite", "exporter"]), []);
+    });
+
+    it("Prometheus OOM-killed (the kernel, past its 512 MiB limit) is restarted by Docker and loses no stored series", async () => {
+      const container = BACKEND_CONTAINER.exporter;
+      const since = Math.floor(Date.now() / 1000) - 1;
+      await oomKill(container, "65534:65534", PROMETHEUS_MEMORY_LIMIT_BYTES);
+      const back = await waitFor(async () => (await containers(container)).some((c) => c.status === "running" && c.health === "healthy"), 180_000, 1000);
+      assert.deepEqual([await oomKilledSince(container, since), await restartCount(container), back], [true, 1, true]);
+      assert.deepEqual(await lost(["exporter"]), []);
     });
 
     it("a Docker daemon restart brings every container of both stacks back by its restart policy, healthy, with no stored series lost", async (t) => {
