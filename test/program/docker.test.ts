@@ -138,7 +138,7 @@ describe("docker platform, graphite topology", () => {
     assert.deepEqual(grafana.inputs.volumes, []);
   });
 
-  it("delivers the generated statsd and carbon settings into the graphite container", () => {
+  it("delivers the generated statsd and carbon settings, and the whisper prune service, into the graphite container", () => {
     const graphite = one(run, CONTAINER, "pipeline-graphite");
     assert.deepEqual(
       (graphite.inputs.uploads as any[]).map((u) => u.file),
@@ -152,6 +152,7 @@ describe("docker platform, graphite topology", () => {
         "/opt/graphite/conf/storage-aggregation.conf",
         "/etc/nginx/sites-enabled/graphite-statsd.conf",
         "/opt/graphite/bin/django_admin_init.sh",
+        "/etc/service/whisper-prune/run",
       ],
     );
     assert.match(uploadOf(graphite, "/opt/graphite/conf/carbon.conf"), /^MAX_CREATES_PER_MINUTE = 1000$/m);
