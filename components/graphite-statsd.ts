@@ -7,6 +7,7 @@ import {
   GRAPHITE_MEMORY_LIMIT_MIB,
   GRAPHITE_SERVICE_STOP_SECONDS,
   GRAPHITE_STOP_SECONDS,
+  STATSD_CONFIG_PATH,
   statsdConfigJs,
   storageAggregationConf,
   storageSchemasConf,
@@ -124,7 +125,7 @@ export class GraphiteStatsd extends pulumi.ComponentResource {
       ],
       files: [
         {
-          path: "/opt/statsd/config/udp.js",
+          path: STATSD_CONFIG_PATH,
           content: pulumi.output(args.ownMetricsExpiry?.metricPrefix ?? "").apply((prefix) =>
             statsdConfigJs({
               graphiteHost: "127.0.0.1",

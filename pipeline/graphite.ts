@@ -416,8 +416,13 @@ export function graphitePaths(prefix: string) {
   };
 }
 
-/** What graphite-statsd's runit services run (their command lines contain it): statsd, and carbon-cache. */
-export const STATSD_COMMAND = "/opt/statsd/stats.js";
+/** Where graphite-statsd's statsd reads its config with STATSD_INTERFACE=udp: the program's file. */
+export const STATSD_CONFIG_PATH = "/opt/statsd/config/udp.js";
+/**
+ * What the command lines of graphite-statsd's statsd and carbon-cache contain. statsd sets its process title to
+ * `statsd`, which leaves only its config file's path of what runit ran.
+ */
+export const STATSD_COMMAND = STATSD_CONFIG_PATH;
 export const CARBON_CACHE_COMMAND = "carbon-cache.py";
 
 /** statsd's default `prefixStats`, which {@link statsdConfigJs} leaves as it is: the first node of statsd's own stats. */
