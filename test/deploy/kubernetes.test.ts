@@ -380,9 +380,13 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const pod = (await pods(namespace)).find((p) => p.app === "graphite")!;
       const killed = await oomKillStatsd((...cmd) => kubectl("exec", "-n", namespace, pod.name, "--", ...cmd));
       const podNow = (await pods(namespace)).find((p) => p.app === "graphite")!;
+      // The kernel may kill graphite-web's gunicorn workers first: every process of the pod has its oom_score_adj
+      // (990, Burstable), 10 points below statsd's 1000, and a worker holds more memory than statsd; gunicorn forks
+      // them again. Hence at least one kill, and graphite-web answering the render below.
       assert.deepEqual(
-        { ...killed, samePod: podNow.uid === pod.uid, restarts: (await containerState(namespace, pod.name, "graphite")).restartCount },
-        { oomKills: 1, statsdRestarted: true, samePod: true, restarts: 0 },
+        { statsdRestarted: killed.statsdRestarted, killed: killed.oomKills >= 1, samePod: podNow.uid === pod.uid, restarts: (await containerState(namespace, pod.name, "graphite")).restartCount },
+        { statsdRestarted: true, killed: true, samePod: true, restarts: 0 },
+        `the kernel's OOM kills: ${killed.oomKills}`,
       );
       await sendStatsd(Number(String(outputs.graphite!.statsdEndpoint).split(":").at(-1)), "deploy_test.after_oom:4|c");
       const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
