@@ -13,7 +13,7 @@ import path from "node:path";
 import { waitFor } from "../../app/src/tools/wait";
 import { STATSD_FLUSH_SECONDS } from "../../pipeline/settings";
 import { carbonConf, storageAggregationConf, storageSchemasConf, type CarbonConfArgs } from "../../pipeline/graphite";
-import { freeTcpPort, type ProcessGroup, type RunningProcess } from "./processes";
+import { freeTcpPorts, type ProcessGroup, type RunningProcess } from "./processes";
 import { binaries } from "./stacks";
 
 /** Debian's interpreter, which has carbon's modules (pickle for the cache query). */
@@ -133,8 +133,9 @@ export async function startCarbonCache(group: ProcessGroup, options: CarbonCache
   if (bin.skip) throw new Error(bin.skip);
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), "statsd-stack-carbon-"));
   for (const sub of ["conf", "storage/whisper", "storage/lists", "storage/log"]) mkdirSync(path.join(dir, sub), { recursive: true });
-  const [linePort, picklePort, queryPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
+  // The stand-in listens first: a port of its own, taken after the three were picked, could have been one of them.
   const tags = await tagApiStandIn();
+  const [linePort, picklePort, queryPort] = (await freeTcpPorts(3)) as [number, number, number];
   writeFileSync(path.join(dir, "conf", "storage-schemas.conf"), options.storageSchemas ?? storageSchemasConf(options.retentions));
   writeFileSync(path.join(dir, "conf", "storage-aggregation.conf"), options.storageAggregation ?? storageAggregationConf());
   const generated = carbonConf({

@@ -154,6 +154,23 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
+/**
+ * `n` distinct ports free on 127.0.0.1 now: every listener is held until all have their port, so that the kernel
+ * cannot hand one port out twice (as `n` calls of {@link freeTcpPort} can).
+ */
+export async function freeTcpPorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
 /** A port free for both TCP and UDP on 127.0.0.1 now (statsd_exporter listens on both). */
 export async function freeTcpUdpPort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
