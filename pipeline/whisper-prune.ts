@@ -60,8 +60,8 @@ function literal(path: string): string {
 
 /**
  * The run script: POSIX sh and the find options GNU find and busybox's share (busybox may be built without -delete),
- * so it runs on the real Alpine image as on the Debian stand-in. It looks at start and every interval, logs what it deleted, and exits
- * at once on runit's TERM (its sleep is waited for, not run in the foreground).
+ * so it runs on the real Alpine image as on the Debian stand-in. It looks at start and every interval, logs what it
+ * deleted, and exits at once on runit's TERM (its sleep is waited for, not run in the foreground).
  */
 export function whisperPruneScript(args: WhisperPruneArgs): string {
   const seconds = expirySeconds(args.pruneAfter);
