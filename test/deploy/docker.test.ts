@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
-import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
+import { PrometheusApi } from "../../scripts/checks/backends";
 import { containerId, containers, docker, execIn, images, imagePulls, networks, oomKill, oomKilledSince, restartCount, volumes, type ContainerState } from "../support/docker";
 import { EXPORTER_MEMORY_LIMIT_BYTES, PROMETHEUS_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
@@ -30,6 +30,7 @@ import {
   TEAM_LINE,
 } from "../support/team-extensions";
 import { oomKillStatsd } from "../support/graphite-oom";
+import { graphiteShows } from "../support/graphite-points";
 import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { receiverContainer, receiverWebhookUrl, type WebhookReceiver } from "../support/webhook-beside-stack";
 import { randomBytes } from "node:crypto";
@@ -131,9 +132,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
 
     it("counts a StatsD line sent from this machine to the published UDP port in Graphite", async () => {
       await sendStatsd(8125, "deploy_test.hits:3|c");
-      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
-      const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.hits", "-5min")).some((s) => s.datapoints.some(([v]) => v === 3)), 60_000, 1000);
-      assert.ok(counted, "stats_counts.deploy_test.hits never showed 3 within 60 s");
+      assert.ok(await graphiteShows(String(outputs.graphite!.graphiteUrl), "stats_counts.deploy_test.hits", 3), "stats_counts.deploy_test.hits never showed 3 within 60 s");
     });
 
     it("carbon creates a team's new series with the team's archives and rollup (config graphiteSchemas, graphiteAggregation)", async () => {
@@ -156,9 +155,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
         { oomKills: 1, statsdRestarted: true, sameContainer: true, restarts: 0 },
       );
       await sendStatsd(8125, "deploy_test.after_oom:4|c");
-      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
-      const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.after_oom", "-5min")).some((s) => s.datapoints.some(([v]) => v === 4)), 60_000, 1000);
-      assert.ok(counted, "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
+      assert.ok(await graphiteShows(String(outputs.graphite!.graphiteUrl), "stats_counts.deploy_test.after_oom", 4), "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
     });
   });
 

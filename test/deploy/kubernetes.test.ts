@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { runLoad } from "../../app/src/tools/load";
 import { waitFor } from "../../app/src/tools/wait";
-import { GraphiteApi, PrometheusApi } from "../../scripts/checks/backends";
+import { PrometheusApi } from "../../scripts/checks/backends";
 import { failureReport, mustRun } from "../../scripts/local/processes";
 import { containerState, currentContext, kubectl, kubectlJson, oomKillInPod, pods, processIdentity, replicaSets, runtimeTools, waitForOldPods, type PodState } from "../support/cluster";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, TIER_IMAGES, type ReleaseUpgrade, type Tier } from "../support/deployment";
@@ -28,6 +28,7 @@ import {
   TEAM_LINE,
 } from "../support/team-extensions";
 import { oomKillStatsd } from "../support/graphite-oom";
+import { graphiteShows } from "../support/graphite-points";
 import { EXPECTED_AFTER_PRUNE, PRUNE_SERVICE_RUNNING, pruneDeployed } from "../support/whisper-prune";
 import { assertOnlyStackAdminPassword, EXPECTED_GRAPHITE_WEB_ANSWERS, graphiteWebAnswers, PRINT_GRAPHITE_SECRET_KEY } from "../support/graphite-admin";
 import { AlertScenario, SCENARIO_CONFIG } from "../support/alert-scenario";
@@ -251,9 +252,8 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
       const port = (stack: string) => Number(String(outputs[stack]!.statsdEndpoint).split(":").at(-1));
       await sendStatsd(port("graphite"), "deploy_test.hits:3|c");
       await sendStatsd(port("exporter"), "deploy_test_hits:3|c|#team:payments");
-      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
       const prom = new PrometheusApi(String(outputs.exporter!.prometheusUrl));
-      assert.ok(await waitFor(async () => (await graphite.render("stats_counts.deploy_test.hits", "-5min")).some((s) => s.datapoints.some(([v]) => v === 3)), 60_000, 1000), "graphite");
+      assert.ok(await graphiteShows(String(outputs.graphite!.graphiteUrl), "stats_counts.deploy_test.hits", 3), "graphite");
       assert.ok(await waitFor(async () => (await prom.query('deploy_test_hits{team="payments"}')).some((s) => s.value === 3), 60_000, 1000), "prometheus");
     });
 
@@ -389,9 +389,7 @@ describe("deployment on Kubernetes by the real Pulumi CLI (Grafana is a stand-in
         `the kernel's OOM kills: ${killed.oomKills}`,
       );
       await sendStatsd(Number(String(outputs.graphite!.statsdEndpoint).split(":").at(-1)), "deploy_test.after_oom:4|c");
-      const graphite = new GraphiteApi(String(outputs.graphite!.graphiteUrl));
-      const counted = await waitFor(async () => (await graphite.render("stats_counts.deploy_test.after_oom", "-5min")).some((s) => s.datapoints.some(([v]) => v === 4)), 60_000, 1000);
-      assert.ok(counted, "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
+      assert.ok(await graphiteShows(String(outputs.graphite!.graphiteUrl), "stats_counts.deploy_test.after_oom", 4), "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
     });
 
     it("a new metricPrefix rolls exactly the app and the exporter (its mapping ConfigMap), and the smoke check passes under it", async () => {
