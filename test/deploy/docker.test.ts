@@ -150,9 +150,13 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       const container = "statsd-stack-graphite-graphite-0";
       const id = await containerId(container);
       const killed = await oomKillStatsd((...cmd) => execIn(container, ...cmd));
+      // The kernel may kill more than statsd: when what statsd held is less than the allocations under way need, it
+      // takes the next largest process too (a gunicorn worker, seen once; gunicorn forks it again). Hence at least
+      // one kill, and graphite-web answering the render below.
       assert.deepEqual(
-        { ...killed, sameContainer: (await containerId(container)) === id, restarts: await restartCount(container) },
-        { oomKills: 1, statsdRestarted: true, sameContainer: true, restarts: 0 },
+        { statsdRestarted: killed.statsdRestarted, killed: killed.oomKills >= 1, sameContainer: (await containerId(container)) === id, restarts: await restartCount(container) },
+        { statsdRestarted: true, killed: true, sameContainer: true, restarts: 0 },
+        `the kernel's OOM kills: ${killed.oomKills}`,
       );
       await sendStatsd(8125, "deploy_test.after_oom:4|c");
       assert.ok(await graphiteShows(String(outputs.graphite!.graphiteUrl), "stats_counts.deploy_test.after_oom", 4), "stats_counts.deploy_test.after_oom never showed 4 within 60 s");
