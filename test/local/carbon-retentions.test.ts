@@ -42,7 +42,10 @@ describe("carbon retentions changed on a running stack (real carbon-cache and wh
   let conf = "";
   let linePort = 0;
   const fileOf = (series: string) => whisperFile(whisperDir, series);
-  const now = () => Math.floor(Date.now() / 1000);
+  // Points are placed at fixed offsets from a 10-minute boundary, not from the clock: how often whisper-auto-resize
+  // counts a point depends on whether its 1-minute and 10-minute slots fall on one of the 10 s points (one copy
+  // overwrites another), so times taken from the clock made its count vary from run to run.
+  const anchor = Math.floor(Date.now() / 1000 / 600) * 600;
 
   /** carbon-cache with the program's files and `retentions`, on the previous run's storage as a replaced container. */
   async function startCarbon(retentions: string) {
@@ -50,9 +53,9 @@ describe("carbon retentions changed on a running stack (real carbon-cache and wh
     [carbonDir, whisperDir, conf, linePort] = [carbonCache.dir, carbonCache.whisperDir, path.join(carbonCache.dir, "conf"), carbonCache.linePort];
   }
 
-  /** Sends plaintext points `ago` seconds old and waits until every named series has its file. */
-  async function send(lines: Array<[series: string, value: number, ago: number]>) {
-    await sendPlaintext(linePort, lines.map(([series, value, ago]) => `${series} ${value} ${now() - ago}`));
+  /** Sends plaintext points at `anchor - before` and waits until every named series has its file. */
+  async function send(lines: Array<[series: string, value: number, before: number]>) {
+    await sendPlaintext(linePort, lines.map(([series, value, before]) => `${series} ${value} ${anchor - before}`));
     const written = await waitFor(async () => lines.every(([series]) => existsSync(fileOf(series))), 30_000, 200);
     assert.ok(written, `carbon wrote no file for ${lines.map(([series]) => series).join(", ")}`);
   }
@@ -64,15 +67,16 @@ describe("carbon retentions changed on a running stack (real carbon-cache and wh
 
   it("a new series gets the configured retentions", async () => {
     await startCarbon(RETENTIONS);
-    // A point 8 hours old lands in the 1-minute archive only (the 10 s one keeps 6 hours).
-    await send([["stats_counts.app.old", 9, 8 * 3600], ["stats_counts.app.old", 1, 30], ["stats_counts.app.old", 2, 20]]);
+    // A point 8 hours old lands in the 1-minute archive only (the 10 s one keeps 6 hours). The recent points sit in
+    // one minute (from 5 min before the anchor) and in the 10 minutes before it, but on none of those slots' starts.
+    await send([["stats_counts.app.old", 9, 8 * 3600 - 65], ["stats_counts.app.old", 1, 265], ["stats_counts.app.old", 2, 255]]);
     assert.deepEqual(await archivesOf(fileOf("stats_counts.app.old")), archivesFor(RETENTIONS));
   });
 
   it("after a change, series created from then on get the new retentions, and existing files keep theirs", async () => {
     await group.stopAll();
     await startCarbon(NEW_RETENTIONS);
-    await send([["stats_counts.app.new", 3, 0], ["stats_counts.app.old", 4, 10]]);
+    await send([["stats_counts.app.new", 3, 0], ["stats_counts.app.old", 4, 245]]);
     assert.deepEqual(await archivesOf(fileOf("stats_counts.app.new")), archivesFor(NEW_RETENTIONS));
     assert.deepEqual(await archivesOf(fileOf("stats_counts.app.old")), archivesFor(RETENTIONS));
   });
@@ -91,7 +95,9 @@ describe("carbon retentions changed on a running stack (real carbon-cache and wh
     assert.deepEqual(await archivesOf(file), archivesFor(NEW_RETENTIONS));
     const total = points(file).reduce((a, b) => a + b, 0);
     t.diagnostic(`whisper-auto-resize: a count series of 16 reads ${total} in its 10 s archive`);
-    assert.ok(total > 16, `whisper-auto-resize kept the count exact (${total}): README's warning is out of date`);
+    // whisper-resize copies every old archive into the new 10 s one, coarsest first: the 8-hour-old 9 from the 10-minute
+    // and the 1-minute archives (2 x 9), the recent 1 + 2 + 4 from those two archives and from the 10 s one (3 x 7).
+    assert.equal(total, 2 * 9 + 3 * 7, `whisper-auto-resize counted ${total}: README's warning needs a new figure`);
   });
 
   it("scripts/resize-whisper.sh brings every old file to the new retentions with each point once, and leaves new files alone", async () => {
