@@ -34,7 +34,7 @@ import { parseRetentions } from "../pipeline/graphite";
 import { expirySeconds } from "../pipeline/statsd-expiry";
 import { MAX_STATSD_RECEIVE_BUFFER } from "../pipeline/statsd-receive-buffer";
 import { MIN_PRUNE_AFTER_SECONDS } from "../pipeline/whisper-prune";
-import { durationMs, type AlertThresholds } from "../pipeline/rules";
+import { durationMs, SERIES_FLOOD_MAX, type AlertThresholds } from "../pipeline/rules";
 import { EXPORTER_MODES, TOPOLOGIES, type ExporterMode, type Topology } from "../pipeline/topologies";
 export const PLATFORMS = ["docker", "kubernetes"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
@@ -308,6 +308,7 @@ export function readStackConfig(source: ConfigSource, stack: string, projectDir:
     latencyP99Seconds: decimal("alertLatencyP99Seconds", (n) => n > 0, "a number of seconds greater than 0, e.g. 6 or 2.5"),
     latencyFor: duration("alertLatencyFor"),
     exporterDownFor: duration("alertExporterDownFor"),
+    seriesFlood: integer("alertSeriesFlood", 1, SERIES_FLOOD_MAX),
   };
   const alertRouting: AlertRouting = {
     groupWait: duration("alertGroupWait"),

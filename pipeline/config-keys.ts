@@ -159,6 +159,12 @@ export const CONFIG_KEYS = {
     description:
       "Exporter topology: how long Prometheus must fail to scrape statsd_exporter before alert StatsdExporterDown fires (and mutes the service alerts); a Prometheus duration. A restarted exporter is back well within the default.",
   },
+  alertSeriesFlood: {
+    type: "string",
+    default: "10000",
+    description:
+      "Both topologies: alert StatsdSeriesFlood fires when the pipeline has held more series than this for 10 minutes: each statsd_exporter's series (exporter topology), the stats in a statsd flush (graphite topology); a whole number of at least 1. The sample API makes a few dozen; a flood of new names or label values passes it.",
+  },
   alertWebhookUrl: {
     type: "string",
     default: "",

@@ -1,6 +1,7 @@
 /**
- * The graphite topology's alerts: the exporter topology's three service alerts (pipeline/rules.ts), as Grafana-managed
- * alert rules over the Graphite datasource, and where Grafana sends their notifications. Grafana reads these files
+ * The graphite topology's alerts: the exporter topology's three service alerts and its series flood alert
+ * (pipeline/rules.ts), as Grafana-managed alert rules over the Graphite datasource, and where Grafana sends their
+ * notifications. Grafana reads these files
  * from /etc/grafana/provisioning/alerting/ (file provisioning, apiVersion 1) at start.
  *
  * Each rule is three steps, as Grafana's rule editor builds them: A, a Graphite query that computes the whole
@@ -13,9 +14,9 @@ import { stringify } from "yaml";
 import { APP_LABEL, catalog } from "../app/src/metrics/catalog";
 import { graphiteSegment } from "../app/src/metrics/names";
 import { ALERT_GROUP_BY, type AlertRouting } from "./alertmanager";
-import { graphitePaths } from "./graphite";
+import { graphitePaths, STATSD_OWN_PATHS } from "./graphite";
 import { quantilePercent } from "./quantiles";
-import { alertingRules, APP_NOT_REPORTING_FOR, durationMs, RULE_GROUPS, RULE_WINDOW, SERVICE_ALERTS, type AlertThresholds } from "./rules";
+import { alertingRules, APP_NOT_REPORTING_FOR, durationMs, RULE_GROUPS, RULE_WINDOW, SERIES_FLOOD_FOR, SERVICE_ALERTS, type AlertThresholds } from "./rules";
 import { DATASOURCE_UIDS, STATSD_FLUSH_SECONDS } from "./settings";
 
 /** Where Grafana reads alerting provisioning files. */
@@ -61,6 +62,9 @@ export const QUERY_MAX_DATA_POINTS = 43200;
  */
 export const INFO_WINDOW_SECONDS = 60;
 
+/** The window in which StatsdSeriesFlood takes statsd's largest flush: six flushes, so an unwritten newest slot is no gap. */
+export const SERIES_WINDOW_SECONDS = 60;
+
 /** A duration in Graphite's function syntax, in whole minutes where it can be: 300000 -> "5min". */
 function graphiteInterval(ms: number): string {
   const seconds = ms / 1000;
@@ -96,6 +100,13 @@ export function graphiteAlertQueries(metricPrefix: string, appName: string) {
      * reported since Graphite's data began has no path: no series.
      */
     infoReports: `alias(transformNull(movingSum(sumSeries(${p.info}.${graphiteSegment(appName)}.*), '${graphiteInterval(INFO_WINDOW_SECONDS * 1000)}'), 0), 'info_reports')`,
+    /**
+     * The most stats (counters, timers, gauges, sets) statsd wrote in a flush of the last minute: every name it holds,
+     * since it writes each until it expires (graphiteOwnMetricsExpiry), each one a whisper file or several. Over a
+     * minute, because the newest 10 s slot is empty until statsd's next flush writes it: its last point alone would
+     * read as 0 half the time.
+     */
+    seriesHeld: `alias(movingMax(${STATSD_OWN_PATHS.statsPerFlush}, '${graphiteInterval(SERIES_WINDOW_SECONDS * 1000)}'), 'stats_per_flush')`,
   };
 }
 
@@ -121,7 +132,8 @@ export interface GrafanaAlertRule {
   readonly noDataState: NoDataState;
   readonly execErrState: ExecErrState;
   readonly for: string;
-  readonly labels: { readonly severity: string; readonly [APP_LABEL]: string };
+  /** The app's name on the service alerts; none on the pipeline's own (it is not one app's). */
+  readonly labels: { readonly severity: string; readonly [APP_LABEL]?: string };
   readonly annotations: { readonly summary: string; readonly description: string };
   readonly isPaused: false;
 }
@@ -173,22 +185,26 @@ function steps(target: string, evaluator: { type: "gt" | "lt"; params: [number] 
   ];
 }
 
-/** The rule's uid: fixed, so a new deployment updates the rule in place. At most 40 characters (Grafana's limit). */
-export const ruleUid = (alert: (typeof SERVICE_ALERTS)[number]) => `statsd-stack-${alert}`;
+/** The graphite topology's alerts: the service alerts, then the pipeline's own. */
+export const GRAFANA_ALERTS = [...SERVICE_ALERTS, "StatsdSeriesFlood"] as const;
+export type GrafanaAlert = (typeof GRAFANA_ALERTS)[number];
 
-/** The three service alerts as Grafana rules, named, labelled and thresholded as the exporter topology's. */
+/** The rule's uid: fixed, so a new deployment updates the rule in place. At most 40 characters (Grafana's limit). */
+export const ruleUid = (alert: GrafanaAlert) => `statsd-stack-${alert}`;
+
+/** The graphite topology's alerts as Grafana rules, named, labelled and thresholded as the exporter topology's. */
 export function grafanaAlertRules({ appName, metricPrefix, thresholds: t }: Omit<GrafanaAlertingArgs, "routing" | "webhook">): GrafanaAlertRule[] {
   const q = graphiteAlertQueries(metricPrefix, appName);
   const p = graphitePaths(metricPrefix);
   // Severities are the exporter topology's, read from its rules so the two cannot differ.
   const severity = Object.fromEntries(alertingRules({ appName, thresholds: t }).map((r) => [r.alert, r.labels.severity]));
   const value = `$values.${REF.reduce}.Value`;
-  const rule = (alert: (typeof SERVICE_ALERTS)[number], r: Omit<GrafanaAlertRule, "uid" | "title" | "condition" | "labels" | "isPaused">): GrafanaAlertRule => ({
+  const rule = (alert: GrafanaAlert, r: Omit<GrafanaAlertRule, "uid" | "title" | "condition" | "labels" | "isPaused">): GrafanaAlertRule => ({
     uid: ruleUid(alert),
     title: alert,
     condition: REF.threshold,
     ...r,
-    labels: { severity: severity[alert]!, [APP_LABEL]: appName },
+    labels: (SERVICE_ALERTS as readonly string[]).includes(alert) ? { severity: severity[alert]!, [APP_LABEL]: appName } : { severity: severity[alert]! },
     isPaused: false,
   });
   const percent = `${Number((t.serverErrorRatio * 100).toPrecision(12))}%`;
@@ -235,6 +251,22 @@ export function grafanaAlertRules({ appName, metricPrefix, thresholds: t }: Omit
           `${p.info}.${graphiteSegment(appName)}.<version> has counted no report for ${INFO_WINDOW_SECONDS}s, for ${APP_NOT_REPORTING_FOR} ` +
           `({{ ${value} }} reports in the last minute; the app re-sends its info metric every 15s). ` +
           "It is down, or cannot reach statsd's StatsD port.",
+      },
+    }),
+    rule("StatsdSeriesFlood", {
+      data: steps(q.seriesHeld, { type: "gt", params: [t.seriesFlood] }),
+      // statsd writes numStats every flush, with or without traffic: no series means statsd is not flushing at all,
+      // which the other rules' queries see too; this one judges only the count.
+      noDataState: "OK",
+      execErrState: "Error",
+      for: SERIES_FLOOD_FOR,
+      annotations: {
+        summary: `statsd holds {{ humanize ${value} }} stats`,
+        description:
+          `${STATSD_OWN_PATHS.statsPerFlush} = {{ humanize ${value} }}: statsd has written more than ${t.seriesFlood} stats ` +
+          `(alertSeriesFlood) in a flush of each minute for ${SERIES_FLOOD_FOR}. A sender is creating new metric names; statsd ` +
+          "keeps each until graphiteOwnMetricsExpiry, and carbon a whisper file for each until graphiteOwnMetricsPruneAfter. " +
+          "Find them in graphite-web's metric tree.",
       },
     }),
   ];

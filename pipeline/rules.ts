@@ -1,14 +1,14 @@
 /**
  * The exporter topology's Prometheus rules, generated from the metric catalog and the stack config: recording rules
  * per app (request rate, server-error ratio, latency quantiles from the histogram) and alerting rules on the service
- * (server errors, p99 latency, an app that stopped reporting) and on the pipeline itself (statsd_exporter down or
- * losing events, Prometheus failing to evaluate rules or near its retention size). Prometheus reads the file beside prometheus.yml
+ * (server errors, p99 latency, an app that stopped reporting) and on the pipeline itself (statsd_exporter down,
+ * losing events or flooded with series, Prometheus failing to evaluate rules or near its retention size). Prometheus reads the file beside prometheus.yml
  * (`rule_files` in pipeline/prometheus.ts) and evaluates it every scrape interval.
  */
 import { stringify } from "yaml";
 import { APP_LABEL, catalog, DEFAULT_INFO_INTERVAL_SECONDS, LATENCY_QUANTILES } from "../app/src/metrics/catalog";
 import { CONFIG_KEYS } from "./config-keys";
-import { EXPORTER_LOSS_COUNTERS, INFO_TTL_SECONDS } from "./exporter";
+import { EXPORTER_LOSS_COUNTERS, EXPORTER_OWN_METRICS, INFO_TTL_SECONDS } from "./exporter";
 import { EXPORTER_JOB, PROMETHEUS_JOB } from "./prometheus";
 import { quantileLabel } from "./quantiles";
 
@@ -24,6 +24,11 @@ export interface AlertThresholds {
   readonly latencyFor: string;
   /** Exporter topology: StatsdExporterDown fires once Prometheus has failed to scrape statsd_exporter this long. */
   readonly exporterDownFor: string;
+  /**
+   * StatsdSeriesFlood fires when the pipeline holds more series than this: each statsd_exporter's series (exporter
+   * topology), the stats in a statsd flush (graphite); a whole number of at least 1.
+   */
+  readonly seriesFlood: number;
 }
 
 /** The thresholds a stack gets when it sets none: the config keys' declared defaults. */
@@ -33,6 +38,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   latencyP99Seconds: Number(CONFIG_KEYS.alertLatencyP99Seconds.default),
   latencyFor: CONFIG_KEYS.alertLatencyFor.default,
   exporterDownFor: CONFIG_KEYS.alertExporterDownFor.default,
+  seriesFlood: Number(CONFIG_KEYS.alertSeriesFlood.default),
 };
 
 export interface RulesArgs {
@@ -56,6 +62,14 @@ export const SERVICE_ALERTS = ["AppHighServerErrorRatio", "AppHighLatencyP99", "
 export const INHIBITIONS: readonly { readonly source: string; readonly targets: readonly string[] }[] = [
   { source: "StatsdExporterDown", targets: SERVICE_ALERTS },
 ];
+
+/**
+ * How long the series count must stay above the threshold before StatsdSeriesFlood fires: longer than a scan or a
+ * one-off batch job that sends a burst of names, short next to the hours a flood takes to fill a disk.
+ */
+export const SERIES_FLOOD_FOR = "10m";
+/** The highest alertSeriesFlood accepted: far past what one exporter or statsd can hold in memory. */
+export const SERIES_FLOOD_MAX = 100_000_000;
 
 /** PrometheusStorageNearRetentionSize fires when the TSDB takes more than this share of the retention size. */
 export const STORAGE_HEADROOM_RATIO = 0.9;
@@ -165,6 +179,31 @@ function appNotReporting(appName: string): AlertingRule {
 const lossRise = (counter: string) =>
   `label_replace(increase(${counter}{job="${EXPORTER_JOB}"}[${RULE_WINDOW}]), "counter", "${counter}", "", "") > 0`;
 
+/**
+ * Too many series in a statsd_exporter: a flood of new names or label values (a client that puts an id in a name, a
+ * scan of the StatsD port). Each series costs the exporter memory until its TTL (exporterOwnMetricsTtl outside the
+ * catalog) and Prometheus a head series, so a flood ends in an OOM kill or in retention cut short.
+ */
+/** The series each statsd_exporter holds, one sample per exporter: what StatsdSeriesFlood compares. */
+export const EXPORTER_SERIES_HELD = `sum by (job, instance) (${EXPORTER_OWN_METRICS.series}{job="${EXPORTER_JOB}"})`;
+
+function seriesFlood(threshold: number): AlertingRule {
+  const held = EXPORTER_SERIES_HELD;
+  return {
+    alert: "StatsdSeriesFlood",
+    expr: `${held} > ${threshold}`,
+    for: SERIES_FLOOD_FOR,
+    labels: { severity: "warning" },
+    annotations: {
+      summary: "statsd_exporter {{ $labels.instance }} holds {{ $value | humanize }} series",
+      description:
+        `${held} = {{ $value | humanize }}: above ${threshold} (alertSeriesFlood) for ${SERIES_FLOOD_FOR}. ` +
+        "A sender is creating new metric names or label values; each one costs the exporter memory until its TTL " +
+        "and Prometheus a series. Find the names on exporterMetricsUrl.",
+    },
+  };
+}
+
 /** Prometheus's TSDB near its retention size: beyond it the oldest blocks go, before their retention time. */
 function storageNearRetentionSize(retentionSize: string): AlertingRule {
   const job = `{job="${PROMETHEUS_JOB}"}`;
@@ -248,6 +287,7 @@ export function alertingRules({ appName, thresholds: t, retentionSize }: RulesAr
           `in the last ${RULE_WINDOW}: the recording rules or alerts of that group are missing or stale.`,
       },
     },
+    seriesFlood(t.seriesFlood),
     ...(retentionSize === undefined ? [] : [storageNearRetentionSize(retentionSize)]),
   ];
 }

@@ -39,7 +39,7 @@ import { routeSegment } from "../app/src/metrics/names";
 import { CARBON_CACHE_COMMAND, graphitePaths, STATSD_COMMAND } from "../pipeline/graphite";
 import { getJson, GraphiteApi, PrometheusApi, sumPoints, type GraphiteSeries } from "./checks/backends";
 import { readStackOutputs } from "./checks/stack-outputs";
-import { oomKillProcessScript, oomKillScript, pidOfCommand } from "./checks/oom";
+import { dockerOomEventsArgs, oomKillProcessScript, oomKillScript, pidOfCommand, sawOomEvent } from "./checks/oom";
 import { countKey, graphiteCounts, prometheusCounts } from "./checks/traffic";
 
 const { values } = parseArgs({
@@ -169,7 +169,7 @@ async function oomKill(target: string): Promise<number> {
   const { container: service, command } = OOM_TARGETS[target]!;
   const container = `${prefix}${service}-0`;
   const [limit, user, restarts] = docker("inspect", "--format", "{{.HostConfig.Memory}} {{.Config.User}} {{.RestartCount}}", container).split(" ");
-  const since = String(now() - 1);
+  const since = now() - 1;
   const started = performance.now();
   const before = command ? pidIn(container, command) : "";
   const script = command ? oomKillProcessScript(Number(limit), pidOfCommand(command)) : oomKillScript(Number(limit));
@@ -187,8 +187,7 @@ async function oomKill(target: string): Promise<number> {
     500,
   );
   if (!back) throw new Error(`${target} in ${container} not back within 5 minutes`);
-  const oom = docker("events", "--since", since, "--until", String(now() + 1), "--filter", `container=${container}`, "--filter", "event=oom", "--format", "{{.Action}}");
-  if (!oom.split("\n").includes("oom")) throw new Error(`Docker saw no OOM kill in ${container}: the kernel killed something else, or nothing`);
+  if (!sawOomEvent(docker(...dockerOomEventsArgs(container, since, now() + 1)))) throw new Error(`Docker saw no OOM kill in ${container}: the kernel killed something else, or nothing`);
   return (performance.now() - started) / 1000;
 }
 

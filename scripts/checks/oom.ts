@@ -53,3 +53,15 @@ export function oomKillProcessScript(limitBytes: number, pid: string): string {
     "wait",
   ].join("\n");
 }
+
+/**
+ * `docker events` arguments listing `container`'s `oom` events between two epochs (seconds). Docker's oom event is
+ * the proof of a kill: not `State.OOMKilled`, which Docker sets only when the event reaches it before the exit (seen
+ * both ways here); and not the number of events, of which the kernel may report several for one kill.
+ */
+export function dockerOomEventsArgs(container: string, sinceEpoch: number, untilEpoch: number): string[] {
+  return ["events", "--since", String(sinceEpoch), "--until", String(untilEpoch), "--filter", `container=${container}`, "--filter", "event=oom", "--format", "{{.Action}}"];
+}
+
+/** Whether the output of {@link dockerOomEventsArgs}'s `docker events` holds an oom event. */
+export const sawOomEvent = (eventsOutput: string): boolean => eventsOutput.split("\n").some((line) => line.trim() === "oom");

@@ -243,7 +243,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
       assert.ok(Number(body.data.result[0]!.value[1]) > 0, JSON.stringify(body));
     });
 
-    it("the graphite stack's Grafana provisioned the three service alert rules and the webhook policy, the URL only in its secret environment", async () => {
+    it("the graphite stack's Grafana provisioned the three service alert rules, the series flood rule and the webhook policy, the URL only in its secret environment", async () => {
       const auth = { authorization: `Basic ${Buffer.from(`admin:${outputs.graphite!.grafanaAdminPassword}`).toString("base64")}` };
       const url = String(outputs.graphite!.grafanaUrl);
       const rules = (await (await fetch(`${url}/api/v1/provisioning/alert-rules`, { headers: auth })).json()) as Array<{ title: string; for: string; labels: Record<string, string> }>;
@@ -253,6 +253,7 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
           ["AppHighServerErrorRatio", "5m", "critical"],
           ["AppHighLatencyP99", "10m", "warning"],
           ["AppNotReporting", "1m", "critical"],
+          ["StatsdSeriesFlood", "10m", "warning"],
         ],
       );
       const policy = (await (await fetch(`${url}/api/v1/provisioning/policies`, { headers: auth })).json()) as { receiver: string; group_by: string[] };

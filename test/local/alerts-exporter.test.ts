@@ -11,17 +11,20 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { waitFor } from "../../app/src/tools/wait";
 import { alertmanagerConfigYaml } from "../../pipeline/alertmanager";
-import { TSDB_SIZE_METRICS } from "../../pipeline/rules";
+import { alertingRules, EXPORTER_SERIES_HELD, TSDB_SIZE_METRICS } from "../../pipeline/rules";
 import { PrometheusApi } from "../../scripts/checks/backends";
 import { ProcessGroup, runCommand } from "../../scripts/local/processes";
 import { binaries, startExporterStack, type ExporterStack } from "../../scripts/local/stacks";
 import { SCENARIO_ROUTING, SCENARIO_THRESHOLDS } from "../support/alert-scenario";
+import { sendStatsd } from "../support/udp";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 
 const needed = [binaries.statsdExporter(), binaries.prometheus(), binaries.alertmanager(), binaries.amtool()];
 const skip = needed.find((b) => b.skip)?.skip ?? false;
 const RETENTION_SIZE = "1GB";
+/** New counter names the flood case sends. */
+const FLOOD_NAMES = 200;
 
 describe("amtool check-config on the generated alertmanager.yml", { skip }, () => {
   const check = async (webhookUrlFile?: string) => {
@@ -88,5 +91,26 @@ describe("Prometheus with a retention size and Alertmanager, as the exporter sta
     const scraped = await waitFor(async () => (await Promise.all(selectors.map((s) => prom.query(s)))).every((r) => r.length === 1), 30_000, 1000);
     assert.ok(scraped, `not every one of ${selectors.join(", ")} has one series`);
     assert.deepEqual((await prom.query(selectors.at(-1)!)).map((s) => s.value), [1024 ** 3]);
+  });
+
+  it("StatsdSeriesFlood's expression reads the exporter's series: 200 new names add exactly 200, and its threshold selects the exporter 1 below", async (t) => {
+    const prom = new PrometheusApi(stack.prometheusUrl);
+    const instance = new URL(stack.exporterMetricsUrl).host;
+    const heldNow = async () => (await prom.query(EXPORTER_SERIES_HELD)).map((s) => [s.metric.instance, s.value] as const);
+    let held: ReadonlyArray<readonly [string | undefined, number]> = [];
+    assert.ok(await waitFor(async () => (held = await heldNow()).length === 1, 30_000, 1000), "statsd_exporter_metrics_total not scraped");
+    const [[target, before]] = held as [readonly [string, number]];
+    assert.equal(target, instance);
+    t.diagnostic(`the app alone: statsd_exporter holds ${before} series`);
+
+    const names = Array.from({ length: FLOOD_NAMES }, (_, i) => `flood.order_${i}:1|c`);
+    for (let i = 0; i < names.length; i += 20) await sendStatsd(stack.exporterStatsdPort, names.slice(i, i + 20).join("\n"));
+    const counted = await waitFor(async () => ((held = await heldNow())[0]?.[1] ?? 0) >= before + FLOOD_NAMES, 30_000, 1000);
+    assert.ok(counted, `held ${JSON.stringify(held)}, expected ${before} + ${FLOOD_NAMES}`);
+    assert.deepEqual(held, [[instance, before + FLOOD_NAMES]]);
+
+    const floodExpr = (seriesFlood: number) => alertingRules({ appName: "sample-api", thresholds: { ...SCENARIO_THRESHOLDS, seriesFlood } }).find((r) => r.alert === "StatsdSeriesFlood")!.expr;
+    assert.deepEqual((await prom.query(floodExpr(before + FLOOD_NAMES - 1))).map((s) => s.metric.instance), [instance]);
+    assert.deepEqual(await prom.query(floodExpr(before + FLOOD_NAMES)), []);
   });
 });

@@ -58,6 +58,8 @@ function infoLine(app: AppIdentity, version: string): string {
 const FAILING_REQUESTS = 600;
 const NORMAL_REQUESTS = 300;
 const SLOW_REQUESTS = 10;
+/** New counter names the flood case sends. */
+const FLOOD_NAMES = 200;
 /** Counts reach a query within two statsd flushes and one moving-window step: 30 s is ample. */
 const COUNTED_WITHIN_MS = 40_000;
 /** The stopped app's last info report leaves the 60 s window within about 80 s of its stop. */
@@ -242,5 +244,25 @@ describe("graphite topology: Grafana's alert rules evaluated on real graphite-we
 
   it("AppNotReporting for an app that never reported: no series, and the rule fires (noDataState Alerting)", async () => {
     assert.deepEqual(await evaluateGraphiteRule(stack.graphiteUrl, rulesOf(APPS.neverStarted).AppNotReporting!), { series: [], noData: true, state: "Alerting" });
+  });
+
+  it("StatsdSeriesFlood: below the default for six apps after their load; 200 new names raise statsd's stats by exactly 200, and the rule fires above a threshold 1 below", async (t) => {
+    const floodRule = (seriesFlood: number) => grafanaAlertRules({ ...APPS.normal, thresholds: { ...THRESHOLDS, seriesFlood } }).find((r) => r.title === "StatsdSeriesFlood")!;
+    const before = await evaluateGraphiteRule(stack.graphiteUrl, floodRule(DEFAULT_ALERT_THRESHOLDS.seriesFlood));
+    assert.equal(before.series[0]?.name, "stats_per_flush");
+    const held = valueOf(before);
+    assert.ok(held > 0 && held < DEFAULT_ALERT_THRESHOLDS.seriesFlood / 10, `stats_per_flush ${held}`);
+    assert.equal(before.state, "Normal");
+    t.diagnostic(`six apps after their load: statsd writes ${held} stats per flush`);
+
+    // 200 counter names no app sends, 20 lines a datagram, as a client that puts an id in its names would.
+    const names = Array.from({ length: FLOOD_NAMES }, (_, i) => `flood.order_${i}:1|c`);
+    for (let i = 0; i < names.length; i += 20) await sendStatsd(stack.statsdPort, names.slice(i, i + 20).join("\n"));
+    let after = held;
+    const counted = await waitFor(async () => (after = valueOf(await evaluateGraphiteRule(stack.graphiteUrl, floodRule(1)))) >= held + FLOOD_NAMES, COUNTED_WITHIN_MS, 1000);
+    assert.ok(counted, `stats_per_flush ${after}, expected ${held} + ${FLOOD_NAMES}`);
+    assert.equal(after, held + FLOOD_NAMES);
+    assert.equal((await evaluateGraphiteRule(stack.graphiteUrl, floodRule(held + FLOOD_NAMES - 1))).state, "Alerting");
+    assert.equal((await evaluateGraphiteRule(stack.graphiteUrl, floodRule(held + FLOOD_NAMES))).state, "Normal");
   });
 });

@@ -348,6 +348,45 @@ const scenarios: Scenario[] = [
     alert_rule_test: [60, 300].map((t) => none("PrometheusRuleEvaluationFailures", t)),
   },
   {
+    name: "StatsdSeriesFlood fires once an exporter has held more series than alertSeriesFlood (10,000) for 10m",
+    fires: true,
+    alert: "StatsdSeriesFlood",
+    // statsd_exporter counts its series by type: 10,001 in all from t = 0.
+    input_series: [
+      series("statsd_exporter_metrics_total", { type: "counter", ...exporterTarget }, "8000x150"),
+      series("statsd_exporter_metrics_total", { type: "gauge", ...exporterTarget }, "1000x150"),
+      series("statsd_exporter_metrics_total", { type: "histogram", ...exporterTarget }, "1001x150"),
+    ],
+    alert_rule_test: [
+      none("StatsdSeriesFlood", 595),
+      {
+        eval_time: at(600),
+        alertname: "StatsdSeriesFlood",
+        exp_alerts: [
+          {
+            exp_labels: { ...exporterTarget, severity: "warning" },
+            exp_annotations: {
+              summary: "statsd_exporter statsd-exporter:9102 holds 10k series",
+              description:
+                'sum by (job, instance) (statsd_exporter_metrics_total{job="statsd-exporter"}) = 10k: above 10000 (alertSeriesFlood) for 10m. A sender is creating new metric names or label values; each one costs the exporter memory until its TTL and Prometheus a series. Find the names on exporterMetricsUrl.',
+            },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: "StatsdSeriesFlood does not fire on a 9-minute burst, nor on two exporters of 6,000 series each (the threshold is per exporter)",
+    fires: false,
+    alert: "StatsdSeriesFlood",
+    input_series: [
+      series("statsd_exporter_metrics_total", { type: "counter", ...exporterTarget }, "12000x107 300x150"),
+      series("statsd_exporter_metrics_total", { type: "counter", job: "statsd-exporter", instance: "sample-api-0:9102" }, "6000x300"),
+      series("statsd_exporter_metrics_total", { type: "counter", job: "statsd-exporter", instance: "sample-api-1:9102" }, "6000x300"),
+    ],
+    alert_rule_test: [300, 535, 600, 1200].map((t) => none("StatsdSeriesFlood", t)),
+  },
+  {
     name: "PrometheusStorageNearRetentionSize fires once the TSDB has held over 90% of the retention size for 15m",
     fires: true,
     alert: "PrometheusStorageNearRetentionSize",

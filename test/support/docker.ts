@@ -1,6 +1,6 @@
 /** The Docker engine as the deployment tests see it: what exists under a stack's names, read with the docker CLI. */
 import { mustRun, runCommand } from "../../scripts/local/processes";
-import { oomKillScript } from "./oom";
+import { dockerOomEventsArgs, oomKillScript, sawOomEvent } from "./oom";
 
 export function docker(...args: string[]): Promise<string> {
   return mustRun("docker", args);
@@ -78,15 +78,9 @@ export async function oomKill(container: string, user: string, limitBytes: numbe
   await runCommand("docker", ["exec", "--user", user, container, "sh", "-c", oomKillScript(limitBytes)], { timeoutMs: 60_000 });
 }
 
-/**
- * Whether Docker recorded an OOM kill in `container` since `sinceEpoch` (seconds): its `oom` events. Not
- * `State.OOMKilled`, which Docker sets only when the OOM event reaches it before the exit (seen both ways here); and
- * not the number of events, of which the kernel may report several for one kill.
- */
+/** Whether Docker recorded an OOM kill in `container` since `sinceEpoch` (seconds): its `oom` events. */
 export async function oomKilledSince(container: string, sinceEpoch: number): Promise<boolean> {
-  const until = String(Math.ceil(Date.now() / 1000) + 1);
-  const out = await docker("events", "--since", String(sinceEpoch), "--until", until, "--filter", `container=${container}`, "--filter", "event=oom", "--format", "{{.Action}}");
-  return out.split("\n").some((line) => line === "oom");
+  return sawOomEvent(await docker(...dockerOomEventsArgs(container, sinceEpoch, Math.ceil(Date.now() / 1000) + 1)));
 }
 
 /** How many times Docker's restart policy has restarted `container`. */

@@ -3,7 +3,7 @@ import { mebibytes } from "../../components/platform/docker";
 import { PROMETHEUS_RESOURCES } from "../../components/prometheus";
 import { EXPORTER_RESOURCES } from "../../components/statsd-exporter";
 
-export { oomKillScript } from "../../scripts/checks/oom";
+export { dockerOomEventsArgs, oomKillScript, sawOomEvent } from "../../scripts/checks/oom";
 
 /** statsd_exporter's memory limit, in bytes. */
 export const EXPORTER_MEMORY_LIMIT_BYTES = mebibytes(EXPORTER_RESOURCES.memoryLimit) * 1024 * 1024;

@@ -47,7 +47,7 @@ describe("stack configuration", () => {
         grafanaAdminPassword: undefined,
         graphiteAdminPassword: undefined,
         kubernetes: { context: "kind-statsd-stack", namespace: "statsd-stack-demo", kindCluster: "statsd-stack", nodeAddress: "127.0.0.1", imageLoadCommand: undefined },
-        alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m", exporterDownFor: "1m" },
+        alertThresholds: { serverErrorRatio: 0.05, serverErrorFor: "5m", latencyP99Seconds: 6, latencyFor: "10m", exporterDownFor: "1m", seriesFlood: 10_000 },
         alertRouting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
         alertWebhookUrl: undefined,
         exporterOwnMetricsTtl: "24h",
@@ -91,12 +91,12 @@ describe("stack configuration", () => {
     assert.deepEqual([kind.kubernetes.kindCluster, other.kubernetes.kindCluster], ["lab", undefined]);
   });
 
-  it("reads the alert thresholds: decimals and Prometheus durations", () => {
+  it("reads the alert thresholds: decimals, Prometheus durations and a whole number of series", () => {
     const config = readStackConfig(
-      source({ topology: "exporter", alertServerErrorRatio: "0.125", alertServerErrorFor: "90s", alertLatencyP99Seconds: "2.5", alertLatencyFor: "1h30m", alertExporterDownFor: "2m" }),
+      source({ topology: "exporter", alertServerErrorRatio: "0.125", alertServerErrorFor: "90s", alertLatencyP99Seconds: "2.5", alertLatencyFor: "1h30m", alertExporterDownFor: "2m", alertSeriesFlood: "2500" }),
       "demo",
     );
-    assert.deepEqual(config.alertThresholds, { serverErrorRatio: 0.125, serverErrorFor: "90s", latencyP99Seconds: 2.5, latencyFor: "1h30m", exporterDownFor: "2m" });
+    assert.deepEqual(config.alertThresholds, { serverErrorRatio: 0.125, serverErrorFor: "90s", latencyP99Seconds: 2.5, latencyFor: "1h30m", exporterDownFor: "2m", seriesFlood: 2500 });
   });
 
   it("reads the alert routing timers and Prometheus's retention size", () => {
@@ -181,6 +181,8 @@ describe("stack configuration", () => {
     ["a server-error duration without a unit", { topology: "exporter", alertServerErrorFor: "300" }, 'statsd-stack:alertServerErrorFor = "300" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
     ["a negative latency threshold", { topology: "exporter", alertLatencyP99Seconds: "-1" }, 'statsd-stack:alertLatencyP99Seconds = "-1" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5'],
     ["a latency threshold with a unit", { topology: "exporter", alertLatencyP99Seconds: "6s" }, 'statsd-stack:alertLatencyP99Seconds = "6s" is not valid: expected a number of seconds greater than 0, e.g. 6 or 2.5'],
+    ["a series flood threshold of 0", { topology: "graphite", alertSeriesFlood: "0" }, 'statsd-stack:alertSeriesFlood = "0" is not valid: expected an integer from 1 to 100000000'],
+    ["a series flood threshold with a unit", { topology: "exporter", alertSeriesFlood: "10k" }, 'statsd-stack:alertSeriesFlood = "10k" is not valid: expected an integer from 1 to 100000000'],
     ["a latency duration with its units out of order", { topology: "exporter", alertLatencyFor: "30m1h" }, 'statsd-stack:alertLatencyFor = "30m1h" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
     ["a group wait without a unit", { topology: "exporter", alertGroupWait: "30" }, 'statsd-stack:alertGroupWait = "30" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],
     ["a repeat interval in words", { topology: "exporter", alertRepeatInterval: "4 hours" }, 'statsd-stack:alertRepeatInterval = "4 hours" is not valid: expected a Prometheus duration such as 90s, 5m or 1h30m (units y, w, d, h, m, s, ms, largest first)'],

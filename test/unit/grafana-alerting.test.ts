@@ -24,7 +24,7 @@ import { DATASOURCE_UIDS } from "../../pipeline/settings";
 const args = {
   appName: "shop-api",
   metricPrefix: "shop",
-  thresholds: { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m", exporterDownFor: "1m" },
+  thresholds: { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m", exporterDownFor: "1m", seriesFlood: 2500 },
   routing: { groupWait: "10s", groupInterval: "2m", repeatInterval: "3h" },
 };
 const rules = grafanaAlertRules(args);
@@ -42,24 +42,34 @@ const standin = createRequire(__filename)("../images/grafana/grafana-standin.js"
 
 describe("grafana alert rules (graphite topology)", () => {
   it("are the exporter topology's three service alerts, by name, with its severities and the app's name as labels", () => {
-    assert.deepEqual(rules.map((r) => r.title), [...SERVICE_ALERTS]);
+    assert.deepEqual(rules.slice(0, 3).map((r) => r.title), [...SERVICE_ALERTS]);
     const severities = Object.fromEntries(alertingRules({ appName: "shop-api", thresholds: args.thresholds }).map((r) => [r.alert, r.labels.severity]));
     assert.deepEqual(
-      rules.map((r) => [r.title, r.labels]),
+      rules.slice(0, 3).map((r) => [r.title, r.labels]),
       SERVICE_ALERTS.map((name) => [name, { severity: severities[name], app_name: "shop-api" }]),
     );
-    assert.deepEqual(rules.map((r) => r.labels.severity), ["critical", "warning", "critical"]);
+    assert.deepEqual(rules.map((r) => r.labels.severity), ["critical", "warning", "critical", "warning"]);
+  });
+
+  it("and its series flood alert, with its severity and no app label (it is the pipeline's, not one app's)", () => {
+    assert.deepEqual(rules.map((r) => r.title), [...SERVICE_ALERTS, "StatsdSeriesFlood"]);
+    assert.deepEqual(rule("StatsdSeriesFlood").labels, { severity: "warning" });
   });
 
   it("have fixed uids, so a new deployment updates each rule in place", () => {
-    assert.deepEqual(rules.map((r) => r.uid), ["statsd-stack-AppHighServerErrorRatio", "statsd-stack-AppHighLatencyP99", "statsd-stack-AppNotReporting"]);
+    assert.deepEqual(rules.map((r) => r.uid), [
+      "statsd-stack-AppHighServerErrorRatio",
+      "statsd-stack-AppHighLatencyP99",
+      "statsd-stack-AppNotReporting",
+      "statsd-stack-StatsdSeriesFlood",
+    ]);
     assert.deepEqual(grafanaAlertRules({ ...args, appName: "other" }).map((r) => r.uid), rules.map((r) => r.uid));
   });
 
   it("are one group, evaluated every statsd flush (10s), in the dashboards' folder", () => {
     const file = grafanaAlertRulesFile(args);
     assert.equal(file.apiVersion, 1);
-    assert.deepEqual(file.groups.map((g) => [g.orgId, g.name, g.folder, g.interval, g.rules.length]), [[1, "statsd-stack-alerts", "statsd-stack", "10s", 3]]);
+    assert.deepEqual(file.groups.map((g) => [g.orgId, g.name, g.folder, g.interval, g.rules.length]), [[1, "statsd-stack-alerts", "statsd-stack", "10s", 4]]);
   });
 
   it("query Graphite with the app's prefix and name, exactly", () => {
@@ -69,6 +79,7 @@ describe("grafana alert rules (graphite topology)", () => {
         "alias(divideSeries(movingSum(sumSeries(stats_counts.shop.http_requests.*.*.5*, scale(sumSeries(stats_counts.shop.http_requests.*.*.*), 0)), '5min'), movingSum(sumSeries(stats_counts.shop.http_requests.*.*.*), '5min')), 'server_error_ratio')",
         "alias(scale(movingMax(maxSeries(stats.timers.shop.http_request_duration_ms.*.*.*.upper_99), '5min'), 0.001), 'p99_seconds')",
         "alias(transformNull(movingSum(sumSeries(stats_counts.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')",
+        "alias(movingMax(statsd.numStats, '1min'), 'stats_per_flush')",
       ],
     );
   });
@@ -96,24 +107,26 @@ describe("grafana alert rules (graphite topology)", () => {
     for (const other of rules) assert.deepEqual(other.data[1], r.data[1], other.title);
   });
 
-  it("fire above the configured thresholds after the configured durations, and AppNotReporting below one report after 1m", () => {
+  it("fire above the configured thresholds after the configured durations, AppNotReporting below one report after 1m, StatsdSeriesFlood after 10m", () => {
     assert.deepEqual(
       rules.map((r) => [r.title, r.data[2]!.model.expression, r.data[2]!.model.conditions, r.for]),
       [
         ["AppHighServerErrorRatio", "B", [{ evaluator: { type: "gt", params: [0.125] } }], "7m"],
         ["AppHighLatencyP99", "B", [{ evaluator: { type: "gt", params: [2.5] } }], "15m"],
         ["AppNotReporting", "B", [{ evaluator: { type: "lt", params: [1] } }], "1m"],
+        ["StatsdSeriesFlood", "B", [{ evaluator: { type: "gt", params: [2500] } }], "10m"],
       ],
     );
   });
 
-  it("treat no series as nothing to judge for the service ratios, as a missing app for AppNotReporting, and a failing query as a datasource error", () => {
+  it("treat no series as nothing to judge for the service ratios and the series count, as a missing app for AppNotReporting, and a failing query as a datasource error", () => {
     assert.deepEqual(
       rules.map((r) => [r.title, r.noDataState, r.execErrState, r.isPaused]),
       [
         ["AppHighServerErrorRatio", "OK", "Error", false],
         ["AppHighLatencyP99", "OK", "Error", false],
         ["AppNotReporting", "Alerting", "Error", false],
+        ["StatsdSeriesFlood", "OK", "Error", false],
       ],
     );
   });
@@ -137,6 +150,13 @@ describe("grafana alert rules (graphite topology)", () => {
       description:
         "stats_counts.shop.app_info.shop-api.<version> has counted no report for 60s, for 1m ({{ $values.B.Value }} reports in the last minute; " +
         "the app re-sends its info metric every 15s). It is down, or cannot reach statsd's StatsD port.",
+    });
+    assert.deepEqual(rule("StatsdSeriesFlood").annotations, {
+      summary: "statsd holds {{ humanize $values.B.Value }} stats",
+      description:
+        "statsd.numStats = {{ humanize $values.B.Value }}: statsd has written more than 2500 stats (alertSeriesFlood) in a flush of each minute for 10m. " +
+        "A sender is creating new metric names; statsd keeps each until graphiteOwnMetricsExpiry, and carbon a whisper file for each " +
+        "until graphiteOwnMetricsPruneAfter. Find them in graphite-web's metric tree.",
     });
   });
 

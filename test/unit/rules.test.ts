@@ -5,11 +5,11 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { defaultOf } from "../../pipeline/config-keys";
-import { EXPORTER_LOSS_COUNTERS, exporterMapping } from "../../pipeline/exporter";
+import { EXPORTER_LOSS_COUNTERS, EXPORTER_OWN_METRICS, exporterMapping } from "../../pipeline/exporter";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_FILE, PROMETHEUS_RULES_PATH, prometheusConfig } from "../../pipeline/prometheus";
 import { DEFAULT_ALERT_THRESHOLDS, durationMs, INHIBITIONS, prometheusRules, prometheusRulesYaml, SERVICE_ALERTS, TSDB_SIZE_METRICS } from "../../pipeline/rules";
 
-const thresholds = { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m", exporterDownFor: "2m" };
+const thresholds = { serverErrorRatio: 0.125, serverErrorFor: "7m", latencyP99Seconds: 2.5, latencyFor: "15m", exporterDownFor: "2m", seriesFlood: 2500 };
 /** With a retention size: every alert the program can generate. */
 const file = prometheusRules({ appName: "shop-api", thresholds, retentionSize: "2GB" });
 const [recording, alerting] = file.groups;
@@ -31,7 +31,7 @@ const mappedNames = exporterMapping("sample_api").mappings.flatMap((m) =>
   m.match_metric_type === "observer" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
 );
 /** The daemons' own metrics the rules read: statsd_exporter's loss counters, Prometheus's, and the scrape's `up`. */
-const ownNames = ["up", ...EXPORTER_LOSS_COUNTERS, "prometheus_rule_evaluation_failures_total", ...TSDB_SIZE_METRICS, "prometheus_tsdb_retention_limit_bytes"];
+const ownNames = ["up", ...EXPORTER_LOSS_COUNTERS, EXPORTER_OWN_METRICS.series, "prometheus_rule_evaluation_failures_total", ...TSDB_SIZE_METRICS, "prometheus_tsdb_retention_limit_bytes"];
 
 describe("prometheus rules", () => {
   it("has a recording group, then an alerting group", () => {
@@ -67,6 +67,7 @@ describe("prometheus rules", () => {
         ["StatsdExporterDown", "critical", "2m"],
         ["StatsdExporterLosingEvents", "warning", "at once"],
         ["PrometheusRuleEvaluationFailures", "warning", "at once"],
+        ["StatsdSeriesFlood", "warning", "10m"],
         ["PrometheusStorageNearRetentionSize", "warning", "15m"],
       ],
     );
@@ -91,6 +92,11 @@ describe("prometheus rules", () => {
     assert.equal(alert("AppHighLatencyP99").expr, "app_name:http_request_duration_seconds:p99_rate5m > 2.5");
     assert.match(alert("AppHighServerErrorRatio").annotations.description, /above 12\.5% for 7m/);
     assert.match(alert("AppHighLatencyP99").annotations.description, /above 2\.5s for 15m/);
+  });
+
+  it("StatsdSeriesFlood compares each exporter's series with the configured threshold, and says so", () => {
+    assert.equal(alert("StatsdSeriesFlood").expr, 'sum by (job, instance) (statsd_exporter_metrics_total{job="statsd-exporter"}) > 2500');
+    assert.match(alert("StatsdSeriesFlood").annotations.description, /above 2500 \(alertSeriesFlood\) for 10m/);
   });
 
   it("watches the configured app's info gauge only while statsd_exporter is up", () => {
@@ -126,7 +132,9 @@ describe("prometheus rules", () => {
       latencyP99Seconds: Number(defaultOf("alertLatencyP99Seconds")),
       latencyFor: defaultOf("alertLatencyFor"),
       exporterDownFor: defaultOf("alertExporterDownFor"),
+      seriesFlood: Number(defaultOf("alertSeriesFlood")),
     });
+    assert.equal(DEFAULT_ALERT_THRESHOLDS.seriesFlood, 10_000);
     const yaml = prometheusRulesYaml({ appName: "sample-api", thresholds: DEFAULT_ALERT_THRESHOLDS });
     assert.match(yaml, /^# Generated from app\/src\/metrics\/catalog\.ts/);
     assert.deepEqual(parse(yaml), prometheusRules({ appName: "sample-api", thresholds: DEFAULT_ALERT_THRESHOLDS }));
