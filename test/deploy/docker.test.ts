@@ -12,6 +12,7 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import { catalog } from "../../app/src/metrics/catalog";
 import { waitFor } from "../../app/src/tools/wait";
 import { PrometheusApi } from "../../scripts/checks/backends";
+import { FaultRunner, lossBound, type FaultCaseResult } from "../../scripts/checks/faults";
 import { containerId, containers, docker, execIn, images, imagePulls, networks, oomKill, oomKilledSince, restartCount, volumes, type ContainerState } from "../support/docker";
 import { EXPORTER_MEMORY_LIMIT_BYTES, PROMETHEUS_MEMORY_LIMIT_BYTES } from "../support/oom";
 import { deployReleaseThenSwitch, deploymentTier, GRAFANA_STANDIN, grafanaLogin, releaseTree, RELEASE_BEFORE_RENAME, type ReleaseUpgrade, type Tier } from "../support/deployment";
@@ -45,6 +46,9 @@ const release = tier.skip ? { dir: "", skip: tier.skip } : releaseTree(RELEASE_B
 const MARKER = "/opt/graphite/storage/written-by-the-release-before-the-rename";
 
 const prefixOf = (stack: string) => `statsd-stack-${stack}-`;
+/** The fault cases' load: enough requests that a restart's window holds many, few enough for a loaded 2-core machine. */
+const FAULT_RATE = 20;
+const FAULT_SECONDS = 30;
 /** The token in the exporter stack's webhook URL: a secret the tests look for in plain places. */
 const WEBHOOK_TOKEN = randomBytes(12).toString("hex");
 /** The graphite stack's data volume, which its dataOnDestroy retain keeps. */
@@ -431,6 +435,56 @@ describe("deployment on Docker by the real Pulumi CLI (Grafana is a stand-in)", 
     it("a Docker daemon restart brings every container of both stacks back by its restart policy, healthy, with no stored series lost", async (t) => {
       if (!(await restartDockerd(t))) return;
       assert.deepEqual(await lost(["graphite", "exporter"]), []);
+    });
+  });
+
+  describe(`a service restarted under load (GET / at ${FAULT_RATE} requests/s for ${FAULT_SECONDS} s, docker restart a third of the way in)`, () => {
+    const runner = (stack: "graphite" | "exporter") =>
+      new FaultRunner({
+        outputs: Object.fromEntries(Object.entries(outputs[stack]!).map(([k, v]) => [k, String(v)])),
+        containerPrefix: prefixOf(stack),
+        rate: FAULT_RATE,
+        seconds: FAULT_SECONDS,
+      });
+    /** Each stack's previous case: its load is among the counts stored before the next. */
+    const earlier: Partial<Record<"graphite" | "exporter", FaultCaseResult>> = {};
+    /** What the tests compare: answers, losses within the bound, and the counts stored before the case. */
+    const summary = (r: FaultCaseResult, bound: number) => ({
+      answered: r.ok,
+      countedNoMoreThanAnswered: r.counted <= r.ok,
+      lostWithinBound: r.ok - r.counted <= bound,
+      history: r.historyAfter,
+    });
+    const report = (t: TestContext, r: FaultCaseResult, bound: number) =>
+      t.diagnostic(`${r.service}: sent ${r.sent}, answered ${r.ok}, counted ${r.counted}, lost ${r.ok - r.counted} (bound ${bound}), healthy again after ${r.downSeconds.toFixed(1)} s, history ${r.historyBefore} -> ${r.historyAfter}`);
+
+    it("statsd_exporter: every request answered; lost at most what was sent from its last scrape (5 s before the restart) until it was healthy again; stored counts unchanged", async (t) => {
+      const r = (earlier.exporter = await runner("exporter").runCase("statsd-exporter"));
+      const bound = lossBound(r, "exporter");
+      report(t, r, bound);
+      assert.deepEqual(summary(r, bound), { answered: r.sent, countedNoMoreThanAnswered: true, lostWithinBound: true, history: r.historyBefore });
+    });
+
+    it("Prometheus: every request answered and counted (statsd_exporter kept counting; the next scrape caught up); stored counts unchanged", async (t) => {
+      const r = await runner("exporter").runCase("prometheus");
+      report(t, r, 0);
+      // The stored counts include the previous case's load: they are there to lose.
+      assert.ok(r.historyBefore >= earlier.exporter!.counted && earlier.exporter!.counted > 0, `stored before: ${r.historyBefore}`);
+      assert.deepEqual([r.ok, r.counted, r.historyAfter], [r.sent, r.sent, r.historyBefore]);
+    });
+
+    it("graphite, nothing restarted (the control): every request answered and counted", async (t) => {
+      const r = (earlier.graphite = await runner("graphite").runCase("none"));
+      report(t, r, 0);
+      assert.deepEqual([r.ok, r.counted], [r.sent, r.sent]);
+    });
+
+    it("graphite-statsd: every request answered; lost at most what was sent from statsd's last flush (10 s before the restart) until it was healthy again; stored counts unchanged", async (t) => {
+      const r = await runner("graphite").runCase("graphite");
+      const bound = lossBound(r, "graphite");
+      report(t, r, bound);
+      assert.ok(r.historyBefore >= earlier.graphite!.counted && earlier.graphite!.counted > 0, `stored before: ${r.historyBefore}`);
+      assert.deepEqual(summary(r, bound), { answered: r.sent, countedNoMoreThanAnswered: true, lostWithinBound: true, history: r.historyBefore });
     });
   });
 
