@@ -220,7 +220,7 @@ describe("docker platform, graphite topology", () => {
     assert.deepEqual([env.GF_AUTH_ANONYMOUS_ENABLED, env.GF_AUTH_ANONYMOUS_ORG_ROLE, env.GF_USERS_ALLOW_SIGN_UP], ["true", "Viewer", "false"]);
   });
 
-  it("provisions Grafana's three service alert rules on the stack's app and prefix, and no contact point or policy without a webhook URL", () => {
+  it("provisions Grafana's three service alert rules on the stack's app and prefix and its series flood rule, and no contact point or policy without a webhook URL", () => {
     const grafana = one(run, CONTAINER, "grafana");
     const alerting = (grafana.inputs.uploads as Array<{ file: string }>).map((u) => u.file).filter((f) => f.startsWith("/etc/grafana/provisioning/alerting/"));
     assert.deepEqual(alerting, ["/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml"]);
@@ -231,6 +231,7 @@ describe("docker platform, graphite topology", () => {
         ["AppHighServerErrorRatio", "sample-api", "statsd-stack-graphite", 0.05, "5m"],
         ["AppHighLatencyP99", "sample-api", "statsd-stack-graphite", 6, "10m"],
         ["AppNotReporting", "sample-api", "statsd-stack-graphite", 1, "1m"],
+        ["StatsdSeriesFlood", undefined, "statsd-stack-graphite", 10000, "10m"],
       ],
     );
     assert.match(rules[0].data[0].model.target, /stats_counts\.sample_api\.http_requests\./);
@@ -411,9 +412,9 @@ describe("docker platform, graphite topology with a webhook for alerts", () => {
     assert.equal(envOf(one(run, CONTAINER, "grafana")).STATSD_STACK_ALERT_WEBHOOK_URL, url);
   });
 
-  it("watches the configured app and prefix", () => {
+  it("watches the configured app and prefix (the series flood rule is the pipeline's: no app label)", () => {
     const rules = parse(uploadOf(one(run, CONTAINER, "grafana"), "/etc/grafana/provisioning/alerting/statsd-stack-rules.yaml")).groups[0].rules;
-    assert.deepEqual(rules.map((r: any) => r.labels.app_name), ["shop-api", "shop-api", "shop-api"]);
+    assert.deepEqual(rules.map((r: any) => r.labels.app_name), ["shop-api", "shop-api", "shop-api", undefined]);
     assert.equal(rules[2].data[0].model.target, "alias(transformNull(movingSum(sumSeries(stats_counts.shop.app_info.shop-api.*), '1min'), 0), 'info_reports')");
   });
 

@@ -503,6 +503,7 @@ describe("kubernetes platform, graphite topology with a webhook for alerts", () 
       "AppHighServerErrorRatio",
       "AppHighLatencyP99",
       "AppNotReporting",
+      "StatsdSeriesFlood",
     ]);
   });
 
